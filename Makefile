@@ -1,0 +1,72 @@
+# Front door of the bundle. `make test` and `make report` build the project's own .venv first
+# (again whenever the pins in pyproject.toml change), so a fresh clone needs only Python 3.11+.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PINS   := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha1(open('pyproject.toml', 'rb').read()).hexdigest()[:12])" 2>/dev/null)
+STAMP  := $(VENV)/.pins-$(PINS)
+KERNEL := char-recognition
+
+# Report parameters (see `make help`); empty ones take the notebooks' defaults.
+DATASET  ?=
+DATA_DIR ?=
+EPOCHS   ?=
+LIMIT    ?=
+SEED     ?=
+MODELS   ?=
+BALANCE  ?=
+PORT     ?= 8888
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test lint report lab bench bench-data clean distclean
+
+help:  ## list the targets
+	@echo "make test        lint, then the test suite (creates .venv on first use)"
+	@echo "make report      run the notebook chain headless and render the report into outputs/"
+	@echo "                 parameters: DATASET= DATA_DIR= EPOCHS= LIMIT= SEED= MODELS= BALANCE="
+	@echo "make lab         JupyterLab on notebooks/ with the project's kernel ($(KERNEL))"
+	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
+	@echo "make bench       benchmarks on real EMNIST files (../shared/data/emnist or OCR_EMNIST_DIR)"
+	@echo "make clean       remove derived files (outputs/, data/processed/, caches); keeps .venv and data/raw"
+	@echo "make distclean   clean, and remove .venv too"
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Python 3.11 or newer is needed; found ' + sys.version.split()[0] + '. Run make with PYTHON=python3.11 (or newer).')"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --progress-bar on -e '.[dev]'
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
+	@rm -f $(VENV)/.pins-*
+	@touch $@
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check helpers tests notebooks
+
+test: lint
+	$(PY) -m pytest
+
+report: $(STAMP)
+	$(PY) -m helpers.report \
+		$(if $(DATASET),--dataset "$(DATASET)") $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
+		$(if $(EPOCHS),--epochs "$(EPOCHS)") $(if $(LIMIT),--limit "$(LIMIT)") \
+		$(if $(SEED),--seed "$(SEED)") $(if $(MODELS),--models "$(MODELS)") \
+		$(if $(BALANCE),--balance "$(BALANCE)")
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+
+bench: bench-data
+
+bench-data: $(STAMP)
+	$(PY) tests/benchmarks/bench_data.py
+
+clean:
+	find outputs data/processed -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +
+	rm -rf .pytest_cache .ruff_cache
+	find helpers tests -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,156 @@
+"""Run the notebook chain headless with papermill and render the report with nbconvert.
+
+`python -m helpers.report --dataset glyphs` (what `make report` calls) executes every
+`notebooks/NN_*.ipynb` in order into `outputs/<run>/notebooks/`, renders each to HTML, then puts
+the executed cells (code hidden) together into `outputs/<run>/report.html` and points
+`outputs/latest` at the run. A failing notebook stops the chain; its partial copy is kept and no
+report is written for that run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+from nbconvert import HTMLExporter
+
+from helpers import paths
+from helpers.data import SOURCES
+from helpers.data.cache import atomic_path
+
+KERNEL = "char-recognition"
+
+
+def notebooks_dir() -> Path:
+    return paths.project_root() / "notebooks"
+
+
+def chain() -> list[Path]:
+    """The notebooks in the order their number prefix gives."""
+    return sorted(p for p in notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    return set(pm.inspect_notebook(str(notebook)))
+
+
+def run_notebook(notebook: Path, out: Path, parameters: dict) -> float:
+    """Execute one notebook into `out`; returns seconds taken."""
+    wanted = declared_parameters(notebook)
+    started = time.perf_counter()
+    pm.execute_notebook(str(notebook), str(out), kernel_name=KERNEL, progress_bar=True,
+                        cwd=str(notebooks_dir()),
+                        parameters={k: v for k, v in parameters.items() if k in wanted})
+    return time.perf_counter() - started
+
+
+def failed_cell(path: Path) -> str:
+    """'cell N' of the first cell that raised in an executed copy (papermill marks it)."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    for i, cell in enumerate(code, 1):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            return f"code cell {i}"
+    return "an unknown cell"
+
+
+def report_notebook(executed: list[Path], parameters: dict, timings: dict) -> nbformat.NotebookNode:
+    """One notebook of every executed cell but the parameter cells, plus a title and appendix."""
+    title = (f"# Character recognition with CNNs\n\n**Dataset:** `{parameters['DATASET']}`  \n"
+             f"**Run:** {datetime.now():%Y-%m-%d %H:%M}")
+    cells = [nbformat.v4.new_markdown_cell(title)]
+    for path in executed:
+        nb = nbformat.read(path, as_version=4)
+        cells += [c for c in nb.cells
+                  if not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
+    rows = "\n".join(f"| {name} | {seconds:.1f} s |" for name, seconds in timings.items())
+    params = "\n".join(f"| `{k}` | `{v}` |" for k, v in parameters.items())
+    appendix = (f"## Appendix: run\n\n| parameter | value |\n|---|---|\n{params}\n\n"
+                f"| notebook | time |\n|---|---|\n{rows}\n| **total** | "
+                f"{sum(timings.values()):.1f} s |\n\nPython {platform.python_version()} on "
+                f"{platform.platform()}")
+    cells.append(nbformat.v4.new_markdown_cell(appendix))
+    report = nbformat.v4.new_notebook(cells=cells)
+    report.metadata = nbformat.read(executed[0], as_version=4).metadata
+    return report
+
+
+def write_html(nb: nbformat.NotebookNode, path: Path, *, hide_code: bool) -> None:
+    html, _ = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=True,
+                           exclude_output_prompt=True).from_notebook_node(nb)
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+
+
+def point_latest(run: Path) -> None:
+    latest = run.parent / "latest"
+    tmp = run.parent / ".latest.tmp"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run.name, target_is_directory=True)
+    os.replace(tmp, latest)
+
+
+def run_chain(parameters: dict, run: Path) -> Path:
+    notebooks = chain()
+    if not notebooks:
+        raise SystemExit(f"no notebooks named NN_*.ipynb in {notebooks_dir()}")
+    (run / "notebooks").mkdir(parents=True, exist_ok=True)
+    executed, timings = [], {}
+    for notebook in notebooks:
+        out = run / "notebooks" / notebook.name
+        print(f"[{len(executed) + 1}/{len(notebooks)}] {notebook.name}", flush=True)
+        try:
+            timings[notebook.stem] = run_notebook(notebook, out, parameters)
+        except pm.PapermillExecutionError as e:
+            raise SystemExit(f"{notebook.name} failed in {failed_cell(out)}: {e.ename}: "
+                             f"{e.evalue}\npartially executed copy kept at {out}") from None
+        executed.append(out)
+        write_html(nbformat.read(out, as_version=4), out.with_suffix(".html"), hide_code=False)
+    (run / "timings.json").write_text(json.dumps(timings, indent=2))
+    report = run / "report.html"
+    write_html(report_notebook(executed, parameters, timings), report, hide_code=True)
+    point_latest(run)
+    return report
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.report",
+        description="Execute the notebooks in notebooks/ in order and render the report into "
+                    "outputs/<run>/ (also reachable as outputs/latest).")
+    parser.add_argument("--dataset", default="glyphs", choices=sorted(SOURCES),
+                        help="dataset to use (default: glyphs, built in and offline)")
+    parser.add_argument("--data-dir", help="folder (EMNIST/MNIST) or file/folder (az-csv, folder) "
+                                           "holding the data")
+    parser.add_argument("--epochs", type=int, help="training epochs per model")
+    parser.add_argument("--limit", type=int, help="use a stratified sample of this many images")
+    parser.add_argument("--seed", type=int, default=0, help="seed for every random choice")
+    parser.add_argument("--models", help="comma-separated architecture names")
+    parser.add_argument("--balance", help="nearmiss, class-weights or none")
+    parser.add_argument("--out", type=Path, help="run folder (default outputs/<time>-<dataset>)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    parameters = {"DATASET": args.dataset, "DATA_DIR": args.data_dir, "EPOCHS": args.epochs,
+                  "LIMIT": args.limit, "SEED": args.seed, "MODELS": args.models,
+                  "BALANCE": args.balance}
+    parameters = {k: v for k, v in parameters.items() if v is not None}
+    run = args.out or paths.outputs_dir() / f"{datetime.now():%Y%m%d-%H%M%S}-{args.dataset}"
+    started = time.perf_counter()
+    report = run_chain(parameters, run.resolve())
+    print(f"report: {report} ({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
