@@ -53,12 +53,14 @@ def run_notebook(notebook: Path, out: Path, parameters: dict) -> float:
 
 
 def failed_cell(path: Path) -> str:
-    """'cell N' of the first cell that raised in an executed copy (papermill marks it)."""
+    """Which code cell of the source notebook raised, counted as the user sees it there."""
     nb = nbformat.read(path, as_version=4)
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    code = [c for c in nb.cells if c.cell_type == "code"
+            and "injected-parameters" not in c.metadata.get("tags", [])]
     for i, cell in enumerate(code, 1):
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            return f"code cell {i}"
+            first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+            return f"code cell {i} ({first_line[:60]!r})"
     return "an unknown cell"
 
 
