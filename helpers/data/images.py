@@ -1,0 +1,142 @@
+"""Any one image file -> the model's input: 28×28 uint8, white ink on black.
+
+`to_character_image` chains the steps; each step is its own function so that the photo reader
+can reuse them: `open_image` -> `to_gray` -> `white_on_black` -> `fit_square`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+from helpers.data.dataset import IMAGE_SIZE
+from helpers.errors import DataError
+
+MAX_PIXELS = 40_000_000
+
+ImageSource = str | os.PathLike | bytes | Image.Image
+
+
+class TooManyPixels(DataError):
+    """An image over the pixel limit: a decompression bomb, never a file to skip quietly."""
+
+
+def _too_big(name: str, size: str, limit: str) -> TooManyPixels:
+    return TooManyPixels(f"{name} is {size} pixels, over the {limit}; shrink it, or raise the "
+                         f"limit if you trust the file")
+
+
+def open_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open and decode a path, bytes or PIL image (an animation's first frame), size-checked."""
+    if isinstance(source, Image.Image):
+        name, data = "image", None
+    elif isinstance(source, bytes | bytearray):
+        name, data = "image bytes", bytes(source)
+    else:
+        name = str(source)
+        try:
+            data = Path(source).read_bytes()
+        except OSError as e:
+            raise DataError(f"{name} cannot be read: {e.strerror or e}") from e
+    if data is not None and not data:
+        raise DataError(f"{name} is empty (0 bytes)")
+    try:
+        # Image.open reads only the header, so the size check below runs before any decoding.
+        img = source if data is None else Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        pixels = re.search(r"\((\d+) pixels\)", str(e))
+        limit = f"decompression-bomb limit of PIL.Image.MAX_IMAGE_PIXELS={Image.MAX_IMAGE_PIXELS:,}"
+        raise _too_big(name, f"{int(pixels[1]):,}" if pixels else "too many", limit) from e
+    except Image.UnidentifiedImageError as e:
+        raise DataError(f"{name} is not an image (PIL does not recognise its format)") from e
+    except Exception as e:  # PIL raises many types for headers it cannot parse
+        raise DataError(f"{name} is not an image PIL can read ({e})") from e
+    width, height = img.size
+    if width * height > max_pixels:
+        raise _too_big(name, f"{width}×{height}", f"{max_pixels:,}-pixel limit (max_pixels=)")
+    if data is None:
+        return img
+    try:
+        img.seek(0)
+        img.load()
+    except Exception as e:  # truncated or corrupt data surfaces here, as OSError, SyntaxError, ...
+        raise DataError(f"{name} is truncated or corrupt ({e})") from e
+    # Phone photos store their rotation in EXIF, not in the pixels; broken EXIF must not cost
+    # an otherwise good image.
+    with contextlib.suppress(Exception):
+        ImageOps.exif_transpose(img, in_place=True)
+    return img
+
+
+def _composite(gray: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Flatten over white when the opaque ink is dark, over black when it is light."""
+    weight = alpha.sum()
+    ink = (gray * alpha).sum() / weight if weight else 255.0
+    background = 255.0 if ink < 128 else 0.0
+    return gray * alpha + background * (1 - alpha)
+
+
+def to_gray(img: Image.Image) -> np.ndarray:
+    """Float32 gray in 0..255 from any PIL mode; transparency flattened onto a contrasting tone."""
+    mode = img.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
+        # 16-bit data (PNG/TIFF) spans 0..65535; Pillow opens some of it as 32-bit "I".
+        values = np.asarray(img).astype(np.float32)
+        return np.clip(values, 0, 65535) * np.float32(255 / 65535)
+    if mode == "F":
+        values = np.asarray(img, dtype=np.float32)
+        # Float images come as 0..1 or 0..255; nothing above 1 means the former.
+        scale = 255.0 if values.size and np.nanmax(values) <= 1.0 else 1.0
+        return np.clip(np.nan_to_num(values * scale), 0, 255).astype(np.float32)
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        gray = np.asarray(rgba.convert("L"), dtype=np.float32)
+        alpha = np.asarray(rgba.getchannel("A"), dtype=np.float32) / 255
+        return _composite(gray, alpha).astype(np.float32)
+    if mode not in ("1", "L", "P", "RGB"):
+        img = img.convert("RGB")  # CMYK, YCbCr, LAB, ... have no direct route to L
+    return np.asarray(img.convert("L"), dtype=np.float32)
+
+
+def _border(gray: np.ndarray) -> np.ndarray:
+    return np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+
+
+def white_on_black(gray: np.ndarray) -> np.ndarray:
+    """Invert when the background (median of the outer frame) is light: ink white, as in EMNIST."""
+    gray = np.asarray(gray, dtype=np.float32)
+    if gray.size and np.median(_border(gray)) > 127.5:
+        return 255 - gray
+    return gray
+
+
+def fit_square(gray: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
+    """Pad to a centred square with the background value, then resize to size×size uint8."""
+    gray = np.asarray(gray, dtype=np.float32)
+    if gray.ndim != 2 or not gray.size:
+        raise DataError(f"fit_square needs a non-empty 2-D image, got shape {gray.shape}")
+    height, width = gray.shape
+    side = max(height, width)
+    if height != width:
+        square = np.full((side, side), np.median(_border(gray)), dtype=np.float32)
+        top, left = (side - height) // 2, (side - width) // 2
+        square[top:top + height, left:left + width] = gray
+        gray = square
+    if side != size:
+        # INTER_AREA averages when shrinking (no aliasing); it degrades to nearest when enlarging.
+        interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+        gray = cv2.resize(gray, (size, size), interpolation=interpolation)
+    return np.clip(np.rint(gray), 0, 255).astype(np.uint8)
+
+
+def to_character_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """A path, bytes or PIL image as a 28×28 uint8 character, white ink on black."""
+    return fit_square(white_on_black(to_gray(open_image(source, max_pixels=max_pixels))))
