@@ -106,7 +106,8 @@ def load(*, split: str, data_dir: str | None = None, download: bool = False, see
         missing = ", ".join(p.name for p in files.values() if not p.exists())
         raise DataError(
             f"EMNIST {split}: missing in {folder}: {missing}. Put NIST's files there (from "
-            f"{URL}, folder gzip/), pass data_dir= to where they are, or download=True")
+            f"{URL}, folder gzip/), pass data_dir= to where they are, or download them with "
+            f"`python -m helpers.data download emnist-{split}` (or download=True)")
     raw_labels, classes = read_mapping(files["mapping"])
 
     def part(name: str) -> tuple[np.ndarray, np.ndarray]:

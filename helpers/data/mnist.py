@@ -67,7 +67,8 @@ def load(*, data_dir: str | None = None, download: bool = False, seed: int = 0) 
         if not npz.exists():
             raise DataError(
                 f"MNIST: no IDX files ({', '.join(IDX_NAMES.values())}, plain or .gz) and no "
-                f"{NPZ} in {folder}; put them there, pass data_dir=, or download=True")
+                f"{NPZ} in {folder}; put them there, pass data_dir=, or download them with "
+                f"`python -m helpers.data download mnist` (or download=True)")
         x_train, y_train, x_test, y_test = read_npz(npz)
         origin = NPZ
     for y, name in ((y_train, "train"), (y_test, "test")):
