@@ -157,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench-data-") as tmp:
         os.environ["OCR_PROJECT_DIR"] = str(Path(tmp) / "project")  # caches land in tmp too
+        os.environ["TQDM_DISABLE"] = "1"  # progress bars would bury the timings
         for section in SECTIONS:
             if options.only and section.name not in options.only:
                 continue
