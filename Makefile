@@ -56,7 +56,8 @@ report: $(STAMP)
 		$(if $(BALANCE),--balance "$(BALANCE)")
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) \
+		$(if $(filter 0,$(shell id -u)),--allow-root)  # containers often run as root
 
 bench: bench-data
 
