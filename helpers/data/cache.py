@@ -19,11 +19,14 @@ from helpers import paths
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."""
+def atomic_path(path: str | os.PathLike, suffix: str = ".part") -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed.
+
+    `suffix` is for writers that insist on a file extension (Keras wants `.keras`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
@@ -53,7 +56,7 @@ def cache_file(kind: str, key: str) -> Path:
 
 
 def save_arrays(path: Path, **arrays: np.ndarray) -> Path:
-    """Write arrays to an uncompressed .npz atomically (uncompressed loads in a fraction of a second)."""
+    """Write arrays to an uncompressed .npz atomically (it loads in a fraction of a second)."""
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
     return path

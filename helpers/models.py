@@ -1,0 +1,206 @@
+"""The networks, one short function each, plus saving and loading them with their classes.
+
+Every network takes float32 28×28×1 images in [0, 1] (see `helpers.inputs`) and ends in a softmax
+over the classes. The first six are the stacks of the write-ups this bundle reproduces; `resnet`
+is the stronger network of this bundle.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+from keras import layers
+
+from helpers.data.cache import atomic_path
+from helpers.errors import DataError
+from helpers.inputs import INPUT_SHAPE, PREPROCESSING
+
+
+def baseline(num_classes: int) -> keras.Model:
+    """One convolution, one pooling, one dense layer (697,316 parameters for 36 classes)."""
+    return keras.Sequential([
+        keras.Input(INPUT_SHAPE),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name="baseline")
+
+
+def deep(num_classes: int) -> keras.Model:
+    """Two convolutions before the pooling and a wider dense layer (2,387,620 for 36)."""
+    return keras.Sequential([
+        keras.Input(INPUT_SHAPE),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Flatten(),
+        layers.Dense(256, activation="relu"),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name="deep")
+
+
+def dropout_bn(num_classes: int) -> keras.Model:
+    """`deep` with batch normalisation after the first convolution and dropout 0.5 (2,387,748)."""
+    return keras.Sequential([
+        keras.Input(INPUT_SHAPE),
+        layers.Conv2D(32, 3, activation="relu"),
+        layers.BatchNormalization(),
+        layers.Conv2D(64, 3, activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.5),
+        layers.Flatten(),
+        layers.Dense(256, activation="relu"),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name="dropout_bn")
+
+
+def az_bn(num_classes: int) -> keras.Model:
+    """75-50-25 filters with batch normalisation and dropout (265,075 parameters for 26)."""
+    def block(filters: int, dropout: float = 0.0) -> list:
+        return [layers.Conv2D(filters, 3, padding="same", activation="relu"),
+                *([layers.Dropout(dropout)] if dropout else []),
+                layers.BatchNormalization(),
+                layers.MaxPooling2D(2, strides=2, padding="same")]
+    return keras.Sequential([
+        keras.Input(INPUT_SHAPE),
+        *block(75), *block(50, dropout=0.2), *block(25),
+        layers.Flatten(),
+        layers.Dense(512, activation="relu"),
+        layers.Dropout(0.3),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name="az_bn")
+
+
+def nist47(num_classes: int) -> keras.Model:
+    """Seven convolutions with batch normalisation; strided 5×5 convolutions replace pooling."""
+    def conv(filters: int, size: int, strides: int = 1) -> list:
+        return [layers.Conv2D(filters, size, strides=strides, activation="relu",
+                              padding="same" if strides > 1 else "valid"),
+                layers.BatchNormalization()]
+    return keras.Sequential([
+        keras.Input(INPUT_SHAPE),
+        *conv(32, 3), *conv(32, 3), *conv(32, 5, strides=2), layers.Dropout(0.4),
+        *conv(64, 3), *conv(64, 3), *conv(64, 5, strides=2), layers.Dropout(0.4),
+        *conv(128, 4),
+        layers.Flatten(),
+        layers.Dropout(0.4),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name="nist47")
+
+
+def digits_small(num_classes: int) -> keras.Model:
+    """Convolutions 32/64/128 with pooling and dropout, then dense 64-128-64 (118,154 for 10)."""
+    def block(filters: int) -> list:
+        return [layers.Conv2D(filters, 3, activation="relu"), layers.MaxPooling2D(2),
+                layers.Dropout(0.25)]
+    return keras.Sequential([
+        keras.Input(INPUT_SHAPE),
+        *block(32), *block(64), *block(128),
+        layers.Flatten(),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(128, activation="relu"),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(num_classes, activation="softmax"),
+    ], name="digits_small")
+
+
+def resnet(num_classes: int, width: int = 32) -> keras.Model:
+    """A small pre-activation residual network (He et al. 2016) sized for a CPU.
+
+    Three stages of two residual blocks (width, 2×width, 4×width filters; the later stages halve
+    the resolution), global average pooling instead of a large dense layer, and dropout.
+    """
+    def residual(x, filters: int, strides: int = 1):
+        shortcut = x
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        if strides > 1 or shortcut.shape[-1] != filters:
+            shortcut = layers.Conv2D(filters, 1, strides=strides, use_bias=False)(x)
+        x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        return layers.Add()([x, shortcut])
+
+    inputs = keras.Input(INPUT_SHAPE)
+    x = layers.Conv2D(width, 3, padding="same", use_bias=False)(inputs)
+    for stage, filters in enumerate((width, 2 * width, 4 * width)):
+        x = residual(x, filters, strides=1 if stage == 0 else 2)
+        x = residual(x, filters)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dropout(0.3)(x)
+    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name="resnet")
+
+
+ARCHITECTURES: dict[str, Callable[[int], keras.Model]] = {
+    "baseline": baseline,
+    "deep": deep,
+    "dropout_bn": dropout_bn,
+    "az_bn": az_bn,
+    "nist47": nist47,
+    "digits_small": digits_small,
+    "resnet": resnet,
+}
+
+
+def build_model(name: str, num_classes: int) -> keras.Model:
+    """A fresh, uncompiled network by name (see ARCHITECTURES)."""
+    if name not in ARCHITECTURES:
+        raise DataError(f"unknown model {name!r}; the architectures are "
+                        f"{', '.join(ARCHITECTURES)}")
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise DataError(f"a classifier needs at least 2 classes, got num_classes={num_classes!r}")
+    return ARCHITECTURES[name](num_classes)
+
+
+def info_path(path: Path) -> Path:
+    return path.with_suffix(".json")
+
+
+def save_model(model: keras.Model, path: str | Path, classes, **info) -> Path:
+    """Write `<path>.keras` and beside it `<path>.json` with the classes and preprocessing."""
+    path = Path(path).with_suffix(".keras")
+    classes = [str(c) for c in classes]
+    if model.output_shape[-1] != len(classes):
+        raise DataError(f"{model.name} predicts {model.output_shape[-1]} classes but "
+                        f"{len(classes)} class names were given")
+    with atomic_path(path, suffix=".keras") as tmp:
+        model.save(tmp)
+    meta = {"classes": classes, "architecture": model.name, "preprocessing": PREPROCESSING,
+            **info}
+    with atomic_path(info_path(path)) as tmp:
+        tmp.write_text(json.dumps(meta, indent=2))
+    return path
+
+
+def load_model(path: str | Path) -> tuple[keras.Model, dict]:
+    """The model and its info (`classes`, `preprocessing`, …) as `save_model` wrote them."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"{path}: no such model file; train one with `make report` or "
+                        "`python -m helpers train`")
+    meta_path = info_path(path)
+    if not meta_path.exists():
+        raise DataError(f"{meta_path}: the classes file of {path.name} is missing; save models "
+                        "with helpers.models.save_model, which writes both")
+    try:
+        meta = json.loads(meta_path.read_text())
+        classes = meta["classes"]
+    except (ValueError, KeyError) as e:
+        raise DataError(f"{meta_path}: not a classes file ({e})") from None
+    try:
+        model = keras.models.load_model(path)
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path}: not a Keras model file ({e})") from None
+    if model.output_shape[-1] != len(classes):
+        raise DataError(f"{path}: the model predicts {model.output_shape[-1]} classes but "
+                        f"{meta_path.name} lists {len(classes)}")
+    return model, meta

@@ -1,0 +1,128 @@
+"""Training: Keras' own fit and callbacks, under a tf.distribute strategy, resumable.
+
+`train(model, dataset, epochs)` compiles the model (Adam, sparse categorical cross-entropy),
+holds out a stratified validation split of the training images (never the test set), and fits
+with EarlyStopping, ReduceLROnPlateau, TensorBoard logs, a CSV history and a backup that lets an
+interrupted run continue from its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from helpers.augment import pipeline
+from helpers.data import Dataset, stratified_split
+from helpers.errors import DataError
+
+
+def strategy() -> tf.distribute.Strategy:
+    """MirroredStrategy over every GPU when there are several, else the default strategy."""
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy([g.name for g in gpus])
+    return tf.distribute.get_strategy()
+
+
+def set_seed(seed: int, deterministic: bool = True) -> None:
+    """Same seed, same weights, batches and augmentations (on CPU, same metrics)."""
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: Keras' history dict and how long it took."""
+
+    history: dict[str, list[float]]
+    seconds: float
+    images_per_second: float
+    epochs_run: int
+    best_epoch: int
+    train_images: int
+    validation_images: int
+    run_dir: Path | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"epochs": self.epochs_run, "best_epoch": self.best_epoch,
+                "training_seconds": round(self.seconds, 2),
+                "images_per_second": round(self.images_per_second, 1),
+                "train_images": self.train_images, "validation_images": self.validation_images}
+
+
+def validation_split(dataset: Dataset, fraction: float, seed: int):
+    """(x_train, y_train, x_val, y_val), stratified: sorted files (letters) split fairly too."""
+    if not 0 < fraction < 1:
+        raise DataError(f"validation fraction must be between 0 and 1, got {fraction}")
+    return stratified_split(dataset.x_train, dataset.y_train, fraction, seed)
+
+
+def check_trainable(model: keras.Model, dataset: Dataset) -> None:
+    if model.output_shape[-1] != dataset.num_classes:
+        raise DataError(f"{model.name} has {model.output_shape[-1]} outputs but {dataset.name} "
+                        f"has {dataset.num_classes} classes; build it with "
+                        f"build_model(name, {dataset.num_classes})")
+    if len(dataset.x_train) < 2 * dataset.num_classes:
+        raise DataError(f"{dataset.name}: {len(dataset.x_train)} training images is too few for "
+                        f"{dataset.num_classes} classes")
+
+
+def callbacks(run_dir: Path | None, patience: int) -> list[keras.callbacks.Callback]:
+    found = [
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
+                                      restore_best_weights=True),
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                          patience=max(1, patience // 2), min_lr=1e-5),
+    ]
+    if run_dir is not None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        found += [
+            keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+            keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
+            keras.callbacks.TensorBoard(str(run_dir / "logs")),
+        ]
+    return found
+
+
+def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int = 128,
+          augment: bool = True, class_weight: dict[int, float] | None = None,
+          validation_fraction: float = 0.1, patience: int = 5, learning_rate: float = 1e-3,
+          seed: int = 0, run_dir: str | Path | None = None, verbose: int | str = "auto",
+          extra_callbacks: list[keras.callbacks.Callback] | None = None) -> TrainResult:
+    """Fit `model` on `dataset`'s training images; the test split is not looked at.
+
+    With `run_dir`, the run keeps TensorBoard logs, `history.csv` and a backup there; calling
+    `train` again with the same `run_dir` after an interruption continues from the last epoch.
+    """
+    if epochs < 1:
+        raise DataError(f"epochs must be at least 1, got {epochs}")
+    check_trainable(model, dataset)
+    run_dir = Path(run_dir) if run_dir is not None else None
+    x_train, y_train, x_val, y_val = validation_split(dataset, validation_fraction, seed)
+    train_data = pipeline(x_train, y_train, batch_size=batch_size, augment=augment,
+                          shuffle=True, seed=seed)
+    val_data = pipeline(x_val, y_val, batch_size=max(batch_size, 512))
+    with model.distribute_strategy.scope():
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    started = time.perf_counter()
+    history = model.fit(train_data, validation_data=val_data, epochs=epochs,
+                        class_weight=class_weight, shuffle=False,  # the pipeline shuffles
+                        callbacks=callbacks(run_dir, patience) + list(extra_callbacks or []),
+                        verbose=verbose)
+    seconds = time.perf_counter() - started
+    log = {k: [float(v) for v in values] for k, values in history.history.items()}
+    epochs_run = len(log.get("loss", []))
+    val_acc = log.get("val_accuracy", [0.0])
+    return TrainResult(
+        history=log, seconds=seconds,
+        images_per_second=len(x_train) * epochs_run / seconds if seconds else 0.0,
+        epochs_run=epochs_run, best_epoch=int(np.argmax(val_acc)) + 1,
+        train_images=len(x_train), validation_images=len(x_val), run_dir=run_dir)
