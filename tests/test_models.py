@@ -199,3 +199,16 @@ def test_a_real_training_step_under_mirrored_strategy():
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["2", "True", "True"]
+
+
+def test_predictor_matches_the_model_for_one_and_many_images():
+    from helpers.predict import Predictor
+
+    d = tiny_dataset()
+    model = build_model("digits_small", 4)
+    predictor = Predictor(model)
+    expected = model.predict(to_input(d.x_test), verbose=0)
+    assert np.allclose(predictor(d.x_test), expected, atol=1e-6)
+    assert np.allclose(predictor(d.x_test[0]), expected[:1], atol=1e-6)
+    with pytest.raises(DataError, match="uint8"):
+        predictor(d.x_test.astype(np.float32))
