@@ -74,13 +74,13 @@ def check_trainable(model: keras.Model, dataset: Dataset) -> None:
                         f"{dataset.num_classes} classes")
 
 
-def callbacks(run_dir: Path | None, patience: int) -> list[keras.callbacks.Callback]:
-    found = [
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
-                                      restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
-                                          patience=max(1, patience // 2), min_lr=1e-5),
-    ]
+def callbacks(run_dir: Path | None, patience: int, plateau: bool) -> list:
+    found = [keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
+                                           restore_best_weights=True)]
+    if plateau:
+        found.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                       patience=max(1, patience // 2),
+                                                       min_lr=1e-5))
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
         found += [
@@ -91,9 +91,26 @@ def callbacks(run_dir: Path | None, patience: int) -> list[keras.callbacks.Callb
     return found
 
 
+SCHEDULES = ("plateau", "cosine")
+
+
+def learning_rate_schedule(schedule: str, learning_rate: float, steps: int):
+    """A constant rate (halved on plateaus by a callback), or one warm-up epoch-ish then cosine
+    decay to zero over the planned steps, which lets a larger rate converge in fewer epochs."""
+    if schedule == "plateau":
+        return learning_rate
+    if schedule == "cosine":
+        warmup = max(1, steps // 10)
+        return keras.optimizers.schedules.CosineDecay(
+            learning_rate / 10, decay_steps=steps - warmup, warmup_target=learning_rate,
+            warmup_steps=warmup)
+    raise DataError(f"unknown schedule {schedule!r}; use one of {', '.join(SCHEDULES)}")
+
+
 def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int = 128,
           augment: bool = True, class_weight: dict[int, float] | None = None,
           validation_fraction: float = 0.1, patience: int = 5, learning_rate: float = 1e-3,
+          schedule: str = "plateau",
           seed: int = 0, run_dir: str | Path | None = None, verbose: int | str = "auto",
           extra_callbacks: list[keras.callbacks.Callback] | None = None) -> TrainResult:
     """Fit `model` on `dataset`'s training images; the test split is not looked at.
@@ -109,13 +126,16 @@ def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int 
     train_data = pipeline(x_train, y_train, batch_size=batch_size, augment=augment,
                           shuffle=True, seed=seed)
     val_data = pipeline(x_val, y_val, batch_size=max(batch_size, 512))
+    steps = epochs * -(-len(x_train) // batch_size)
+    rate = learning_rate_schedule(schedule, learning_rate, steps)
     with model.distribute_strategy.scope():
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+        model.compile(optimizer=keras.optimizers.Adam(rate),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     started = time.perf_counter()
     history = model.fit(train_data, validation_data=val_data, epochs=epochs,
                         class_weight=class_weight, shuffle=False,  # the pipeline shuffles
-                        callbacks=callbacks(run_dir, patience) + list(extra_callbacks or []),
+                        callbacks=callbacks(run_dir, patience, schedule == "plateau")
+                        + list(extra_callbacks or []),
                         verbose=verbose)
     seconds = time.perf_counter() - started
     log = {k: [float(v) for v in values] for k, values in history.history.items()}
