@@ -112,8 +112,9 @@ def digits_small(num_classes: int) -> keras.Model:
 def resnet(num_classes: int, width: int = 32) -> keras.Model:
     """A small pre-activation residual network (He et al. 2016) sized for a CPU.
 
-    Three stages of two residual blocks (width, 2×width, 4×width filters; the later stages halve
-    the resolution), global average pooling instead of a large dense layer, and dropout.
+    Three stages of two residual blocks at 14×14, 7×7 and 4×4 (width, 2×width, 4×width
+    filters): every stage halves the resolution, so most arithmetic happens on small maps.
+    Global average pooling instead of a large dense layer, then dropout.
     """
     def residual(x, filters: int, strides: int = 1):
         shortcut = x
@@ -129,8 +130,8 @@ def resnet(num_classes: int, width: int = 32) -> keras.Model:
 
     inputs = keras.Input(INPUT_SHAPE)
     x = layers.Conv2D(width, 3, padding="same", use_bias=False)(inputs)
-    for stage, filters in enumerate((width, 2 * width, 4 * width)):
-        x = residual(x, filters, strides=1 if stage == 0 else 2)
+    for filters in (width, 2 * width, 4 * width):
+        x = residual(x, filters, strides=2)
         x = residual(x, filters)
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)

@@ -1,0 +1,240 @@
+"""Training benchmarks on real EMNIST: `make bench-train` or
+`.venv/bin/python tests/benchmarks/bench_train.py [--only SECTION] [--repeats N]`.
+
+- throughput: images/s of the `deep` network through the bundle's pipeline versus the write-ups'
+  recipe (`ImageDataGenerator(...).flow`, batch 128, same augmentation), same run;
+- time-to-88: wall time until 88% test accuracy on a fixed stratified split of the byclass test
+  file merged to 47 classes, the bundle's best recipe versus the write-ups' (Adam, EarlyStopping
+  patience 5);
+- latency: warm single-image prediction, `Predictor` versus `model.predict`.
+Exits 1 when a target is missed. Writes nothing into the checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(TESTS), str(TESTS.parent)]
+os.environ.setdefault("OCR_PROJECT_DIR", tempfile.mkdtemp(prefix="bench-train-"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from helpers.augment import ROTATION, SHEAR, SHIFT, ZOOM, pipeline  # noqa: E402
+from helpers.data import Dataset, load_dataset, merge_lookalikes  # noqa: E402
+from helpers.evaluate import predict_proba  # noqa: E402
+from helpers.inputs import to_input  # noqa: E402
+from helpers.models import bfloat16_is_fast, build_model  # noqa: E402
+from helpers.predict import Predictor  # noqa: E402
+from helpers.train import set_seed, train, validation_split  # noqa: E402
+
+TARGET_ACCURACY = 0.88
+
+
+def emnist_dir() -> Path | None:
+    folder = Path(os.environ.get("OCR_EMNIST_DIR") or TESTS.parents[1] / "shared/data/emnist")
+    return folder if (folder / "emnist-byclass-test-images-idx3-ubyte.gz").exists() else None
+
+
+def byclass47(folder: Path) -> Dataset:
+    """The byclass test file, split 80/20 stratified with seed 0, merged to NIST's 47 classes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return merge_lookalikes(load_dataset("emnist-byclass", data_dir=str(folder), seed=0))
+
+
+def seed_generator():
+    """The write-ups' augmentation, as they ran it."""
+    from keras.src.legacy.preprocessing.image import ImageDataGenerator
+
+    return ImageDataGenerator(rescale=1 / 255, rotation_range=ROTATION * 360,
+                              width_shift_range=SHIFT, height_shift_range=SHIFT,
+                              shear_range=SHEAR, zoom_range=ZOOM, horizontal_flip=False,
+                              fill_mode="nearest")
+
+
+def images_per_second(model: keras.Model, data, steps: int, batch: int) -> float:
+    model.fit(data, epochs=1, steps_per_epoch=5, verbose=0)  # warm up: tracing, threads
+    start = time.perf_counter()
+    model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
+    return steps * batch / (time.perf_counter() - start)
+
+
+def bench_throughput(options, dataset: Dataset) -> bool:
+    x, y = dataset.x_train, dataset.y_train
+    mixed = bfloat16_is_fast()
+    print(f"  deep, {dataset.num_classes} classes, batch 128, {options.steps} steps per run; "
+          f"bfloat16 {'used (the CPU has it)' if mixed else 'not available: float32'}")
+    flow = seed_generator().flow(x[..., None].astype(np.float32), y, batch_size=128, seed=0)
+    ours_data = pipeline(x, y, batch_size=128, augment=True, shuffle=True).repeat()
+    seed_rates, our_rates = [], []
+    for _ in range(options.repeats):  # interleaved, so machine noise hits both alike
+        set_seed(0, deterministic=False)
+        model = build_model("deep", dataset.num_classes)
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        seed_rates.append(images_per_second(model, flow, options.steps, 128))
+        model = build_model("deep", dataset.num_classes, mixed_precision=mixed)
+        model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+        our_rates.append(images_per_second(model, ours_data, options.steps, 128))
+    seed_median, our_median = statistics.median(seed_rates), statistics.median(our_rates)
+    print(f"  ImageDataGenerator.flow   median {seed_median:7.0f} images/s  "
+          f"(runs: {', '.join(f'{r:.0f}' for r in seed_rates)})")
+    print(f"  bundle pipeline           median {our_median:7.0f} images/s  "
+          f"(runs: {', '.join(f'{r:.0f}' for r in our_rates)})")
+    ratio = our_median / seed_median
+    print(f"  ratio {ratio:.2f}x  target >= 1.5x: {'met' if ratio >= 1.5 else 'MISSED'}")
+    return ratio >= 1.5
+
+
+class TestClock(keras.callbacks.Callback):
+    """Test accuracy after every epoch; training time excludes these evaluations."""
+
+    def __init__(self, dataset: Dataset, budget: float):
+        super().__init__()
+        self.dataset, self.budget = dataset, budget
+        self.reached: float | None = None
+        self.log: list[tuple[float, float]] = []
+
+    def on_train_begin(self, logs=None):
+        self.start, self.paused = time.perf_counter(), 0.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        pause = time.perf_counter()
+        elapsed = pause - self.start - self.paused
+        proba = predict_proba(self.model, self.dataset.x_test)
+        accuracy = float((proba.argmax(1) == self.dataset.y_test).mean())
+        self.log.append((elapsed, accuracy))
+        print(f"    epoch {epoch + 1:2d}  {elapsed:6.0f} s  test accuracy {accuracy:.4f}",
+              flush=True)
+        if accuracy >= TARGET_ACCURACY and self.reached is None:
+            self.reached = elapsed
+            self.model.stop_training = True
+        if elapsed > self.budget:
+            self.model.stop_training = True
+        self.paused += time.perf_counter() - pause
+
+
+def seed_recipe(dataset: Dataset, clock: TestClock, epochs: int) -> None:
+    """deep + ImageDataGenerator(batch 128) + Adam + EarlyStopping(val_accuracy, patience 5)."""
+    x_train, y_train, x_val, y_val = validation_split(dataset, 0.1, 0)
+    model = build_model("deep", dataset.num_classes)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    flow = seed_generator().flow(x_train[..., None].astype(np.float32), y_train,
+                                 batch_size=128, seed=0)
+    stop = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=5,
+                                         restore_best_weights=True)
+    model.fit(flow, epochs=epochs, validation_data=(to_input(x_val), y_val),
+              callbacks=[stop, clock], verbose=0)
+
+
+def best_recipe(dataset: Dataset, clock: TestClock, epochs: int) -> None:
+    """The bundle's recipe: see README (model, precision, schedule chosen by this benchmark)."""
+    model = build_model(BEST["model"], dataset.num_classes, mixed_precision=bfloat16_is_fast())
+    train(model, dataset, epochs, batch_size=BEST["batch_size"],
+          learning_rate=BEST["learning_rate"], schedule=BEST["schedule"], verbose=0,
+          patience=epochs, extra_callbacks=[clock])
+
+
+BEST = {"model": "deep", "batch_size": 256, "learning_rate": 2e-3, "schedule": "cosine",
+        "epochs": 8}
+
+
+def bench_time_to_target(options, dataset: Dataset) -> bool:
+    times = {}
+    for name, recipe, epochs in (("write-ups' recipe", seed_recipe, options.max_epochs),
+                                 ("bundle's best recipe", best_recipe, BEST["epochs"])):
+        print(f"  {name}:", flush=True)
+        set_seed(0, deterministic=False)
+        clock = TestClock(dataset, options.budget)
+        recipe(dataset, clock, epochs)
+        times[name] = clock.reached
+        best = max(a for _, a in clock.log)
+        outcome = (f"reached 88% after {clock.reached:.0f} s" if clock.reached
+                   else "did not reach 88%")
+        print(f"    -> {outcome} (best {best:.4f})", flush=True)
+    seed_time, ours = times["write-ups' recipe"], times["bundle's best recipe"]
+    if ours is None:
+        print("  MISSED: the best recipe did not reach 88%")
+        return False
+    if seed_time is None:
+        print(f"  the write-ups' recipe did not reach 88% within its budget "
+              f"({options.budget:.0f} s, {options.max_epochs} epochs); ratio < "
+              f"{ours / options.budget:.2f}")
+        return True
+    ratio = ours / seed_time
+    print(f"  ratio {ratio:.2f}  target <= 0.33: {'met' if ratio <= 1 / 3 else 'MISSED'}")
+    return ratio <= 1 / 3
+
+
+def bench_latency(options, dataset: Dataset) -> bool:
+    ok = True
+    image = dataset.x_test[:1]
+    for name in ("deep", "resnet"):
+        model = build_model(name, dataset.num_classes)
+        predictor = Predictor(model)
+        results = {}
+        for label, call in (("model.predict", lambda m=model: m.predict(to_input(image),
+                                                                         verbose=0)),
+                            ("Predictor", lambda p=predictor: p(image))):
+            for _ in range(10):
+                call()
+            samples = []
+            for _ in range(options.calls):
+                start = time.perf_counter()
+                call()
+                samples.append((time.perf_counter() - start) * 1000)
+            results[label] = statistics.median(samples)
+        met = results["Predictor"] <= 5
+        ok &= met
+        speedup = results["model.predict"] / results["Predictor"]
+        print(f"  {name:7} model.predict {results['model.predict']:6.2f} ms   Predictor "
+              f"{results['Predictor']:5.2f} ms  ({speedup:.0f}x)  target <= 5 ms: "
+              f"{'met' if met else 'MISSED'}")
+    return ok
+
+
+SECTIONS = {"throughput": bench_throughput, "time-to-88": bench_time_to_target,
+            "latency": bench_latency}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", choices=list(SECTIONS), metavar="SECTION",
+                        help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per throughput setting")
+    parser.add_argument("--steps", type=int, default=60, help="batches per throughput run")
+    parser.add_argument("--calls", type=int, default=200, help="calls per latency setting")
+    parser.add_argument("--max-epochs", type=int, default=20,
+                        help="epoch limit for the write-ups' recipe in time-to-88")
+    parser.add_argument("--budget", type=float, default=1800,
+                        help="seconds of training per recipe in time-to-88")
+    options = parser.parse_args(argv)
+    folder = emnist_dir()
+    if folder is None:
+        print("skipped: the EMNIST byclass test file is not in ../shared/data/emnist "
+              "(set OCR_EMNIST_DIR)")
+        return 0
+    dataset = byclass47(folder)
+    print(f"data: {dataset!r} from {folder}")
+    ok = True
+    for name, section in SECTIONS.items():
+        if options.only and name not in options.only:
+            continue
+        print(f"== {name}", flush=True)
+        ok &= section(options, dataset)
+    print("all targets met" if ok else "some targets MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
