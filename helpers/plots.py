@@ -1,4 +1,8 @@
-"""Figures the notebooks show; each function returns a matplotlib Figure and draws nothing else."""
+"""Figures the notebooks show; each function returns a matplotlib Figure and draws nothing else.
+
+Data figures live here; the balancing and model-evaluation figures live beside the code that
+produces their numbers and are re-exported, so notebooks need only `from helpers import plots`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
+from helpers.augment import augmented_samples
+from helpers.balance_plots import balance_counts
 from helpers.data import Dataset
+from helpers.eval_plots import (
+    confusion_heatmap,
+    misclassified_grid,
+    roc_curves,
+    side_by_side_confusion,
+    training_curves,
+)
+
+__all__ = ["augmentation_grid", "balance_counts", "class_counts", "confusion_heatmap",
+           "misclassified_grid", "pixel_statistics", "roc_curves", "sample_grid",
+           "side_by_side_confusion", "training_curves"]
 
 
 def class_counts(dataset: Dataset) -> plt.Figure:
@@ -62,4 +79,22 @@ def pixel_statistics(dataset: Dataset) -> plt.Figure:
     ink_ax.hist(ink, bins=40, color="tab:green")
     ink_ax.set_title("ink per image (% of pixels > 127)")
     fig.tight_layout()
+    return fig
+
+
+def augmentation_grid(dataset: Dataset, rows: int = 6, copies: int = 8,
+                      seed: int = 0) -> plt.Figure:
+    """Training images (first column) and random augmentations of each (the other columns)."""
+    idx = np.random.default_rng(seed).choice(len(dataset.x_train), size=rows, replace=False)
+    samples = augmented_samples(dataset.x_train[idx], copies=copies, seed=seed)
+    fig, axes = plt.subplots(rows, copies + 1, figsize=((copies + 1) * 0.75, rows * 0.8),
+                             squeeze=False)
+    for r, (label, row) in enumerate(zip(dataset.y_train[idx], samples, strict=True)):
+        for c, image in enumerate(row):
+            ax = axes[r, c]
+            ax.imshow(image, cmap="gray", vmin=0, vmax=255)
+            ax.axis("off")
+            if c == 0:
+                ax.set_title(f"{dataset.classes[label]} (original)", fontsize=7, loc="left")
+    fig.subplots_adjust(wspace=0.05, hspace=0.3, left=0.01, right=0.99, top=0.95, bottom=0.01)
     return fig
