@@ -45,7 +45,6 @@ def balance_counts(balanced: Balanced, per_class: int = 4) -> plt.Figure:
     bars.set_title(f"{balanced.dataset.name}: {counts['before'].sum():,} -> "
                    f"{counts['after'].sum():,} training images", fontsize=10)
     bars.legend(loc="upper right", fontsize=8)
-    top.text(0.01, 0.0, balanced.method, fontsize=7, va="bottom", wrap=True)
     if bottom is not None:
         # One imshow of a tiled array: hundreds of tiny axes would take seconds to draw.
         grid = bottom.subplots()

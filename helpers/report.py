@@ -1,10 +1,11 @@
-"""Run the notebook chain headless with papermill and render the report with nbconvert.
+"""Run the notebook chain headless with papermill and render the report.
 
 `python -m helpers.report --dataset glyphs` (what `make report` calls) executes every
-`notebooks/NN_*.ipynb` in order into `outputs/<run>/notebooks/`, renders each to HTML, then puts
-the executed cells (code hidden) together into `outputs/<run>/report.html` and points
-`outputs/latest` at the run. A failing notebook stops the chain; its partial copy is kept and no
-report is written for that run.
+`notebooks/NN_*.ipynb` in order into `outputs/<run>/notebooks/` (CNN notebooks only for the
+chosen models), renders each to HTML, then puts the executed cells together with the chapters of
+`helpers.writeup` into `outputs/<run>/report.html` (nbconvert, code hidden) and `report.pdf`
+(xhtml2pdf), and points `outputs/latest` at the run. A failing notebook stops the chain; its
+partial copy is kept and no report is written for that run.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import re
 import sys
 import time
 from datetime import datetime
@@ -22,9 +23,12 @@ import nbformat
 import papermill as pm
 from nbconvert import HTMLExporter
 
-from helpers import paths
+from helpers import paths, writeup
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
+from helpers.errors import DataError
+from helpers.experiment import RunConfig
+from helpers.pdf import notebook_to_pdf
 
 KERNEL = "char-recognition"
 
@@ -33,9 +37,14 @@ def notebooks_dir() -> Path:
     return paths.project_root() / "notebooks"
 
 
-def chain() -> list[Path]:
-    """The notebooks in the order their number prefix gives."""
-    return sorted(p for p in notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+def chain(models: list[str] | None = None) -> list[Path]:
+    """The notebooks in the order their number prefix gives; CNN notebooks (`NN_cnn_<model>`)
+    only for the chosen models."""
+    notebooks = sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    if models is None:
+        return notebooks
+    return [p for p in notebooks
+            if "_cnn_" not in p.stem or p.stem.split("_cnn_", 1)[1] in models]
 
 
 def declared_parameters(notebook: Path) -> set[str]:
@@ -64,22 +73,37 @@ def failed_cell(path: Path) -> str:
     return "an unknown cell"
 
 
-def report_notebook(executed: list[Path], parameters: dict, timings: dict) -> nbformat.NotebookNode:
-    """One notebook of every executed cell but the parameter cells, plus a title and appendix."""
-    title = (f"# Character recognition with CNNs\n\n**Dataset:** `{parameters['DATASET']}`  \n"
-             f"**Run:** {datetime.now():%Y-%m-%d %H:%M}")
-    cells = [nbformat.v4.new_markdown_cell(title)]
-    for path in executed:
-        nb = nbformat.read(path, as_version=4)
-        cells += [c for c in nb.cells
-                  if not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
-    rows = "\n".join(f"| {name} | {seconds:.1f} s |" for name, seconds in timings.items())
-    params = "\n".join(f"| `{k}` | `{v}` |" for k, v in parameters.items())
-    appendix = (f"## Appendix: run\n\n| parameter | value |\n|---|---|\n{params}\n\n"
-                f"| notebook | time |\n|---|---|\n{rows}\n| **total** | "
-                f"{sum(timings.values()):.1f} s |\n\nPython {platform.python_version()} on "
-                f"{platform.platform()}")
-    cells.append(nbformat.v4.new_markdown_cell(appendix))
+def _demoted(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Notebook titles become report sections: every markdown heading one level down."""
+    if cell.cell_type == "markdown":
+        cell = nbformat.from_dict(dict(cell))
+        cell.source = re.sub(r"^(#+) ", r"#\1 ", cell.source, flags=re.MULTILINE)
+    return cell
+
+
+def _body(path: Path) -> list[nbformat.NotebookNode]:
+    nb = nbformat.read(path, as_version=4)
+    skip = {"parameters", "injected-parameters"}
+    return [_demoted(c) for c in nb.cells if not skip & set(c.metadata.get("tags", []))]
+
+
+def report_notebook(executed: list[Path], config: RunConfig,
+                    timings: dict[str, float]) -> nbformat.NotebookNode:
+    """The write-up: generated chapters around the executed notebooks' cells (code included
+    here, hidden when rendered)."""
+    found = writeup.facts(config)
+    md = nbformat.v4.new_markdown_cell
+    method = [p for p in executed if "_cnn_" not in p.stem and "comparison" not in p.stem]
+    results = [p for p in executed if p not in method]
+    cells = [md(writeup.title_page(config, found)), md(writeup.abstract(found)),
+             md(writeup.introduction(config, found)), md(writeup.methodology_opening())]
+    for path in method:
+        cells += _body(path)
+    cells += [md(writeup.training_parameters(config, found)), md(writeup.results_opening())]
+    for path in results:
+        cells += _body(path)
+    cells += [md(writeup.discussion(found)), md(writeup.conclusion(found)),
+              md(writeup.appendix(config, timings))]
     report = nbformat.v4.new_notebook(cells=cells)
     report.metadata = nbformat.read(executed[0], as_version=4).metadata
     return report
@@ -100,8 +124,9 @@ def point_latest(run: Path) -> None:
     os.replace(tmp, latest)
 
 
-def run_chain(parameters: dict, run: Path) -> Path:
-    notebooks = chain()
+def run_chain(config: RunConfig, parameters: dict) -> Path:
+    run = config.run_dir
+    notebooks = chain(list(config.models))
     if not notebooks:
         raise SystemExit(f"no notebooks named NN_*.ipynb in {notebooks_dir()}")
     (run / "notebooks").mkdir(parents=True, exist_ok=True)
@@ -117,10 +142,11 @@ def run_chain(parameters: dict, run: Path) -> Path:
         executed.append(out)
         write_html(nbformat.read(out, as_version=4), out.with_suffix(".html"), hide_code=False)
     (run / "timings.json").write_text(json.dumps(timings, indent=2))
-    report = run / "report.html"
-    write_html(report_notebook(executed, parameters, timings), report, hide_code=True)
+    report = report_notebook(executed, config, timings)
+    write_html(report, run / "report.html", hide_code=True)
+    notebook_to_pdf(report, run / "report.pdf", title="Character recognition with CNNs")
     point_latest(run)
-    return report
+    return run / "report.html"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -143,13 +169,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # The kernels inherit this: TensorFlow's start-up chatter would fill the report otherwise.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parameters = {"DATASET": args.dataset, "DATA_DIR": args.data_dir, "EPOCHS": args.epochs,
                   "LIMIT": args.limit, "SEED": args.seed, "MODELS": args.models,
                   "BALANCE": args.balance}
     parameters = {k: v for k, v in parameters.items() if v is not None}
     run = args.out or paths.outputs_dir() / f"{datetime.now():%Y%m%d-%H%M%S}-{args.dataset}"
+    parameters["RUN_DIR"] = str(run.resolve())
+    try:
+        config = RunConfig.from_parameters(**parameters)
+    except DataError as e:
+        raise SystemExit(f"error: {e}") from None
     started = time.perf_counter()
-    report = run_chain(parameters, run.resolve())
+    report = run_chain(config, parameters)
     print(f"report: {report} ({time.perf_counter() - started:.0f} s)")
     return 0
 

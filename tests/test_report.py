@@ -1,5 +1,6 @@
-"""The headless chain: papermill runs the notebooks, nbconvert renders the report."""
+"""The headless chain: papermill runs the notebooks, nbconvert and xhtml2pdf render the report."""
 
+import json
 import shutil
 
 import nbformat
@@ -7,6 +8,9 @@ import pytest
 from conftest import REPO
 
 from helpers import report
+from helpers.pdf import pdf_summary
+
+SMOKE_MODELS = ["baseline", "digits_small", "resnet"]
 
 
 @pytest.fixture
@@ -15,20 +19,42 @@ def project(private_project_dir):
     return private_project_dir
 
 
+def test_chain_selects_cnn_notebooks_by_model(project):
+    names = [p.name for p in report.chain(["deep"])]
+    assert names[:3] == ["01_data_exploration.ipynb", "02_nearmiss_balancing.ipynb",
+                         "03_augmentation.ipynb"]
+    assert names[3:] == ["05_cnn_deep.ipynb", "11_comparison.ipynb"]
+    assert len(report.chain()) == 11
+
+
 @pytest.mark.emnist
-def test_chain_renders_a_report_on_real_emnist(project, emnist_dir):
-    assert report.main(["--dataset", "emnist-mnist", "--data-dir", str(emnist_dir),
-                        "--limit", "600", "--seed", "1"]) == 0
+@pytest.mark.slow
+def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
+    """What CI checks: every notebook runs, the report exists as HTML and as a readable PDF."""
+    assert report.main(["--dataset", "emnist-byclass",
+                        "--data-dir", str(emnist_dir), "--limit", "2500", "--epochs", "1",
+                        "--seed", "1", "--models", ",".join(SMOKE_MODELS),
+                        "--balance", "class-weights"]) == 0
     latest = project / "outputs" / "latest"
     html = (latest / "report.html").read_text()
-    assert "Data exploration" in html and "Leakage audit" in html
-    assert "emnist-mnist" in html and "Appendix: run" in html
-    assert "<img" in html or "image/png" in html  # figures are embedded
-    assert "load_from" not in html  # code hidden in the report ...
-    per_notebook = (latest / "notebooks" / "01_data_exploration.html").read_text()
-    assert "load_from" in per_notebook  # ... kept in the per-notebook HTML
-    executed = nbformat.read(latest / "notebooks" / "01_data_exploration.ipynb", as_version=4)
-    assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
+    for chapter in ("Abstract", "1. Introduction", "2. Methodology", "3. Results",
+                    "4. Discussion", "5. Conclusion", "Appendix"):
+        assert chapter in html, chapter
+    assert "load_from" not in html and "run_model" not in html  # code hidden in the report
+    assert "run_model" in (latest / "notebooks" / "04_cnn_baseline.html").read_text()
+    summary = pdf_summary(latest / "report.pdf")
+    assert summary["pages"] >= 8 and summary["images"] >= 10 and summary["text_chars"] > 3000
+    executed = sorted(p.name for p in (latest / "notebooks").glob("*.ipynb"))
+    assert executed == sorted(p.name for p in report.chain(SMOKE_MODELS))
+    metrics = {p.stem: json.loads(p.read_text()) for p in (latest / "metrics").glob("*.json")}
+    assert sorted(metrics) == sorted(SMOKE_MODELS)
+    comparison = nbformat.read(latest / "notebooks" / "11_comparison.ipynb", as_version=4)
+    table = next(c for c in comparison.cells if c.cell_type == "code" and "comparison(" in c.source)
+    table_html = table.outputs[0]["data"]["text/html"]
+    assert all(model in table_html for model in SMOKE_MODELS)
+    assert (latest / "models" / "resnet.keras").exists()
+    timings = json.loads((latest / "timings.json").read_text())
+    assert len(timings) == len(executed)
 
 
 def test_failing_notebook_stops_the_chain_and_names_the_cell(private_project_dir):
@@ -49,5 +75,11 @@ def test_failing_notebook_stops_the_chain_and_names_the_cell(private_project_dir
     assert "broken on purpose" in message
     assert (run / "notebooks" / "01_broken.ipynb").exists()  # partial copy kept for debugging
     assert not (run / "notebooks" / "02_never_run.ipynb").exists()
-    assert not (run / "report.html").exists()
+    assert not (run / "report.html").exists() and not (run / "report.pdf").exists()
     assert not (private_project_dir / "outputs" / "latest").exists()
+
+
+def test_bad_parameters_stop_before_any_notebook_runs(private_project_dir, capsys):
+    with pytest.raises(SystemExit, match="unknown architecture.*vgg"):
+        report.main(["--models", "baseline,vgg"])
+    assert not (private_project_dir / "outputs").exists()

@@ -1,0 +1,190 @@
+"""What the notebooks share: one set of run parameters, the prepared (balanced) training data,
+and "train, evaluate and save one architecture" with every artefact under the run folder.
+
+Layout of a run folder: `metrics/<model>.json` (numbers for the comparison and the report),
+`models/<model>.keras` + `.json` (classes), `training/<model>/` (history.csv, TensorBoard logs),
+`dataset.json` and `balance.json` (facts the report quotes).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from helpers import paths
+from helpers.balance import METHODS, Balanced, balance, train_counts
+from helpers.data import Dataset, leakage, load_from
+from helpers.data.cache import atomic_path, cache_file, fingerprint, load_arrays, save_arrays
+from helpers.errors import DataError
+from helpers.evaluate import Evaluation, compare, evaluate, load_metrics
+from helpers.models import ARCHITECTURES, bfloat16_is_fast, build_model, save_model
+from helpers.train import TrainResult, set_seed, train
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """The parameters every notebook takes (papermill injects them; defaults run offline)."""
+
+    dataset: str = "glyphs"
+    data_dir: str | None = None
+    limit: int | None = None
+    seed: int = 0
+    epochs: int = 6
+    models: tuple[str, ...] = tuple(ARCHITECTURES)
+    balance: str = "nearmiss"
+    run_dir: Path = field(default_factory=lambda: paths.outputs_dir() / "lab")
+
+    @classmethod
+    def from_parameters(cls, DATASET="glyphs", DATA_DIR=None, LIMIT=None, SEED=0, EPOCHS=6,
+                        MODELS=None, BALANCE="nearmiss", RUN_DIR=None) -> RunConfig:  # noqa: N803
+        """From the notebooks' upper-case parameters; MODELS is a comma-separated string."""
+        names = tuple(m.strip() for m in (MODELS or ",".join(ARCHITECTURES)).split(",")
+                      if m.strip())
+        unknown = [m for m in names if m not in ARCHITECTURES]
+        if unknown:
+            raise DataError(f"MODELS names unknown architecture(s) {', '.join(unknown)}; choose "
+                            f"from {', '.join(ARCHITECTURES)}")
+        if BALANCE not in METHODS:
+            raise DataError(f"BALANCE={BALANCE!r}; use one of {', '.join(METHODS)}")
+        if int(EPOCHS) < 1:
+            raise DataError(f"EPOCHS must be at least 1, got {EPOCHS}")
+        run_dir = Path(RUN_DIR) if RUN_DIR else paths.outputs_dir() / "lab"
+        return cls(DATASET, DATA_DIR, None if LIMIT in (None, "") else int(LIMIT), int(SEED),
+                   int(EPOCHS), names, BALANCE, run_dir)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "models": list(self.models), "run_dir": str(self.run_dir)}
+
+
+def load(config: RunConfig) -> Dataset:
+    return load_from(config.dataset, config.data_dir, limit=config.limit, seed=config.seed)
+
+
+def write_json(path: Path, data: dict) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+    return path
+
+
+def describe(dataset: Dataset, config: RunConfig) -> dict:
+    """Dataset facts plus the leakage audit, also written to the run folder for the report."""
+    facts = {**dataset.describe(), "leakage": leakage(dataset).as_dict()}
+    write_json(config.run_dir / "dataset.json", facts)
+    return facts
+
+
+def _balance_key(config: RunConfig, dataset: Dataset) -> str:
+    return fingerprint("balanced", 1, config.dataset, config.data_dir, config.limit, config.seed,
+                       config.balance, len(dataset.x_train), dataset.classes)
+
+
+def prepare(config: RunConfig, dataset: Dataset | None = None) -> Balanced:
+    """The balanced training data for the CNN notebooks, cached in data/processed.
+
+    The balancing notebook computes it once; each CNN notebook then reads the cache (and
+    computes it itself when run alone).
+    """
+    dataset = dataset if dataset is not None else load(config)
+    path = cache_file("balanced", _balance_key(config, dataset))
+    cached = load_arrays(path)
+    if cached is not None:
+        meta = json.loads(str(cached["meta"]))
+        weights = meta["class_weight"]
+        balanced = dataset.with_arrays(x_train=cached["x_train"], y_train=cached["y_train"],
+                                       notes=tuple(meta["notes"]))
+        return Balanced(balanced, train_counts(dataset).rename("before"),
+                        train_counts(balanced).rename("after"), meta["method"], meta["seconds"],
+                        {int(k): v for k, v in weights.items()} if weights else None)
+    result = balance(dataset, config.balance, seed=config.seed)
+    meta = {"method": result.method, "seconds": result.seconds, "notes": result.dataset.notes,
+            "class_weight": result.class_weight}
+    save_arrays(path, x_train=result.dataset.x_train, y_train=result.dataset.y_train,
+                meta=np.array(json.dumps(meta)))
+    write_json(config.run_dir / "balance.json",
+               {**meta, "before": result.before.to_dict(), "after": result.after.to_dict(),
+                "train_images_before": int(result.before.sum()),
+                "train_images_after": int(result.after.sum())})
+    return result
+
+
+@dataclass
+class ModelRun:
+    """One architecture trained and evaluated: the model, its training and its test metrics."""
+
+    name: str
+    model: keras.Model
+    training: TrainResult
+    evaluation: Evaluation
+    model_path: Path
+
+
+def run_model(name: str, config: RunConfig, prepared: Balanced) -> ModelRun | None:
+    """Train `name` on the prepared data, evaluate on the test split, save everything.
+
+    Returns None when `name` is not among `config.models` (the notebook then says it skipped).
+    """
+    if name not in config.models:
+        return None
+    dataset = prepared.dataset
+    set_seed(config.seed)
+    model = build_model(name, dataset.num_classes, mixed_precision=bfloat16_is_fast())
+    result = train(model, dataset, config.epochs, class_weight=prepared.class_weight,
+                   seed=config.seed, run_dir=config.run_dir / "training" / name, verbose=2)
+    extra = {**result.as_dict(), "history": result.history, "balance": prepared.method,
+             "mixed_precision": model.dtype_policy.name}
+    evaluation = evaluate(model, dataset, name=name, out_dir=config.run_dir / "metrics",
+                          extra=extra)
+    model_path = save_model(model, config.run_dir / "models" / name, dataset.classes,
+                            dataset=dataset.name, accuracy=evaluation["accuracy"],
+                            macro_f1=evaluation["macro_f1"])
+    return ModelRun(name, model, result, evaluation, model_path)
+
+
+def saved_metrics(config: RunConfig) -> list[dict]:
+    """The metrics of every model this run trained, in the order of ARCHITECTURES."""
+    found = {p.stem: load_metrics(p) for p in (config.run_dir / "metrics").glob("*.json")}
+    return [found[name] for name in ARCHITECTURES if name in found and name in config.models]
+
+
+def comparison(config: RunConfig):
+    metrics = saved_metrics(config)
+    if not metrics:
+        raise DataError(f"no metrics in {config.run_dir / 'metrics'}; run the CNN notebooks "
+                        "(or `make report`) first")
+    return compare(metrics)
+
+
+def conclusions(metrics: list[dict]) -> str:
+    """A few sentences drawn from the numbers: best model, spread, cost, typical confusions."""
+    if not metrics:
+        return "No model was trained in this run."
+    ranked = sorted(metrics, key=lambda m: m["accuracy"], reverse=True)
+    best, worst = ranked[0], ranked[-1]
+    lines = [f"**{best['model']}** reached the highest test accuracy, "
+             f"{best['accuracy']:.1%} (macro F1 {best['macro_f1']:.3f}), with "
+             f"{best['parameters']:,} parameters."]
+    if len(ranked) > 1:
+        lines.append(f"The spread between models is {best['accuracy'] - worst['accuracy']:.1%} "
+                     f"(lowest: {worst['model']}, {worst['accuracy']:.1%}).")
+        smallest = min(metrics, key=lambda m: m["parameters"])
+        if smallest is not best:
+            lines.append(f"The smallest network, {smallest['model']} "
+                         f"({smallest['parameters']:,} parameters), scored "
+                         f"{smallest['accuracy']:.1%}.")
+        fastest = max(metrics, key=lambda m: m.get("images_per_second", 0))
+        lines.append(f"{fastest['model']} trained fastest "
+                     f"({fastest.get('images_per_second', 0):,.0f} images/s).")
+    pairs = [p for m in ranked[:1] for p in m.get("most_confused", [])[:3]]
+    if pairs:
+        confused = ", ".join(f"{p['true']}→{p['predicted']} ({p['count']})" for p in pairs)
+        lines.append(f"Its most frequent confusions are {confused}: characters whose shapes "
+                     "overlap, where more data or context helps more than depth.")
+    gap = best.get("macro_f1", best["accuracy"]) - best["accuracy"]
+    if abs(gap) > 0.02:
+        lines.append(f"Macro F1 differs from accuracy by {gap:+.1%}: the classes are not served "
+                     "equally well.")
+    return " ".join(lines)
