@@ -3,9 +3,13 @@
 The same transformations as the write-ups' ImageDataGenerator (rotation ±10°, width/height shift
 0.1, shear 0.1, zoom 0.1, no flip: a mirrored character is a different or no character), run as
 layers on whole batches so they overlap with training instead of looping in Python.
+ImageDataGenerator reads `shear_range=0.1` in degrees, so the write-ups' shear is a barely
+visible slant; RandomShear takes the shear factor (the tangent), so that angle is converted.
 """
 
 from __future__ import annotations
+
+import math
 
 import keras
 import numpy as np
@@ -15,7 +19,7 @@ from helpers.inputs import SCALE, check_images
 
 ROTATION = 10 / 360  # RandomRotation takes a fraction of a full turn
 SHIFT = 0.1
-SHEAR = 0.1
+SHEAR = 0.1  # degrees, as ImageDataGenerator's shear_range
 ZOOM = 0.1
 
 
@@ -24,7 +28,8 @@ def augmentation(seed: int = 0) -> keras.Sequential:
     return keras.Sequential([
         keras.layers.RandomRotation(ROTATION, fill_mode="constant", seed=seed),
         keras.layers.RandomTranslation(SHIFT, SHIFT, fill_mode="constant", seed=seed + 1),
-        keras.layers.RandomShear(SHEAR, SHEAR, fill_mode="constant", seed=seed + 2),
+        keras.layers.RandomShear(math.tan(math.radians(SHEAR)), fill_mode="constant",
+                                 seed=seed + 2),
         keras.layers.RandomZoom(ZOOM, ZOOM, fill_mode="constant", seed=seed + 3),
     ], name="augmentation")
 

@@ -9,6 +9,7 @@ Layout of a run folder: `metrics/<model>.json` (numbers for the comparison and t
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from helpers import paths
 from helpers.balance import METHODS, Balanced, balance, train_counts
 from helpers.data import Dataset, leakage, load_from
 from helpers.data.cache import atomic_path, cache_file, fingerprint, load_arrays, save_arrays
-from helpers.errors import DataError
+from helpers.errors import DataError, DataWarning
 from helpers.evaluate import Evaluation, compare, evaluate, load_metrics
 from helpers.models import ARCHITECTURES, bfloat16_is_fast, build_model, save_model
 from helpers.train import TrainResult, set_seed, train
@@ -61,7 +62,12 @@ class RunConfig:
 
 
 def load(config: RunConfig) -> Dataset:
-    return load_from(config.dataset, config.data_dir, limit=config.limit, seed=config.seed)
+    """The run's dataset. Loader warnings (e.g. "only the test part is present") are recorded
+    in the dataset's `source`, which the exploration notebook shows, so they are not repeated
+    in every notebook."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        return load_from(config.dataset, config.data_dir, limit=config.limit, seed=config.seed)
 
 
 def write_json(path: Path, data: dict) -> Path:
