@@ -18,6 +18,15 @@ from helpers.data.cache import atomic_path
 from helpers.errors import DataError
 from helpers.inputs import INPUT_SHAPE, PREPROCESSING
 
+# Keras' default 0.99 needs thousands of steps before the running statistics used at inference
+# forget their initial values; runs of a few hundred steps (small sets, few epochs on a CPU)
+# then predict from wrong statistics. 0.9 (PyTorch's default) settles within ~50 steps.
+BN_MOMENTUM = 0.9
+
+
+def batch_norm() -> layers.BatchNormalization:
+    return layers.BatchNormalization(momentum=BN_MOMENTUM)
+
 
 def baseline(num_classes: int) -> keras.Model:
     """One convolution, one pooling, one dense layer (697,316 parameters for 36 classes)."""
@@ -49,7 +58,7 @@ def dropout_bn(num_classes: int) -> keras.Model:
     return keras.Sequential([
         keras.Input(INPUT_SHAPE),
         layers.Conv2D(32, 3, activation="relu"),
-        layers.BatchNormalization(),
+        batch_norm(),
         layers.Conv2D(64, 3, activation="relu"),
         layers.MaxPooling2D(2),
         layers.Dropout(0.5),
@@ -64,7 +73,7 @@ def az_bn(num_classes: int) -> keras.Model:
     def block(filters: int, dropout: float = 0.0) -> list:
         return [layers.Conv2D(filters, 3, padding="same", activation="relu"),
                 *([layers.Dropout(dropout)] if dropout else []),
-                layers.BatchNormalization(),
+                batch_norm(),
                 layers.MaxPooling2D(2, strides=2, padding="same")]
     return keras.Sequential([
         keras.Input(INPUT_SHAPE),
@@ -81,7 +90,7 @@ def nist47(num_classes: int) -> keras.Model:
     def conv(filters: int, size: int, strides: int = 1) -> list:
         return [layers.Conv2D(filters, size, strides=strides, activation="relu",
                               padding="same" if strides > 1 else "valid"),
-                layers.BatchNormalization()]
+                batch_norm()]
     return keras.Sequential([
         keras.Input(INPUT_SHAPE),
         *conv(32, 3), *conv(32, 3), *conv(32, 5, strides=2), layers.Dropout(0.4),
@@ -118,12 +127,12 @@ def resnet(num_classes: int, width: int = 32) -> keras.Model:
     """
     def residual(x, filters: int, strides: int = 1):
         shortcut = x
-        x = layers.BatchNormalization()(x)
+        x = batch_norm()(x)
         x = layers.Activation("relu")(x)
         if strides > 1 or shortcut.shape[-1] != filters:
             shortcut = layers.Conv2D(filters, 1, strides=strides, use_bias=False)(x)
         x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization()(x)
+        x = batch_norm()(x)
         x = layers.Activation("relu")(x)
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         return layers.Add()([x, shortcut])
@@ -133,7 +142,7 @@ def resnet(num_classes: int, width: int = 32) -> keras.Model:
     for filters in (width, 2 * width, 4 * width):
         x = residual(x, filters, strides=2)
         x = residual(x, filters)
-    x = layers.BatchNormalization()(x)
+    x = batch_norm()(x)
     x = layers.Activation("relu")(x)
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dropout(0.3)(x)

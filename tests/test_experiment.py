@@ -1,0 +1,84 @@
+"""The notebooks' shared steps: parameters, cached balancing, one model run, the write-up."""
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers import experiment, writeup
+from helpers.errors import DataError
+from helpers.experiment import RunConfig
+
+
+def config_for(tmp_path, **overrides) -> RunConfig:
+    params = {"DATASET": "glyphs", "LIMIT": 900, "EPOCHS": 1, "MODELS": "digits_small",
+              "BALANCE": "nearmiss", "RUN_DIR": str(tmp_path / "run"), **overrides}
+    return RunConfig.from_parameters(**params)
+
+
+def test_parameters_are_checked_and_parsed(tmp_path, private_project_dir):
+    config = config_for(tmp_path, MODELS=" baseline, resnet ", LIMIT="900", SEED="3")
+    assert config.models == ("baseline", "resnet") and config.limit == 900 and config.seed == 3
+    assert RunConfig.from_parameters().run_dir == private_project_dir / "outputs" / "lab"
+    assert len(RunConfig.from_parameters().models) == 7
+    with pytest.raises(DataError, match="unknown architecture.*vgg"):
+        config_for(tmp_path, MODELS="vgg")
+    with pytest.raises(DataError, match="BALANCE='smote'"):
+        config_for(tmp_path, BALANCE="smote")
+    with pytest.raises(DataError, match="EPOCHS must be at least 1"):
+        config_for(tmp_path, EPOCHS=0)
+
+
+def test_prepare_balances_once_and_reads_the_cache_after(tmp_path, monkeypatch):
+    config = config_for(tmp_path)
+    first = experiment.prepare(config)
+    counts = np.bincount(first.dataset.y_train)
+    assert counts.min() == counts.max()  # NearMiss: every class cut to the smallest
+    saved = json.loads((config.run_dir / "balance.json").read_text())
+    assert saved["train_images_after"] == len(first.dataset.x_train)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("balanced again instead of reading the cache")
+
+    monkeypatch.setattr(experiment, "balance", fail)
+    again = experiment.prepare(config)
+    assert np.array_equal(again.dataset.x_train, first.dataset.x_train)
+    assert again.method == first.method and again.after.equals(first.after)
+
+
+def test_class_weights_survive_the_cache(tmp_path):
+    config = config_for(tmp_path, BALANCE="class-weights")
+    first, again = experiment.prepare(config), experiment.prepare(config)
+    assert first.class_weight == again.class_weight and len(again.class_weight) == 36
+
+
+def test_run_model_saves_metrics_and_model_then_compares(tmp_path):
+    config = config_for(tmp_path)
+    run = experiment.run_model("digits_small", config, experiment.prepare(config))
+    saved = json.loads((config.run_dir / "metrics" / "digits_small.json").read_text())
+    assert saved["accuracy"] == run.evaluation["accuracy"] and saved["epochs"] == 1
+    assert saved["training_seconds"] > 0 and len(saved["history"]["loss"]) == 1
+    assert run.model_path.exists() and run.model_path.with_suffix(".json").exists()
+    table = experiment.comparison(config)
+    assert table["model"].tolist() == ["digits_small"]
+    text = writeup.discussion(writeup.facts(config))
+    assert f"{saved['accuracy']:.1%}" in text
+
+
+def test_comparison_without_runs_says_what_to_do(tmp_path):
+    with pytest.raises(DataError, match="run the CNN notebooks"):
+        experiment.comparison(config_for(tmp_path))
+
+
+def test_conclusions_are_drawn_from_the_numbers():
+    metrics = [
+        {"model": "a", "accuracy": 0.91, "macro_f1": 0.90, "parameters": 1000,
+         "images_per_second": 50, "most_confused": [{"true": "O", "predicted": "0", "count": 7}]},
+        {"model": "b", "accuracy": 0.85, "macro_f1": 0.84, "parameters": 10,
+         "images_per_second": 900, "most_confused": []},
+    ]
+    text = experiment.conclusions(metrics)
+    assert "**a** reached the highest test accuracy, 91.0%" in text
+    assert "6.0%" in text and "O→0 (7)" in text and "b trained fastest" in text
+    assert "smallest network, b (10 parameters), scored 85.0%" in text
+    assert experiment.conclusions([]) == "No model was trained in this run."
