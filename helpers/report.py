@@ -81,10 +81,34 @@ def _demoted(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return cell
 
 
+# TensorFlow's C++ start-up log lines ("I0000 00:00:... port.cc] oneDNN ...") go to stderr before
+# its log level is read; they say nothing about the run, so the report leaves them out.
+TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} [\d:.]+ +\d+ \S+\] |WARNING: All log messages before "
+                         r"absl::InitializeLog\(\) is called)")
+
+
+def _without_tf_logs(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    if cell.cell_type != "code":
+        return cell
+    cell = nbformat.from_dict(dict(cell))
+    outputs = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            kept = [line for line in out["text"].splitlines(keepends=True)
+                    if not TF_LOG_LINE.match(line)]
+            if not "".join(kept).strip():
+                continue
+            out = nbformat.from_dict({**out, "text": "".join(kept)})
+        outputs.append(out)
+    cell.outputs = outputs
+    return cell
+
+
 def _body(path: Path) -> list[nbformat.NotebookNode]:
     nb = nbformat.read(path, as_version=4)
     skip = {"parameters", "injected-parameters"}
-    return [_demoted(c) for c in nb.cells if not skip & set(c.metadata.get("tags", []))]
+    return [_without_tf_logs(_demoted(c)) for c in nb.cells
+            if not skip & set(c.metadata.get("tags", []))]
 
 
 def report_notebook(executed: list[Path], config: RunConfig,

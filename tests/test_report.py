@@ -83,3 +83,17 @@ def test_bad_parameters_stop_before_any_notebook_runs(private_project_dir, capsy
     with pytest.raises(SystemExit, match="unknown architecture.*vgg"):
         report.main(["--models", "baseline,vgg"])
     assert not (private_project_dir / "outputs").exists()
+
+
+def test_report_drops_tensorflow_start_up_logs_but_keeps_real_warnings():
+    logs = ("WARNING: All log messages before absl::InitializeLog() is called are written to "
+            "STDERR\nI0000 00:00:1795266229.342422   29402 port.cc:153] oneDNN custom "
+            "operations are on.\n")
+    cell = nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text=logs),
+        nbformat.v4.new_output("stream", name="stderr", text=logs + "UserWarning: real one\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="I0000 kept on stdout\n")])
+    cleaned = report._without_tf_logs(cell)
+    assert [o.get("text") for o in cleaned.outputs] == ["UserWarning: real one\n",
+                                                        "I0000 kept on stdout\n"]
+    assert len(cell.outputs) == 3  # the executed notebook itself is left as it ran
