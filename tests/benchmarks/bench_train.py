@@ -144,8 +144,8 @@ def best_recipe(dataset: Dataset, clock: TestClock, epochs: int) -> None:
           patience=epochs, extra_callbacks=[clock])
 
 
-BEST = {"model": "deep", "batch_size": 256, "learning_rate": 2e-3, "schedule": "cosine",
-        "epochs": 8}
+BEST = {"model": "deep", "batch_size": 128, "learning_rate": 1e-3, "schedule": "cosine",
+        "epochs": 5}
 
 
 def bench_time_to_target(options, dataset: Dataset) -> bool:
