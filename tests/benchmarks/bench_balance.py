@@ -10,35 +10,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]  # helpers without an install
+
+from support.timing import report, timed  # noqa: E402
+
 TARGET_S = 60.0
-
-
-def timed(fn, repeats: int) -> tuple[list[float], object]:
-    """Wall-clock seconds of `repeats` calls, and the last call's result."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return times, result
-
-
-def report(label: str, times: list[float], target: float | None = None) -> bool:
-    median = statistics.median(times)
-    runs = ", ".join(f"{t:.2f}" for t in times)
-    verdict = "" if target is None else (
-        f"  target <= {target:g} s: {'met' if median <= target else 'MISSED'}")
-    print(f"  {label:<34} median {median:7.2f} s  (runs: {runs}){verdict}", flush=True)
-    return target is None or median <= target
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,31 +20,14 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]  # tests/support, and helpers without an install
 
+from support.timing import report, timed  # noqa: E402
+
 
 @dataclass(frozen=True)
 class Section:
     name: str
     help: str
     run: Callable[[argparse.Namespace, Path], bool]  # (options, scratch folder) -> targets met
-
-
-def timed(fn: Callable[[], object], repeats: int) -> tuple[list[float], object]:
-    """Wall-clock seconds of `repeats` calls, and the last call's result."""
-    times, result = [], None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return times, result
-
-
-def report(label: str, times: list[float], target: float | None = None) -> bool:
-    median = statistics.median(times)
-    runs = ", ".join(f"{t:.2f}" for t in times)
-    verdict = "" if target is None else (
-        f"  target <= {target:g} s: {'met' if median <= target else 'MISSED'}")
-    print(f"  {label:<34} median {median:7.2f} s  (runs: {runs}){verdict}", flush=True)
-    return target is None or median <= target
 
 
 def bench_az_csv(options: argparse.Namespace, scratch: Path) -> bool:
