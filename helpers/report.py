@@ -195,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # The kernels inherit this: TensorFlow's start-up chatter would fill the report otherwise.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    parameters = {"DATASET": args.dataset, "DATA_DIR": args.data_dir, "EPOCHS": args.epochs,
+    # The notebooks run inside notebooks/, so a relative location is resolved here, against the
+    # folder the command was started in.
+    data_dir = str(Path(args.data_dir).expanduser().resolve()) if args.data_dir else None
+    parameters = {"DATASET": args.dataset, "DATA_DIR": data_dir, "EPOCHS": args.epochs,
                   "LIMIT": args.limit, "SEED": args.seed, "MODELS": args.models,
                   "BALANCE": args.balance}
     parameters = {k: v for k, v in parameters.items() if v is not None}

@@ -97,3 +97,16 @@ def test_report_drops_tensorflow_start_up_logs_but_keeps_real_warnings():
     assert [o.get("text") for o in cleaned.outputs] == ["UserWarning: real one\n",
                                                         "I0000 kept on stdout\n"]
     assert len(cell.outputs) == 3  # the executed notebook itself is left as it ran
+
+
+def test_a_relative_data_dir_is_resolved_before_the_notebooks_run(monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_chain(config, parameters):
+        seen.update(parameters)
+        return tmp_path / "report.html"
+
+    monkeypatch.setattr(report, "run_chain", fake_chain)
+    monkeypatch.chdir(tmp_path)
+    report.main(["--dataset", "emnist-letters", "--data-dir", "data/emnist"])
+    assert seen["DATA_DIR"] == str(tmp_path / "data" / "emnist")
