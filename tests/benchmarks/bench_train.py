@@ -137,15 +137,17 @@ def seed_recipe(dataset: Dataset, clock: TestClock, epochs: int) -> None:
 
 
 def best_recipe(dataset: Dataset, clock: TestClock, epochs: int) -> None:
-    """The bundle's recipe: see README (model, precision, schedule chosen by this benchmark)."""
+    """The bundle's fastest recipe to 88%: `BEST`, in bfloat16 where the CPU has it."""
     model = build_model(BEST["model"], dataset.num_classes, mixed_precision=bfloat16_is_fast())
     train(model, dataset, epochs, batch_size=BEST["batch_size"],
-          learning_rate=BEST["learning_rate"], schedule=BEST["schedule"], verbose=0,
-          patience=epochs, extra_callbacks=[clock])
+          learning_rate=BEST["learning_rate"], schedule=BEST["schedule"],
+          augment=BEST["augment"], verbose=0, patience=epochs, extra_callbacks=[clock])
 
 
-BEST = {"model": "deep", "batch_size": 128, "learning_rate": 1e-3, "schedule": "cosine",
-        "epochs": 5}
+# Found by trying: in a budget of three epochs, augmentation costs more accuracy than it gives
+# back, while batch normalisation and a higher rate annealed to zero converge faster.
+BEST = {"model": "dropout_bn", "batch_size": 128, "learning_rate": 2e-3, "schedule": "cosine",
+        "epochs": 3, "augment": False}
 
 
 def bench_time_to_target(options, dataset: Dataset) -> bool:
