@@ -151,9 +151,14 @@ def run_model(name: str, config: RunConfig, prepared: Balanced) -> ModelRun | No
 
 
 def saved_metrics(config: RunConfig) -> list[dict]:
-    """The metrics of every model this run trained, in the order of ARCHITECTURES."""
+    """The metrics of every model this run trained, in the order of ARCHITECTURES.
+
+    Results for another dataset left in the same folder (e.g. outputs/lab after switching
+    DATASET) are not mixed in.
+    """
     found = {p.stem: load_metrics(p) for p in (config.run_dir / "metrics").glob("*.json")}
-    return [found[name] for name in ARCHITECTURES if name in found and name in config.models]
+    return [found[name] for name in ARCHITECTURES if name in found and name in config.models
+            and found[name].get("dataset") == config.dataset]
 
 
 def comparison(config: RunConfig):

@@ -59,7 +59,9 @@ def test_run_model_saves_metrics_and_model_then_compares(tmp_path):
     assert saved["accuracy"] == run.evaluation["accuracy"] and saved["epochs"] == 1
     assert saved["training_seconds"] > 0 and len(saved["history"]["loss"]) == 1
     assert run.model_path.exists() and run.model_path.with_suffix(".json").exists()
-    table = experiment.comparison(config)
+    other = {**saved, "model": "baseline", "dataset": "digits"}  # an earlier run's leftovers
+    (config.run_dir / "metrics" / "baseline.json").write_text(json.dumps(other))
+    table = experiment.comparison(config_for(tmp_path, MODELS="baseline,digits_small"))
     assert table["model"].tolist() == ["digits_small"]
     text = writeup.discussion(writeup.facts(config))
     assert f"{saved['accuracy']:.1%}" in text
