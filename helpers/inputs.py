@@ -12,6 +12,11 @@ import numpy as np
 from helpers.errors import DataError
 
 SCALE = 1 / 255
+# How many pixels the longer side of a character's ink spans in the 28×28 frame. Each source
+# frames differently (EMNIST about 24, MNIST 20, the glyphs 19), so a saved model records the
+# median of its own training images; this is the fallback for models saved without it.
+DEFAULT_INK_SIZE = 22.0
+INK_LEVEL = 64  # a pixel brighter than this counts as ink when measuring the frame
 INPUT_SHAPE = (28, 28, 1)
 PREPROCESSING = {
     "input_shape": list(INPUT_SHAPE),
@@ -37,3 +42,16 @@ def check_images(images: np.ndarray, what: str = "images") -> np.ndarray:
 def to_input(images: np.ndarray) -> np.ndarray:
     """uint8 N×28×28 images -> float32 N×28×28×1 in [0, 1]."""
     return (check_images(images).astype(np.float32) * SCALE)[..., None]
+
+
+def ink_size(images: np.ndarray) -> float:
+    """Median over images of the longer side (in pixels) of the box around their ink."""
+    ink = check_images(images) > INK_LEVEL
+    rows, cols = ink.any(2), ink.any(1)
+    if not rows.any():
+        return DEFAULT_INK_SIZE
+    n = rows.shape[1]
+    height = n - rows[:, ::-1].argmax(1) - rows.argmax(1)
+    width = n - cols[:, ::-1].argmax(1) - cols.argmax(1)
+    side = np.maximum(height, width)[rows.any(1)]
+    return float(np.median(side))

@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 from keras import layers
 
+from helpers import paths
 from helpers.data.cache import atomic_path
 from helpers.errors import DataError
 from helpers.inputs import INPUT_SHAPE, PREPROCESSING
@@ -197,8 +198,13 @@ def info_path(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def save_model(model: keras.Model, path: str | Path, classes, **info) -> Path:
-    """Write `<path>.keras` and beside it `<path>.json` with the classes and preprocessing."""
+def save_model(model: keras.Model, path: str | Path, classes, *, ink_size: float | None = None,
+               **info) -> Path:
+    """Write `<path>.keras` and beside it `<path>.json` with the classes and preprocessing.
+
+    `ink_size` (see `helpers.inputs.ink_size` of the training images) lets the photo reader
+    frame characters the way this model saw them.
+    """
     path = Path(path).with_suffix(".keras")
     classes = [str(c) for c in classes]
     if model.output_shape[-1] != len(classes):
@@ -206,7 +212,10 @@ def save_model(model: keras.Model, path: str | Path, classes, **info) -> Path:
                         f"{len(classes)} class names were given")
     with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
-    meta = {"classes": classes, "architecture": model.name, "preprocessing": PREPROCESSING,
+    preprocessing = dict(PREPROCESSING)
+    if ink_size is not None:
+        preprocessing["ink_size"] = float(ink_size)
+    meta = {"classes": classes, "architecture": model.name, "preprocessing": preprocessing,
             **info}
     with atomic_path(info_path(path)) as tmp:
         tmp.write_text(json.dumps(meta, indent=2))
@@ -236,3 +245,24 @@ def load_model(path: str | Path) -> tuple[keras.Model, dict]:
         raise DataError(f"{path}: the model predicts {model.output_shape[-1]} classes but "
                         f"{meta_path.name} lists {len(classes)}")
     return model, meta
+
+
+NO_MODEL_HINT = ("run `make report` (it saves one model per network), or train one with "
+                 "`python -m helpers train --dataset glyphs --model az_bn --out model.keras` "
+                 "and pass it with --model")
+
+
+def latest_model(run: str | Path | None = None) -> Path:
+    """The most accurate model of a report run, by default the latest (`outputs/latest`)."""
+    run = Path(run) if run is not None else paths.outputs_dir() / "latest"
+    found = []
+    for meta_path in sorted((run / "models").glob("*.json")):
+        try:
+            accuracy = float(json.loads(meta_path.read_text()).get("accuracy", 0.0))
+        except (OSError, ValueError, TypeError):
+            continue
+        if meta_path.with_suffix(".keras").exists():
+            found.append((accuracy, meta_path.with_suffix(".keras")))
+    if not found:
+        raise DataError(f"no trained model in {run / 'models'}; {NO_MODEL_HINT}")
+    return max(found, key=lambda f: f[0])[1]

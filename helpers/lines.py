@@ -1,0 +1,158 @@
+"""Real-looking test images made from dataset characters, with the ground truth.
+
+`generate_lines` composes lines of "words" from a dataset's test characters: dark ink on light
+paper, varying letter and word spacing, baseline jitter, character scale, uneven light, blur and
+noise. `character_photo` puts one character on a sheet of paper as a phone would see it. Both
+keep which test images they used, so a model's reading can be compared with its accuracy on
+the very same characters in isolation (`helpers.cer`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from helpers.data import Dataset
+from helpers.data.dataset import IMAGE_SIZE
+from helpers.errors import DataError
+from helpers.inputs import INK_LEVEL, check_images
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line image (uint8 gray, dark ink on light paper), its text, and for each character
+    (spaces excluded) its box (x, y, w, h) and the index of its test image."""
+
+    image: np.ndarray
+    text: str
+    boxes: list[tuple[int, int, int, int]]
+    indices: list[int]
+
+
+@dataclass(frozen=True)
+class LineStyle:
+    """Ranges the generator draws from; sizes are fractions of the character frame's height."""
+
+    frame: tuple[int, int] = (32, 64)  # pixels the 28×28 frame of a character becomes
+    letter_gap: tuple[float, float] = (0.08, 0.25)
+    word_gap: tuple[float, float] = (0.6, 1.0)
+    baseline_jitter: float = 0.05
+    scale_jitter: float = 0.1
+    blur: tuple[float, float] = (0.3, 1.0)  # Gaussian sigma in pixels
+    noise: tuple[float, float] = (2.0, 8.0)  # standard deviation in grey levels
+    shading: float = 0.15  # darkest corner of the paper, as a fraction of its brightness
+
+
+DEFAULT_STYLE = LineStyle()
+
+
+def _ink_box(image: np.ndarray) -> tuple[slice, slice]:
+    ink = image > INK_LEVEL // 2
+    rows, cols = np.flatnonzero(ink.any(1)), np.flatnonzero(ink.any(0))
+    if not rows.size:
+        return slice(0, IMAGE_SIZE), slice(0, IMAGE_SIZE)
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+def _paper(shape: tuple[int, int], rng: np.random.Generator, shading: float) -> np.ndarray:
+    """Paper brightness with light falling off linearly towards a random side."""
+    height, width = shape
+    tone = rng.uniform(215, 250)
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = np.cos(angle) * xs / max(width, 1) + np.sin(angle) * ys / max(height, 1)
+    ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    return tone * (1 - shading * rng.uniform(0, 1) * ramp)
+
+
+def _finish(ink: np.ndarray, rng: np.random.Generator, style: LineStyle) -> np.ndarray:
+    """Ink coverage 0..1 -> a gray photo: shaded paper, dark ink, blur, sensor noise."""
+    paper = _paper(ink.shape, rng, style.shading)
+    ink_tone = rng.uniform(10, 70)
+    image = paper - ink * (paper - ink_tone)
+    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(*style.blur))
+    image = image + rng.normal(0, rng.uniform(*style.noise), image.shape)
+    return np.clip(np.rint(image), 0, 255).astype(np.uint8)
+
+
+def compose_line(characters: np.ndarray, words: list[int], rng: np.random.Generator,
+                 style: LineStyle = DEFAULT_STYLE) -> tuple[np.ndarray, list[tuple]]:
+    """Lay out uint8 28×28 characters (white on black) in words of the given lengths; returns
+    the gray image and each character's ink box."""
+    characters = check_images(characters, "line characters")
+    if sum(words) != len(characters) or min(words, default=1) < 1:
+        raise DataError(f"word lengths {words} do not add up to {len(characters)} characters")
+    frame = rng.uniform(*style.frame)
+    margin = int(0.5 * frame)
+    placed, x = [], margin
+    ends = set(np.cumsum(words)[:-1].tolist())
+    for i, image in enumerate(characters):
+        if i in ends:
+            x += int(rng.uniform(*style.word_gap) * frame)
+        elif i:
+            x += max(2, int(rng.uniform(*style.letter_gap) * frame))
+        rows, cols = _ink_box(image)
+        f = frame / IMAGE_SIZE * (1 + rng.uniform(-1, 1) * style.scale_jitter)
+        glyph = image[rows, cols].astype(np.float32) / 255
+        size = (max(1, round(glyph.shape[1] * f)), max(1, round(glyph.shape[0] * f)))
+        glyph = cv2.resize(glyph, size, interpolation=cv2.INTER_LINEAR)
+        y = margin + rows.start * f + rng.normal(0, style.baseline_jitter) * frame
+        placed.append((glyph, x, int(round(y))))
+        x += size[0]
+    height = int(2 * margin + frame * 1.3)
+    ink = np.zeros((height, x + margin), np.float32)
+    boxes = []
+    for glyph, gx, gy in placed:
+        gy = int(np.clip(gy, 0, height - glyph.shape[0]))
+        region = ink[gy:gy + glyph.shape[0], gx:gx + glyph.shape[1]]
+        np.maximum(region, glyph, out=region)
+        boxes.append((gx, gy, glyph.shape[1], glyph.shape[0]))
+    return _finish(np.clip(ink, 0, 1), rng, style), boxes
+
+
+def generate_lines(dataset: Dataset, count: int, *, seed: int = 0,
+                   words: tuple[int, int] = (1, 4), letters: tuple[int, int] = (1, 6),
+                   style: LineStyle = DEFAULT_STYLE) -> list[Line]:
+    """`count` lines of random words drawn from the dataset's test characters."""
+    if count < 1:
+        raise DataError(f"count must be at least 1, got {count}")
+    if not len(dataset.y_test):
+        raise DataError(f"{dataset.name} has no test images to compose lines from")
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(count):
+        lengths = rng.integers(letters[0], letters[1] + 1, size=rng.integers(words[0],
+                                                                             words[1] + 1))
+        indices = rng.integers(0, len(dataset.y_test), size=int(lengths.sum()))
+        image, boxes = compose_line(dataset.x_test[indices], lengths.tolist(), rng, style)
+        chars = [dataset.classes[k] for k in dataset.y_test[indices]]
+        starts = np.cumsum([0, *lengths.tolist()])
+        text = " ".join("".join(chars[a:b]) for a, b in zip(starts, starts[1:], strict=False))
+        lines.append(Line(image, text, boxes, indices.tolist()))
+    return lines
+
+
+def character_photo(character: np.ndarray, rng: np.random.Generator,
+                    size: tuple[int, int] = (240, 320)) -> np.ndarray:
+    """One 28×28 character (white on black) as an RGB photo (H×W×3 uint8) of ink on paper:
+    off-centre, slightly turned, unevenly lit, blurred and noisy."""
+    character = check_images(character[None], "photo character")[0]
+    height, width = size
+    side = int(min(size) * rng.uniform(0.35, 0.7))
+    glyph = cv2.resize(character.astype(np.float32) / 255, (side, side),
+                       interpolation=cv2.INTER_LINEAR)
+    turn = cv2.getRotationMatrix2D((side / 2, side / 2), rng.uniform(-8, 8), 1.0)
+    glyph = cv2.warpAffine(glyph, turn, (side, side))
+    ink = np.zeros(size, np.float32)
+    top = int(rng.integers(0, height - side + 1))
+    left = int(rng.integers(0, width - side + 1))
+    ink[top:top + side, left:left + side] = glyph
+    paper_rgb = np.array([rng.uniform(0.95, 1.0), rng.uniform(0.93, 1.0), rng.uniform(0.85, 1.0)])
+    ink_rgb = np.array([rng.uniform(0, 0.3), rng.uniform(0, 0.3), rng.uniform(0.1, 0.5)])
+    paper = _paper(size, rng, 0.25)[..., None] * paper_rgb
+    photo = paper - ink[..., None] * (paper - 255 * ink_rgb)
+    photo = cv2.GaussianBlur(photo, (0, 0), rng.uniform(0.5, 1.5))
+    photo = photo + rng.normal(0, rng.uniform(2, 6), photo.shape)
+    return np.clip(np.rint(photo), 0, 255).astype(np.uint8)

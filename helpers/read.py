@@ -1,0 +1,211 @@
+"""Read characters from real-world images: a photo of one character, or a line of them.
+
+`prepare` turns any photo or scan of one character into the 28×28 input the networks were
+trained on: find the ink (`helpers.ink`), crop to it, scale its longer side to the size the
+training characters had (stored with the model), centre it by its centre of mass. `predict`
+classifies one image; `read` segments a line (`helpers.segment`) and classifies each character.
+A `Recognizer` is a saved model loaded once, with its classes; the CLI and notebooks share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+from PIL import Image
+
+from helpers import segment
+from helpers.data.dataset import IMAGE_SIZE
+from helpers.data.images import MAX_PIXELS, open_image, to_gray
+from helpers.errors import DataError
+from helpers.ink import Ink, find_ink
+from helpers.inputs import DEFAULT_INK_SIZE
+from helpers.models import latest_model, load_model
+from helpers.predict import Predictor
+
+ImageInput = str | Path | bytes | Image.Image | np.ndarray
+
+
+@dataclass
+class Recognizer:
+    """A trained network with its classes and the character size it was trained on."""
+
+    model: keras.Model
+    classes: list[str]
+    ink_size: float = DEFAULT_INK_SIZE
+    info: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    def __post_init__(self):
+        if self.model.output_shape[-1] != len(self.classes):
+            raise DataError(f"the model predicts {self.model.output_shape[-1]} classes but "
+                            f"{len(self.classes)} class names were given")
+        self._predictor = Predictor(self.model)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Recognizer:
+        """A model saved by `make report` or `python -m helpers train`; by default the best
+        model of the latest report run."""
+        path = latest_model() if path is None else Path(path)
+        model, info = load_model(path)
+        ink_size = info.get("preprocessing", {}).get("ink_size", DEFAULT_INK_SIZE)
+        return cls(model, [str(c) for c in info["classes"]], float(ink_size), info, path)
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Class probabilities (N×K) of uint8 28×28 images."""
+        return self._predictor(images)
+
+
+def recognizer(model) -> Recognizer:
+    """A Recognizer from a Recognizer, a path to a saved model, or None (the latest model)."""
+    if isinstance(model, Recognizer):
+        return model
+    if model is None or isinstance(model, str | Path):
+        return Recognizer.load(model)
+    raise DataError(f"expected a Recognizer or a path to a saved .keras model, got "
+                    f"{type(model).__name__}; wrap a Keras model as Recognizer(model, classes)")
+
+
+def as_gray(image: ImageInput, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """Float32 gray 0..255 from a path, bytes, PIL image or array (gray, RGB or RGBA)."""
+    if not isinstance(image, np.ndarray):
+        return to_gray(open_image(image, max_pixels=max_pixels))
+    array = np.asarray(image)
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
+        raise DataError(f"an image array must be H×W, H×W×3 or H×W×4, got shape {array.shape}")
+    if array.shape[0] * array.shape[1] > max_pixels:
+        raise DataError(f"image array is {array.shape[1]}×{array.shape[0]} pixels, over the "
+                        f"{max_pixels:,}-pixel limit (max_pixels=)")
+    if array.dtype.kind == "f" and array.size and np.nanmax(array) <= 1.0:
+        array = array * 255
+    array = np.clip(np.nan_to_num(array.astype(np.float32)), 0, 255)
+    if array.ndim == 2:
+        return array
+    return to_gray(Image.fromarray(array.astype(np.uint8)))
+
+
+def frame(values: np.ndarray, mask: np.ndarray, ink_size: float = DEFAULT_INK_SIZE) -> np.ndarray:
+    """One character's ink (values 0..255 and mask, any size) as a 28×28 uint8 image: cropped
+    to the mask, longer side scaled to `ink_size`, centred by centre of mass."""
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    if not rows.size:
+        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    crop = values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32)
+    height, width = crop.shape
+    factor = float(np.clip(ink_size, 4, IMAGE_SIZE)) / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(crop, size, interpolation=interpolation)
+    total = small.sum()
+    if total <= 0:
+        return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    ys, xs = np.indices(small.shape)
+    centre = np.array([(xs * small).sum(), (ys * small).sum()]) / total
+    # Put the centre of mass at the frame's centre, but never push ink over the edge.
+    left, top = np.rint((IMAGE_SIZE - 1) / 2 - centre).astype(int)
+    left = int(np.clip(left, 0, IMAGE_SIZE - size[0]))
+    top = int(np.clip(top, 0, IMAGE_SIZE - size[1]))
+    out = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    out[top:top + size[1], left:left + size[0]] = small
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def _ink(image: ImageInput, threshold: str, what: str | None) -> Ink:
+    if what is None:
+        what = str(image) if isinstance(image, str | Path) else "image"
+    return find_ink(as_gray(image), threshold=threshold, what=what)
+
+
+def prepare(image: ImageInput, *, ink_size: float = DEFAULT_INK_SIZE, threshold: str = "otsu",
+            what: str | None = None) -> np.ndarray:
+    """Any photo or scan of one character -> 28×28 uint8, white ink on black, as in EMNIST."""
+    ink = _ink(image, threshold, what)
+    return frame(ink.values, ink.mask, ink_size)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """The top classes of one character image, best first, and the 28×28 image classified."""
+
+    top: list[tuple[str, float]]
+    image: np.ndarray
+
+    @property
+    def char(self) -> str:
+        return self.top[0][0]
+
+    @property
+    def prob(self) -> float:
+        return self.top[0][1]
+
+    def as_dict(self) -> dict:
+        return {"top": [{"char": c, "prob": round(p, 6)} for c, p in self.top]}
+
+
+def _top(rec: Recognizer, probabilities: np.ndarray, top_k: int) -> list[tuple[str, float]]:
+    order = np.argsort(probabilities)[::-1][:max(1, int(top_k))]
+    return [(rec.classes[i], float(probabilities[i])) for i in order]
+
+
+def predict(model, image: ImageInput, top_k: int = 5, *, threshold: str = "otsu",
+            what: str | None = None) -> Prediction:
+    """The `top_k` most likely characters in a photo or scan of one character."""
+    rec = recognizer(model)
+    prepared = prepare(image, ink_size=rec.ink_size, threshold=threshold, what=what)
+    return Prediction(_top(rec, rec.probabilities(prepared)[0], top_k), prepared)
+
+
+@dataclass(frozen=True)
+class ReadCharacter:
+    char: str
+    prob: float
+    box: tuple[int, int, int, int]  # x, y, w, h in the input image's pixels
+    top: list[tuple[str, float]]
+    image: np.ndarray  # the 28×28 input the model saw
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The text of a line image and, for each character read, its box and probabilities."""
+
+    text: str
+    characters: list[ReadCharacter]
+
+    def as_dict(self) -> dict:
+        return {"text": self.text,
+                "characters": [{"char": c.char, "prob": round(c.prob, 6), "box": list(c.box)}
+                               for c in self.characters]}
+
+
+def _box_in_input(box: segment.Box, scale: float) -> tuple[int, int, int, int]:
+    return tuple(int(round(v / scale)) for v in box)
+
+
+def read(model, image: ImageInput, *, top_k: int = 5, threshold: str = "otsu",
+         what: str | None = None) -> Reading:
+    """The text of a photo or scan of one line of characters."""
+    rec = recognizer(model)
+    ink = _ink(image, threshold, what)
+    pieces = segment.characters(ink, what=what or "image")
+    inputs = []
+    for piece in pieces:
+        x, y, w, h = piece.box
+        # The mask grown by a pixel keeps the soft edge of the strokes, not the neighbours.
+        near = cv2.dilate(piece.mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        values = np.where(near, ink.values[y:y + h, x:x + w], 0)
+        inputs.append(frame(values, piece.mask, rec.ink_size))
+    probabilities = rec.probabilities(np.stack(inputs))
+    found = []
+    for piece, image28, p in zip(pieces, inputs, probabilities, strict=True):
+        top = _top(rec, p, top_k)
+        found.append(ReadCharacter(top[0][0], top[0][1], _box_in_input(piece.box, ink.scale),
+                                   top, image28))
+    spaces = segment.space_after(pieces)
+    text = "".join(c.char + (" " if i < len(spaces) and spaces[i] else "")
+                   for i, c in enumerate(found))
+    return Reading(text, found)
