@@ -16,6 +16,7 @@ import numpy as np
 
 from helpers.ink import Ink, NoCharacters
 
+MIN_SIZE = 8  # pixels: smaller marks are dust, not characters
 Box = tuple[int, int, int, int]  # x, y, w, h in pixels of the image the ink came from
 
 
@@ -64,8 +65,9 @@ def _belong_together(a: Piece, b: Piece, height: float) -> bool:
         return False
     ay0, ay1 = a.box[1], a.box[1] + a.box[3]
     by0, by1 = b.box[1], b.box[1] + b.box[3]
-    stacked = min(ay1, by1) <= max(ay0, by0)
-    small = min(a.box[3], b.box[3]) < 0.4 * height
+    vertical_gap = max(ay0, by0) - min(ay1, by1)
+    stacked = 0 <= vertical_gap <= 0.5 * height  # the dot of an i: close above, not far
+    small = min(a.box[3], b.box[3]) < 0.4 * height and vertical_gap <= 0.5 * height
     return stacked or small
 
 
@@ -114,14 +116,23 @@ def _split(piece: Piece, width: float, stroke: float) -> list[Piece]:
     return [q for p in parts if p is not None for q in _split(p, width, stroke)]
 
 
+def _legible(pieces: list[Piece]) -> list[Piece]:
+    """Drop pieces too small to be a character: under MIN_SIZE pixels tall, or under a quarter
+    of the height of the tallest piece (dust beside the writing)."""
+    tallest = max((p.box[3] for p in pieces), default=0)
+    return [p for p in pieces if p.box[3] >= max(MIN_SIZE, tallest / 4)]
+
+
 def characters(ink: Ink, *, what: str = "image") -> list[Piece]:
     """The characters of a line, left to right; `NoCharacters` when none can be separated."""
     pieces = _components(ink)
+    if pieces:
+        height = float(np.median([p.box[3] for p in pieces]))
+        pieces = _legible(_merged(pieces, height))
     if not pieces:
         raise NoCharacters(f"{what} has no separable characters: the ink found is only specks "
-                           f"smaller than a stroke ({ink.stroke:.1f} px wide)")
+                           f"less than {MIN_SIZE} pixels tall")
     height = float(np.median([p.box[3] for p in pieces]))
-    pieces = _merged(pieces, height)
     tall = [p for p in pieces if p.box[3] >= 0.4 * height] or pieces
     width = float(np.median([p.box[2] for p in tall]))
     width = min(width, 1.2 * height)  # a line of touching characters has no narrow median

@@ -1,0 +1,389 @@
+"""`python -m helpers`: recognise characters in images, train a model, evaluate a model.
+
+Thin wiring over the library: `helpers.read` (predict, read), `helpers.balance`, `helpers.train`,
+`helpers.evaluate` and `helpers.models` (train, evaluate). Bad input ends in one line
+`error: <message>` on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import re
+import shlex
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from helpers import paths
+from helpers.data import SOURCES
+from helpers.errors import DataError, DataWarning
+
+DEFAULT_EPOCHS = 6
+DEFAULT_TOP_K = 5
+MOST_CONFUSED_SHOWN = 5
+
+
+class LazyNames:
+    """argparse choices taken from a module attribute only when argparse needs them (checking a
+    value, printing that subcommand's help), so `python -m helpers --help` and `predict` do not
+    import TensorFlow just to list the architectures."""
+
+    def __init__(self, module: str, attribute: str):
+        self.module, self.attribute = module, attribute
+
+    def names(self) -> list[str]:
+        return list(getattr(importlib.import_module(self.module), self.attribute))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+
+ARCHITECTURE_NAMES = LazyNames("helpers.models", "ARCHITECTURES")
+BALANCE_METHODS = LazyNames("helpers.balance", "METHODS")
+THRESHOLDS = LazyNames("helpers.ink", "THRESHOLDS")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def one_line(message: object) -> str:
+    """A message with its line breaks folded, so every error is exactly one line."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", str(message)).strip()
+
+
+def print_error(error: Exception | str, file: str | None = None) -> None:
+    message = one_line(error)
+    if file is not None and file not in message:
+        message = f"{file}: {message}"
+    print(f"error: {message}", file=sys.stderr)
+
+
+@contextmanager
+def data_warnings_as_lines() -> Iterator[None]:
+    """Loader warnings (skipped files, repaired data) as `warning: <message>` lines on stderr
+    instead of Python's two-line format with a source location."""
+    with warnings.catch_warnings():
+        show = warnings.showwarning
+
+        def show_line(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, DataWarning):
+                print(f"warning: {one_line(message)}", file=sys.stderr)
+            else:
+                show(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show_line
+        yield
+
+
+# --- predict and read ------------------------------------------------------------------------
+
+
+def load_recognizer(model: str | None):
+    from helpers.read import Recognizer
+
+    return Recognizer.load(model)
+
+
+def for_each_image(images: list[str], recognise: Callable, show: Callable) -> int:
+    """Recognise and show every image; one that fails is reported and the rest still run."""
+    status = 0
+    for image in images:
+        try:
+            result = recognise(image)
+        except DataError as e:
+            print_error(e, image)
+            status = 1
+            continue
+        show(image, result)
+    return status
+
+
+def top_line(top: list[tuple[str, float]]) -> str:
+    """`A 97.1%  (H 1.2%, R 0.6%)`: the best class, then the runners-up."""
+    (best, prob), rest = top[0], top[1:]
+    line = f"{best} {prob:.1%}"
+    if rest:
+        line += "  (" + ", ".join(f"{c} {p:.1%}" for c, p in rest) + ")"
+    return line
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    from helpers.read import predict
+
+    recognizer = load_recognizer(args.model)
+
+    def recognise(image: str):
+        return predict(recognizer, image, top_k=args.top_k, threshold=args.threshold, what=image)
+
+    def show(image: str, prediction) -> None:
+        if args.json:
+            print(json.dumps({"file": image, **prediction.as_dict()}))
+        else:
+            print(f"{image}  {top_line(prediction.top)}")
+
+    return for_each_image(args.images, recognise, show)
+
+
+def read_command(args: argparse.Namespace) -> int:
+    from helpers.read import read
+
+    recognizer = load_recognizer(args.model)
+
+    def recognise(image: str):
+        return read(recognizer, image, threshold=args.threshold, what=image)
+
+    def show(image: str, reading) -> None:
+        if args.json:
+            print(json.dumps({"file": image, **reading.as_dict()}))
+        else:
+            print(f"{image}: {reading.text}")
+
+    return for_each_image(args.images, recognise, show)
+
+
+# --- train and evaluate ----------------------------------------------------------------------
+
+
+def load_dataset(args: argparse.Namespace):
+    from helpers.data import load_from
+
+    return load_from(args.dataset, args.location, limit=args.limit, seed=args.seed)
+
+
+def default_model_path(architecture: str, dataset: str) -> Path:
+    return paths.outputs_dir() / "models" / f"{architecture}-{dataset}.keras"
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from helpers.balance import balance
+    from helpers.evaluate import evaluate
+    from helpers.inputs import ink_size
+    from helpers.models import bfloat16_is_fast, build_model, info_path, save_model
+    from helpers.train import set_seed, train
+
+    dataset = load_dataset(args)
+    prepared = balance(dataset, args.balance, seed=args.seed)
+    set_seed(args.seed)
+    # As the notebooks do (experiment.run_model): bfloat16 where the hardware makes it faster.
+    model = build_model(args.architecture, dataset.num_classes,
+                        mixed_precision=bfloat16_is_fast())
+    result = train(model, prepared.dataset, args.epochs, class_weight=prepared.class_weight,
+                   seed=args.seed, verbose=2)
+    evaluation = evaluate(model, prepared.dataset, name=args.architecture)
+    out = save_model(model, args.out or default_model_path(args.architecture, args.dataset),
+                     dataset.classes, ink_size=ink_size(prepared.dataset.x_train),
+                     dataset=dataset.name, accuracy=evaluation["accuracy"],
+                     macro_f1=evaluation["macro_f1"], balance=prepared.method, seed=args.seed,
+                     **result.as_dict())
+    print(f"\n{args.architecture} on {dataset.name}: test accuracy {evaluation['accuracy']:.1%}, "
+          f"macro F1 {evaluation['macro_f1']:.3f} ({evaluation['test_images']:,} test images)")
+    print(f"model:   {out}\nclasses: {info_path(out)}")
+    print(f"use it:  python -m helpers predict IMAGE --model {shlex.quote(str(out))}")
+    return 0
+
+
+def class_difference(model_path: str, model_classes: list[str], dataset) -> str | None:
+    """Why a model cannot be scored on a dataset's labels, or None when the classes agree."""
+    ours, theirs = [str(c) for c in model_classes], [str(c) for c in dataset.classes]
+    if ours == theirs:
+        return None
+
+    def listed(names: list[str]) -> str:
+        return ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+
+    only_model = [c for c in ours if c not in theirs]
+    only_dataset = [c for c in theirs if c not in ours]
+    if only_model or only_dataset:
+        differs = "; ".join(part for part in (
+            only_model and f"only the model has {listed(only_model)}",
+            only_dataset and f"only the dataset has {listed(only_dataset)}") if part)
+    else:
+        differs = "the same classes in another order"
+    return (f"{model_path} predicts {len(ours)} classes but dataset {dataset.name} has "
+            f"{len(theirs)}: {differs}; evaluate it on the dataset it was trained on")
+
+
+def confused_line(metrics) -> str:
+    pairs = metrics["most_confused"][:MOST_CONFUSED_SHOWN]
+    if not pairs:
+        return "no test image was confused with another class"
+    return "most confused (true→predicted, count): " + ", ".join(
+        f"{p['true']}→{p['predicted']} ({p['count']})" for p in pairs)
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    from helpers.evaluate import evaluate
+    from helpers.models import load_model
+
+    model, meta = load_model(args.model)
+    dataset = load_dataset(args)
+    problem = class_difference(args.model, meta["classes"], dataset)
+    if problem:
+        raise DataError(problem)
+    evaluation = evaluate(model, dataset, name=Path(args.model).stem)
+    if args.json:
+        print(evaluation.to_json())
+        return 0
+    print(f"{args.model} on {dataset.name} ({evaluation['test_images']:,} test images): "
+          f"accuracy {evaluation['accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}")
+    print(confused_line(evaluation))
+    return 0
+
+
+# --- arguments -------------------------------------------------------------------------------
+
+
+def parser_for(commands, name: str, summary: str, description: str, examples: list[str]):
+    return commands.add_parser(
+        name, help=summary, description=description,
+        epilog="examples:\n" + "\n".join(f"  {e}" for e in examples),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_model_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="PATH",
+                        help="a .keras model saved with its classes .json beside it (by "
+                             "`make report` or `python -m helpers train`); default: the most "
+                             "accurate model of the latest `make report` run (outputs/latest)")
+
+
+def add_image_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("images", nargs="+", metavar="IMAGE",
+                        help="image files (PNG, JPEG, …): photos or scans, dark ink on light "
+                             "paper or the reverse")
+    add_model_option(parser)
+    parser.add_argument("--threshold", choices=THRESHOLDS, default="otsu", metavar="METHOD",
+                        help="how ink is told from paper: otsu (one level for the whole image) "
+                             "or adaptive (local levels, for uneven light); default: otsu")
+    parser.add_argument("--json", action="store_true",
+                        help="one JSON object per image and line instead of text")
+
+
+def add_dataset_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", required=True, choices=list(SOURCES), metavar="NAME",
+                        help="one of: " + ", ".join(SOURCES) + " (see `python -m helpers.data "
+                             "list`)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--data-dir", dest="location", metavar="DIR",
+                       help="folder with the EMNIST/MNIST files (default: data/raw/<source>)")
+    where.add_argument("--path", dest="location", metavar="PATH",
+                       help="the CSV file (az-csv) or the folder of class folders (folder)")
+    parser.add_argument("--limit", type=positive_int, metavar="N",
+                        help="use a stratified sample of N images in all (default: every image)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S",
+                        help="seed for sampling, splits, weights and batches (default: 0)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers",
+        description="Recognise handwritten or printed characters in images with a trained CNN, "
+                    "train one, or evaluate one.",
+        epilog="examples:\n"
+               "  python -m helpers predict photo.png --top-k 3\n"
+               "  python -m helpers read line.jpg --json\n"
+               "  python -m helpers train --dataset glyphs --model az_bn --epochs 6\n"
+               "  python -m helpers evaluate --model outputs/models/az_bn-glyphs.keras "
+               "--dataset glyphs\n\n"
+               "Without --model, predict and read use the most accurate model of the latest\n"
+               "`make report` run. Bad input ends in one `error:` line and exit status 1.\n"
+               "`python -m helpers COMMAND --help` explains each command.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    predict = parser_for(
+        commands, "predict", "the most likely characters in images of one character each",
+        "Classify each image as one character and print the most likely classes.\n"
+        "Plain output: `IMAGE  A 97.1%  (H 1.2%, R 0.6%, …)`; with --json one object per line:\n"
+        '{"file": IMAGE, "top": [{"char": "A", "prob": 0.971}, …]}.',
+        ["python -m helpers predict photo.png",
+         "python -m helpers predict scans/*.png --top-k 3 --json",
+         "python -m helpers predict photo.jpg --model model.keras --threshold adaptive"])
+    add_image_options(predict)
+    predict.add_argument("--top-k", type=positive_int, default=DEFAULT_TOP_K, metavar="K",
+                         help=f"how many classes to list per image (default: {DEFAULT_TOP_K})")
+    predict.set_defaults(run=predict_command)
+
+    read = parser_for(
+        commands, "read", "the text of images of one line of characters each",
+        "Split each image of one line into characters and classify each.\n"
+        "Plain output: `IMAGE: TEXT`; with --json one object per line: {\"file\": IMAGE,\n"
+        '"text": "AB C", "characters": [{"char": "A", "prob": 0.97, "box": [x, y, w, h]}, …]}\n'
+        "(boxes in the image's pixels).",
+        ["python -m helpers read line.png",
+         "python -m helpers read lines/*.jpg --json --model model.keras"])
+    add_image_options(read)
+    read.set_defaults(run=read_command)
+
+    train = parser_for(
+        commands, "train", "train a network on a dataset, evaluate it, save it with its classes",
+        "Load a dataset, balance its training split, train a network (a stratified tenth of\n"
+        "the training images validates; the test split is only scored at the end), then save\n"
+        "the model (.keras) and its classes (.json) for predict, read and evaluate.",
+        ["python -m helpers train --dataset glyphs --model az_bn",
+         "python -m helpers train --dataset digits --model digits_small --epochs 3 "
+         "--out digits.keras",
+         "python -m helpers train --dataset emnist-letters --data-dir ../shared/data/emnist "
+         "--model resnet --limit 20000"])
+    add_dataset_options(train)
+    train.add_argument("--model", dest="architecture", required=True,
+                       choices=ARCHITECTURE_NAMES, metavar="ARCH",
+                       help="the network: %(choices)s")
+    train.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS, metavar="N",
+                       help=f"at most N passes over the training images; training stops early "
+                            f"when validation accuracy stalls (default: {DEFAULT_EPOCHS})")
+    train.add_argument("--out", metavar="PATH",
+                       help="where to save the model; its classes go to the same name with "
+                            ".json (default: outputs/models/ARCH-NAME.keras)")
+    train.add_argument("--balance", choices=BALANCE_METHODS, default="nearmiss",
+                       metavar="METHOD",
+                       help="how to balance the training split: %(choices)s (default: "
+                            "%(default)s, as the notebooks)")
+    train.set_defaults(run=train_command)
+
+    evaluate = parser_for(
+        commands, "evaluate", "score a saved model on a dataset's test split",
+        "Score a saved model on the test split of a dataset with the same classes: accuracy,\n"
+        "macro F1 and the most confused pairs, or with --json every metric.",
+        ["python -m helpers evaluate --model outputs/models/az_bn-glyphs.keras "
+         "--dataset glyphs",
+         "python -m helpers evaluate --model digits.keras --dataset digits --json"])
+    evaluate.add_argument("--model", required=True, metavar="PATH",
+                          help="a .keras model with its classes .json beside it")
+    add_dataset_options(evaluate)
+    evaluate.add_argument("--json", action="store_true",
+                          help="print every metric (per-class accuracy, confusion matrix, …) "
+                               "as JSON")
+    evaluate.set_defaults(run=evaluate_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Keep TensorFlow's C++ start-up messages off the output. Set before parsing: checking an
+    # architecture or balancing method imports the modules that import TensorFlow.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    try:
+        with data_warnings_as_lines():
+            return args.run(args)
+    except DataError as e:
+        print_error(e)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
