@@ -28,15 +28,40 @@ DEFAULT_TOP_K = 5
 MOST_CONFUSED_SHOWN = 5
 
 
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up notices (oneDNN, CUDA probing) kept off stderr.
+
+    TF_CPP_MIN_LOG_LEVEL silences most of them, but not those logged before absl's logging is
+    initialised (tensorflow/tensorflow#100442), so stderr itself is closed during the import.
+    A failing import still raises, and its traceback is printed after stderr is back.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
 class LazyNames:
     """argparse choices taken from a module attribute only when argparse needs them (checking a
-    value, printing that subcommand's help), so `python -m helpers --help` and `predict` do not
-    import TensorFlow just to list the architectures."""
+    value, printing that subcommand's help), so `python -m helpers --help` does not import
+    TensorFlow just to list the architectures."""
 
-    def __init__(self, module: str, attribute: str):
-        self.module, self.attribute = module, attribute
+    def __init__(self, module: str, attribute: str, *, tensorflow: bool = False):
+        self.module, self.attribute, self.tensorflow = module, attribute, tensorflow
 
     def names(self) -> list[str]:
+        if self.tensorflow:
+            import_tensorflow_quietly()
         return list(getattr(importlib.import_module(self.module), self.attribute))
 
     def __contains__(self, name: object) -> bool:
@@ -46,7 +71,7 @@ class LazyNames:
         return iter(self.names())
 
 
-ARCHITECTURE_NAMES = LazyNames("helpers.models", "ARCHITECTURES")
+ARCHITECTURE_NAMES = LazyNames("helpers.models", "ARCHITECTURES", tensorflow=True)
 BALANCE_METHODS = LazyNames("helpers.balance", "METHODS")
 THRESHOLDS = LazyNames("helpers.ink", "THRESHOLDS")
 
@@ -374,10 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # Keep TensorFlow's C++ start-up messages off the output. Set before parsing: checking an
-    # architecture or balancing method imports the modules that import TensorFlow.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
+    import_tensorflow_quietly()  # every command needs it; --help has exited by now
     try:
         with data_warnings_as_lines():
             return args.run(args)

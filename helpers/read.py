@@ -19,7 +19,7 @@ from PIL import Image
 
 from helpers import segment
 from helpers.data.dataset import IMAGE_SIZE
-from helpers.data.images import MAX_PIXELS, open_image, to_gray
+from helpers.data.images import MAX_PIXELS, TooManyPixels, open_image, to_gray
 from helpers.errors import DataError
 from helpers.ink import Ink, find_ink
 from helpers.inputs import DEFAULT_INK_SIZE
@@ -79,8 +79,8 @@ def as_gray(image: ImageInput, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
         raise DataError(f"an image array must be H×W, H×W×3 or H×W×4, got shape {array.shape}")
     if array.shape[0] * array.shape[1] > max_pixels:
-        raise DataError(f"image array is {array.shape[1]}×{array.shape[0]} pixels, over the "
-                        f"{max_pixels:,}-pixel limit (max_pixels=)")
+        raise TooManyPixels(f"image array is {array.shape[1]}×{array.shape[0]} pixels, over the "
+                            f"{max_pixels:,}-pixel limit (max_pixels=)")
     if array.dtype.kind == "f" and array.size and np.nanmax(array) <= 1.0:
         array = array * 255
     array = np.clip(np.nan_to_num(array.astype(np.float32)), 0, 255)

@@ -1,0 +1,194 @@
+"""Photos and lines through a trained network: prepare, predict, read, and the CER measure."""
+
+import io
+import json
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers.cer import cer, edit_distance, score_reading
+from helpers.data import DataError, load_dataset
+from helpers.data.images import TooManyPixels
+from helpers.ink import BlankImage
+from helpers.inputs import DEFAULT_INK_SIZE, ink_size
+from helpers.lines import character_photo, generate_lines
+from helpers.models import build_model, latest_model, save_model
+from helpers.read import Recognizer, frame, predict, prepare, read
+from helpers.train import set_seed, train
+
+
+@pytest.fixture(scope="module")
+def glyphs():
+    return load_dataset("glyphs", limit=6000, seed=2)
+
+
+@pytest.fixture(scope="module")
+def saved(glyphs, tmp_path_factory):
+    """A small network trained briefly on the glyphs, saved as `make report` saves them."""
+    set_seed(0)
+    model = build_model("digits_small", glyphs.num_classes)
+    train(model, glyphs, 3, augment=False, seed=0, verbose=0)
+    path = tmp_path_factory.mktemp("models") / "digits_small.keras"
+    return save_model(model, path, glyphs.classes, ink_size=ink_size(glyphs.x_train),
+                      accuracy=0.5)
+
+
+@pytest.fixture(scope="module")
+def recognizer(saved):
+    return Recognizer.load(saved)
+
+
+def test_ink_size_measures_the_longer_side_of_the_ink():
+    images = np.zeros((3, 28, 28), np.uint8)
+    images[0, 4:24, 10:16] = 255  # 20 tall
+    images[1, 6:24, 2:26] = 255  # 24 wide
+    images[2, 10:20, 10:20] = 255  # 10
+    assert ink_size(images) == 20
+    assert ink_size(np.zeros((2, 28, 28), np.uint8)) == DEFAULT_INK_SIZE
+
+
+def test_frame_keeps_aspect_ratio_and_centres_the_mass():
+    values = np.zeros((200, 100), np.float32)
+    values[20:180, 40:60] = 255  # a bar 160 tall, 20 wide
+    image = frame(values, values > 0, ink_size=20)
+    rows, cols = np.flatnonzero(image.any(1)), np.flatnonzero(image.any(0))
+    assert rows.size == 20 and 2 <= cols.size <= 4
+    ys, xs = np.indices(image.shape)
+    assert abs((ys * image).sum() / image.sum() - 13.5) <= 0.6
+    assert abs((xs * image).sum() / image.sum() - 13.5) <= 0.6
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes", "pil", "rgb", "rgba", "gray_float"])
+def test_prepare_recovers_the_character_from_a_photo_of_it(glyphs, kind, tmp_path):
+    original = glyphs.x_test[7]
+    photo = character_photo(original, np.random.default_rng(4))
+    if kind in ("path", "bytes", "pil"):
+        buffer = io.BytesIO()
+        Image.fromarray(photo).save(buffer, format="JPEG", quality=90)
+        source = {"bytes": buffer.getvalue(), "pil": Image.open(buffer)}.get(kind)
+        if kind == "path":
+            source = tmp_path / "photo.jpg"
+            source.write_bytes(buffer.getvalue())
+    elif kind == "rgba":
+        source = np.dstack([photo, np.full(photo.shape[:2], 255, np.uint8)])
+    elif kind == "gray_float":
+        source = photo.mean(2) / 255
+    else:
+        source = photo
+    prepared = prepare(source, ink_size=ink_size(glyphs.x_train))
+    assert prepared.shape == (28, 28) and prepared.dtype == np.uint8
+    assert prepared[0].max() < 64 and prepared[:, 0].max() < 64  # black margin
+    a, b = prepared.astype(float).ravel(), original.astype(float).ravel()
+    assert np.corrcoef(a, b)[0, 1] > 0.7
+
+
+def test_prepare_rejects_what_is_not_a_character_photo(tmp_path):
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    with pytest.raises(DataError, match="empty.png is empty"):
+        prepare(empty)
+    text = tmp_path / "notes.txt"
+    text.write_text("not an image")
+    with pytest.raises(DataError, match="notes.txt is not an image"):
+        prepare(text)
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (300, 200), (240, 238, 230)).save(blank)
+    with pytest.raises(BlankImage, match="blank.png is blank"):
+        prepare(blank)
+    with pytest.raises(TooManyPixels):
+        prepare(np.zeros((5000, 9000), np.uint8))
+    with pytest.raises(DataError, match="shape"):
+        prepare(np.zeros((5, 5, 7)))
+
+
+def test_predict_gives_sorted_top_k_of_the_models_classes(recognizer, glyphs):
+    photo = character_photo(glyphs.x_test[0], np.random.default_rng(1))
+    prediction = predict(recognizer, photo, top_k=5)
+    probs = [p for _, p in prediction.top]
+    assert len(prediction.top) == 5 and probs == sorted(probs, reverse=True)
+    assert all(c in glyphs.classes for c, _ in prediction.top) and 0 < sum(probs) <= 1.0001
+    assert prediction.image.shape == (28, 28)
+    assert json.loads(json.dumps(prediction.as_dict()))["top"][0]["char"] == prediction.char
+
+
+def test_photos_are_recognised_about_as_well_as_the_dataset_images(recognizer, glyphs):
+    rng = np.random.default_rng(3)
+    indices = rng.integers(0, len(glyphs.y_test), 60)
+    truth = [glyphs.classes[k] for k in glyphs.y_test[indices]]
+    photos = [predict(recognizer, character_photo(glyphs.x_test[i], rng)).char for i in indices]
+    isolated = recognizer.probabilities(glyphs.x_test[indices]).argmax(1)
+    photo_accuracy = np.mean([p == t for p, t in zip(photos, truth, strict=True)])
+    isolated_accuracy = np.mean([glyphs.classes[k] == t for k, t in zip(isolated, truth,
+                                                                        strict=True)])
+    assert isolated_accuracy > 0.5  # the network did learn
+    assert photo_accuracy >= isolated_accuracy - 0.1
+
+
+def test_read_returns_text_boxes_and_probabilities(recognizer, glyphs):
+    line = generate_lines(glyphs, 1, seed=11, words=(2, 2), letters=(3, 3))[0]
+    reading = read(recognizer, line.image)
+    assert len(reading.characters) == 6 and reading.text.count(" ") == 1
+    assert reading.text.replace(" ", "") == "".join(c.char for c in reading.characters)
+    xs = [c.box[0] for c in reading.characters]
+    assert xs == sorted(xs)
+    for found, (x, y, w, h) in zip(reading.characters, line.boxes, strict=True):
+        fx, fy, fw, fh = found.box
+        assert abs(fx - x) <= 3 and abs(fx + fw - x - w) <= 3 and 0 < found.prob <= 1
+        assert abs(fy - y) <= 3 and abs(fy + fh - y - h) <= 3
+    as_json = json.loads(json.dumps(reading.as_dict()))
+    assert as_json["text"] == reading.text and len(as_json["characters"][0]["box"]) == 4
+
+
+def test_reading_boxes_are_in_the_input_images_pixels_even_when_shrunk(recognizer, glyphs):
+    line = generate_lines(glyphs, 1, seed=12, words=(1, 1), letters=(4, 4))[0]
+    big = cv2.resize(line.image, None, fx=12, fy=12, interpolation=cv2.INTER_LINEAR)
+    reading = read(recognizer, big)
+    assert len(reading.characters) == 4
+    for found, (x, _, w, _) in zip(reading.characters, line.boxes, strict=True):
+        assert abs(found.box[0] - 12 * x) <= 24 and abs(found.box[2] - 12 * w) <= 36
+
+
+def test_reading_lines_costs_at_most_three_points_over_isolated_characters(recognizer, glyphs):
+    score = score_reading(recognizer, glyphs, lines=40, photos=20, seed=5)
+    assert score.characters > 100 and score.count_errors <= 8
+    assert score.cer <= score.isolated_error + 0.03
+    assert score.as_dict()["gap"] == pytest.approx(score.cer - score.isolated_error)
+
+
+def test_edit_distance_and_cer():
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance("", "abc") == 3 and edit_distance("abc", "abc") == 0
+    assert cer(["AB C", "XY"], ["AB D", "XYZ"]) == pytest.approx(2 / 7)
+
+
+def test_default_model_is_the_most_accurate_of_the_latest_run(saved, tmp_path, monkeypatch):
+    monkeypatch.setenv("OCR_PROJECT_DIR", str(tmp_path))
+    with pytest.raises(DataError, match="make report"):
+        latest_model()
+    models = tmp_path / "outputs" / "latest" / "models"
+    models.mkdir(parents=True)
+    for name, accuracy in [("good", 0.9), ("poor", 0.4)]:
+        shutil.copy(saved, models / f"{name}.keras")
+        info = json.loads(saved.with_suffix(".json").read_text())
+        (models / f"{name}.json").write_text(json.dumps({**info, "accuracy": accuracy}))
+    assert latest_model() == models / "good.keras"
+    recognizer = Recognizer.load()
+    assert recognizer.path == models / "good.keras"
+    assert recognizer.ink_size == pytest.approx(ink_size(load_dataset("glyphs").x_train), abs=2)
+
+
+def test_models_that_cannot_be_used_are_clear_errors(saved, tmp_path):
+    with pytest.raises(DataError, match="no such model file"):
+        Recognizer.load(tmp_path / "missing.keras")
+    lonely = tmp_path / "lonely.keras"
+    shutil.copy(saved, lonely)
+    with pytest.raises(DataError, match="classes file"):
+        Recognizer.load(lonely)
+    fake = tmp_path / "fake.keras"
+    fake.write_text("not a model")
+    shutil.copy(saved.with_suffix(".json"), fake.with_suffix(".json"))
+    with pytest.raises(DataError, match="not a Keras model"):
+        Recognizer.load(fake)
