@@ -16,6 +16,8 @@ from helpers.data import Dataset
 from helpers.lines import DEFAULT_STYLE, LineStyle, character_photo, generate_lines
 from helpers.read import Recognizer, predict, read
 
+TARGET_GAP = 0.03  # reading may cost at most 3 points of CER over isolated classification
+
 
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance: insertions, deletions and substitutions turning a into b."""
@@ -54,6 +56,37 @@ class ReadingScore:
 
     def as_dict(self) -> dict:
         return {**asdict(self), "gap": self.gap}
+
+    def table(self) -> list[tuple[str, str]]:
+        """(measure, value) rows for a notebook or report table."""
+        return [("lines read", f"{self.lines}"), ("characters in them", f"{self.characters}"),
+                ("CER of read (spaces included)", f"{self.cer:.1%}"),
+                ("CER without spaces", f"{self.cer_without_spaces:.1%}"),
+                ("error on the same characters in isolation", f"{self.isolated_error:.1%}"),
+                ("CER minus isolated error", f"{100 * self.gap:+.1f} points"),
+                ("lines with a wrong character count", f"{self.count_errors}"),
+                ("photos of characters", f"{self.photos}"),
+                ("error on the photos", f"{self.photo_error:.1%}"),
+                ("error on the photos' characters in isolation",
+                 f"{self.photo_isolated_error:.1%}"),
+                ("time to read one line", f"{1000 * self.seconds_per_line:.0f} ms")]
+
+    def summary(self) -> str:
+        """Two or three sentences on what reading costs over classifying, from the numbers."""
+        verdict = ("within" if self.gap <= TARGET_GAP else "over")
+        text = (f"Reading {self.lines} generated lines ({self.characters} characters) gave a "
+                f"character error rate of {self.cer:.1%}, against {self.isolated_error:.1%} for "
+                f"the same characters classified one by one: {100 * self.gap:+.1f} points, "
+                f"{verdict} the {100 * TARGET_GAP:.0f}-point allowance for segmentation, "
+                f"framing and word spaces.")
+        if self.count_errors:
+            text += (f" In {self.count_errors} of the lines the segmentation found a different "
+                     "number of characters than were drawn (broken or touching strokes).")
+        if self.photos:
+            text += (f" On {self.photos} photos of single characters the error was "
+                     f"{self.photo_error:.1%} ({self.photo_isolated_error:.1%} for the same "
+                     "characters as the dataset stores them).")
+        return text
 
 
 def _isolated_error(rec: Recognizer, dataset: Dataset, indices: list[int]) -> float:

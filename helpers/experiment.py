@@ -163,6 +163,16 @@ def saved_metrics(config: RunConfig) -> list[dict]:
             and found[name].get("dataset") == config.dataset]
 
 
+def best_model(config: RunConfig) -> Path:
+    """The saved model of this run's most accurate network."""
+    metrics = saved_metrics(config)
+    if not metrics:
+        raise DataError(f"no metrics in {config.run_dir / 'metrics'}; run the CNN notebooks "
+                        "(or `make report`) first")
+    best = max(metrics, key=lambda m: m["accuracy"])
+    return config.run_dir / "models" / f"{best['model']}.keras"
+
+
 def comparison(config: RunConfig):
     metrics = saved_metrics(config)
     if not metrics:

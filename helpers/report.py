@@ -117,8 +117,11 @@ def report_notebook(executed: list[Path], config: RunConfig,
     here, hidden when rendered)."""
     found = writeup.facts(config)
     md = nbformat.v4.new_markdown_cell
-    method = [p for p in executed if "_cnn_" not in p.stem and "comparison" not in p.stem]
-    results = [p for p in executed if p not in method]
+    # Notebooks before the first CNN describe the method; the CNNs, the comparison and what
+    # follows it (reading real images) are results.
+    first = next((i for i, p in enumerate(executed)
+                  if "_cnn_" in p.stem or "comparison" in p.stem), len(executed))
+    method, results = executed[:first], executed[first:]
     cells = [md(writeup.title_page(config, found)), md(writeup.abstract(found)),
              md(writeup.introduction(config, found)), md(writeup.methodology_opening())]
     for path in method:

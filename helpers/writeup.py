@@ -2,7 +2,8 @@
 
 The notebooks supply the method and result sections; this module writes what surrounds them —
 title page, abstract, introduction, chapter openings, discussion, conclusion, appendix — as
-markdown, reading only what the run saved (`dataset.json`, `balance.json`, `metrics/*.json`).
+markdown, reading only what the run saved (`dataset.json`, `balance.json`, `metrics/*.json`,
+`reading.json`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import platform
 from datetime import datetime
 from pathlib import Path
 
+from helpers.cer import TARGET_GAP
 from helpers.experiment import RunConfig, conclusions, saved_metrics
 
 PAGEBREAK = "<!-- pagebreak -->"
@@ -24,7 +26,8 @@ def _read(path: Path) -> dict:
 def facts(config: RunConfig) -> dict:
     return {"dataset": _read(config.run_dir / "dataset.json"),
             "balance": _read(config.run_dir / "balance.json"),
-            "metrics": saved_metrics(config)}
+            "metrics": saved_metrics(config),
+            "reading": _read(config.run_dir / "reading.json")}
 
 
 def title_page(config: RunConfig, found: dict) -> str:
@@ -110,6 +113,17 @@ def discussion(found: dict) -> str:
                      f"({share:.1%}) identical to a training image"
                      + (", so these accuracies partly measure memory." if share > 0.01 else
                         "; the test accuracy measures recognition of unseen images."))
+    reading = found.get("reading")
+    if reading:
+        parts.append(f"Reading generated lines of test characters with {reading['model']} gave "
+                     f"a character error rate of {reading['cer']:.1%}, against "
+                     f"{reading['isolated_error']:.1%} for the same characters one by one "
+                     f"({100 * reading['gap']:+.1f} points): "
+                     + ("segmentation and framing add little to the classifier's own errors."
+                        if reading["gap"] <= TARGET_GAP else
+                        "segmentation and framing add more than the 3-point allowance.")
+                     + " Photos of single characters "
+                     f"were misread {reading['photo_error']:.1%} of the time.")
     balance = found["balance"]
     if balance:
         parts.append(f"Balancing: {balance.get('method', '')} — "
@@ -126,7 +140,8 @@ def conclusion(found: dict) -> str:
     return (f"{PAGEBREAK}\n# 5. Conclusion\n\nOf the {len(metrics)} networks, **{best['model']}** "
             f"recognised the test characters best ({best['accuracy']:.1%} accuracy, macro F1 "
             f"{best['macro_f1']:.3f}). Longer training (more epochs), the full training split "
-            f"and a model that reads whole words are the next steps.")
+            f"and a model that uses the context of whole words (a language model over the "
+            f"characters read) are the next steps.")
 
 
 def appendix(config: RunConfig, timings: dict[str, float]) -> str:

@@ -192,3 +192,25 @@ def test_models_that_cannot_be_used_are_clear_errors(saved, tmp_path):
     shutil.copy(saved.with_suffix(".json"), fake.with_suffix(".json"))
     with pytest.raises(DataError, match="not a Keras model"):
         Recognizer.load(fake)
+
+
+def test_reading_figures_draw_one_box_per_character_and_tables_list_the_guesses(recognizer,
+                                                                                glyphs):
+    import matplotlib.pyplot as plt
+
+    from helpers import read_plots
+
+    lines = generate_lines(glyphs, 2, seed=4)
+    readings = [read(recognizer, line.image) for line in lines]
+    fig = read_plots.line_readings([line.image for line in lines], readings,
+                                   [line.text for line in lines])
+    assert [len(ax.patches) for ax in fig.axes] == [len(r.characters) for r in readings]
+    assert lines[0].text in fig.axes[0].get_title()
+    rng = np.random.default_rng(0)
+    photos = [character_photo(glyphs.x_test[i], rng) for i in range(3)]
+    predictions = [predict(recognizer, p, top_k=3) for p in photos]
+    fig = read_plots.photo_predictions(photos, predictions, ["A", "B", "C"], cols=2)
+    assert sum(bool(ax.images) for ax in fig.axes) == 6
+    table = read_plots.top_table(predictions, ["A", "B", "C"])
+    assert list(table.columns) == ["true", "top 1", "top 2", "top 3"] and len(table) == 3
+    plt.close("all")

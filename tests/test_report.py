@@ -23,8 +23,9 @@ def test_chain_selects_cnn_notebooks_by_model(project):
     names = [p.name for p in report.chain(["deep"])]
     assert names[:3] == ["01_data_exploration.ipynb", "02_nearmiss_balancing.ipynb",
                          "03_augmentation.ipynb"]
-    assert names[3:] == ["05_cnn_deep.ipynb", "11_comparison.ipynb"]
-    assert len(report.chain()) == 11
+    assert names[3:] == ["05_cnn_deep.ipynb", "11_comparison.ipynb",
+                         "12_reading_images.ipynb"]
+    assert len(report.chain()) == 12
 
 
 @pytest.mark.emnist
@@ -53,6 +54,12 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     table_html = table.outputs[0]["data"]["text/html"]
     assert all(model in table_html for model in SMOKE_MODELS)
     assert (latest / "models" / "resnet.keras").exists()
+    reading = json.loads((latest / "reading.json").read_text())
+    assert reading["lines"] == 100 and 0 <= reading["cer"] <= 1.5
+    # Reading real images comes after the comparison, among the results, and is discussed.
+    assert html.index("3. Results") < html.index("Reading real-world images") < \
+        html.index("4. Discussion")
+    assert f"character error rate of {reading['cer']:.1%}" in html
     timings = json.loads((latest / "timings.json").read_text())
     assert len(timings) == len(executed)
 
