@@ -203,6 +203,9 @@ def train_command(args: argparse.Namespace) -> int:
 
     dataset = load_dataset(args)
     prepared = balance(dataset, args.balance, seed=args.seed)
+    print(f"training {args.architecture} on {dataset.name}: {len(prepared.dataset.x_train):,} "
+          f"training images after balancing ({args.balance}), {len(dataset.x_test):,} test "
+          f"images, {dataset.num_classes} classes")
     set_seed(args.seed)
     # As the notebooks do (experiment.run_model): bfloat16 where the hardware makes it faster.
     model = build_model(args.architecture, dataset.num_classes,

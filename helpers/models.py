@@ -8,6 +8,7 @@ is the stronger network of this bundle.
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -234,12 +235,14 @@ def load_model(path: str | Path) -> tuple[keras.Model, dict]:
                         "with helpers.models.save_model, which writes both")
     try:
         meta = json.loads(meta_path.read_text())
-        classes = meta["classes"]
-    except (ValueError, KeyError) as e:
+    except (OSError, ValueError) as e:
         raise DataError(f"{meta_path}: not a classes file ({e})") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("classes"), list):
+        raise DataError(f"{meta_path}: not a classes file (no list of classes in it)")
+    classes = meta["classes"]
     try:
         model = keras.models.load_model(path)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
         raise DataError(f"{path}: not a Keras model file ({e})") from None
     if model.output_shape[-1] != len(classes):
         raise DataError(f"{path}: the model predicts {model.output_shape[-1]} classes but "

@@ -205,7 +205,7 @@ def test_reading_figures_draw_one_box_per_character_and_tables_list_the_guesses(
     fig = read_plots.line_readings([line.image for line in lines], readings,
                                    [line.text for line in lines])
     assert [len(ax.patches) for ax in fig.axes] == [len(r.characters) for r in readings]
-    assert lines[0].text in fig.axes[0].get_title()
+    assert lines[0].text in fig.axes[0].get_title(loc="left")
     rng = np.random.default_rng(0)
     photos = [character_photo(glyphs.x_test[i], rng) for i in range(3)]
     predictions = [predict(recognizer, p, top_k=3) for p in photos]
@@ -214,3 +214,23 @@ def test_reading_figures_draw_one_box_per_character_and_tables_list_the_guesses(
     table = read_plots.top_table(predictions, ["A", "B", "C"])
     assert list(table.columns) == ["true", "top 1", "top 2", "top 3"] and len(table) == 3
     plt.close("all")
+
+
+@pytest.mark.parametrize("classes_file", ["[1]", '{"classes": 5}', "{"])
+def test_a_broken_classes_file_is_named(saved, tmp_path, classes_file):
+    model = tmp_path / "m.keras"
+    shutil.copy(saved, model)
+    model.with_suffix(".json").write_text(classes_file)
+    with pytest.raises(DataError, match="m.json: not a classes file"):
+        Recognizer.load(model)
+
+
+def test_a_zip_that_is_not_a_keras_model_is_named(saved, tmp_path):
+    import zipfile
+
+    model = tmp_path / "m.keras"
+    with zipfile.ZipFile(model, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    shutil.copy(saved.with_suffix(".json"), model.with_suffix(".json"))
+    with pytest.raises(DataError, match="not a Keras model"):
+        Recognizer.load(model)
