@@ -19,7 +19,7 @@ BALANCE  ?=
 PORT     ?= 8888
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint report lab bench bench-data bench-balance bench-train clean distclean
+.PHONY: help venv test lint report lab bench bench-data bench-balance bench-train bench-read clean distclean
 
 help:  ## list the targets
 	@echo "make test        lint, then the test suite (creates .venv on first use)"
@@ -28,7 +28,8 @@ help:  ## list the targets
 	@echo "make lab         JupyterLab on notebooks/ with the project's kernel ($(KERNEL))"
 	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
 	@echo "make bench       all benchmarks on real EMNIST files (../shared/data/emnist or OCR_EMNIST_DIR):"
-	@echo "                 bench-data (loaders), bench-balance (NearMiss), bench-train (training, latency)"
+	@echo "                 bench-data (loaders), bench-balance (NearMiss), bench-train (training, latency),"
+	@echo "                 bench-read (reading lines and photos: CER against isolated error)"
 	@echo "make clean       remove derived files (outputs/, data/processed/, caches); keeps .venv and data/raw"
 	@echo "make distclean   clean, and remove .venv too"
 
@@ -60,7 +61,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) \
 		$(if $(filter 0,$(shell id -u)),--allow-root)  # containers often run as root
 
-bench: bench-data bench-balance bench-train
+bench: bench-data bench-balance bench-train bench-read
 
 bench-data: $(STAMP)
 	$(PY) tests/benchmarks/bench_data.py
@@ -70,6 +71,9 @@ bench-balance: $(STAMP)
 
 bench-train: $(STAMP)
 	$(PY) tests/benchmarks/bench_train.py
+
+bench-read: $(STAMP)
+	$(PY) tests/benchmarks/bench_read.py
 
 clean:
 	find outputs data/processed -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +

@@ -197,7 +197,7 @@ def default_model_path(architecture: str, dataset: str) -> Path:
 def train_command(args: argparse.Namespace) -> int:
     from helpers.balance import balance
     from helpers.evaluate import evaluate
-    from helpers.inputs import ink_size
+    from helpers.inputs import framing_of
     from helpers.models import bfloat16_is_fast, build_model, info_path, save_model
     from helpers.train import set_seed, train
 
@@ -214,7 +214,7 @@ def train_command(args: argparse.Namespace) -> int:
                    seed=args.seed, verbose=2)
     evaluation = evaluate(model, prepared.dataset, name=args.architecture)
     out = save_model(model, args.out or default_model_path(args.architecture, args.dataset),
-                     dataset.classes, ink_size=ink_size(prepared.dataset.x_train),
+                     dataset.classes, framing=framing_of(prepared.dataset.x_train),
                      dataset=dataset.name, accuracy=evaluation["accuracy"],
                      macro_f1=evaluation["macro_f1"], balance=prepared.method, seed=args.seed,
                      **result.as_dict())

@@ -22,7 +22,7 @@ from helpers.data import Dataset, leakage, load_from
 from helpers.data.cache import atomic_path, cache_file, fingerprint, load_arrays, save_arrays
 from helpers.errors import DataError, DataWarning
 from helpers.evaluate import Evaluation, compare, evaluate, load_metrics
-from helpers.inputs import ink_size
+from helpers.inputs import framing_of
 from helpers.models import ARCHITECTURES, bfloat16_is_fast, build_model, save_model
 from helpers.train import TrainResult, set_seed, train
 
@@ -146,7 +146,7 @@ def run_model(name: str, config: RunConfig, prepared: Balanced) -> ModelRun | No
     evaluation = evaluate(model, dataset, name=name, out_dir=config.run_dir / "metrics",
                           extra=extra)
     model_path = save_model(model, config.run_dir / "models" / name, dataset.classes,
-                            ink_size=ink_size(dataset.x_train), dataset=dataset.name,
+                            framing=framing_of(dataset.x_train), dataset=dataset.name,
                             accuracy=evaluation["accuracy"],
                             macro_f1=evaluation["macro_f1"])
     return ModelRun(name, model, result, evaluation, model_path)

@@ -18,7 +18,7 @@ from keras import layers
 from helpers import paths
 from helpers.data.cache import atomic_path
 from helpers.errors import DataError
-from helpers.inputs import INPUT_SHAPE, PREPROCESSING
+from helpers.inputs import INPUT_SHAPE, PREPROCESSING, Framing
 
 # Keras' default 0.99 needs thousands of steps before the running statistics used at inference
 # forget their initial values; runs of a few hundred steps (small sets, few epochs on a CPU)
@@ -199,12 +199,12 @@ def info_path(path: Path) -> Path:
     return path.with_suffix(".json")
 
 
-def save_model(model: keras.Model, path: str | Path, classes, *, ink_size: float | None = None,
-               **info) -> Path:
+def save_model(model: keras.Model, path: str | Path, classes, *,
+               framing: Framing | None = None, **info) -> Path:
     """Write `<path>.keras` and beside it `<path>.json` with the classes and preprocessing.
 
-    `ink_size` (see `helpers.inputs.ink_size` of the training images) lets the photo reader
-    frame characters the way this model saw them.
+    `framing` (`helpers.inputs.framing_of` the training images) lets the photo reader frame
+    characters the way this model saw them.
     """
     path = Path(path).with_suffix(".keras")
     classes = [str(c) for c in classes]
@@ -214,8 +214,8 @@ def save_model(model: keras.Model, path: str | Path, classes, *, ink_size: float
     with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
     preprocessing = dict(PREPROCESSING)
-    if ink_size is not None:
-        preprocessing["ink_size"] = float(ink_size)
+    if framing is not None:
+        preprocessing["framing"] = framing.as_dict()
     meta = {"classes": classes, "architecture": model.name, "preprocessing": preprocessing,
             **info}
     with atomic_path(info_path(path)) as tmp:

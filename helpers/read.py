@@ -2,7 +2,7 @@
 
 `prepare` turns any photo or scan of one character into the 28×28 input the networks were
 trained on: find the ink (`helpers.ink`), crop to it, scale its longer side to the size the
-training characters had (stored with the model), centre it by its centre of mass. `predict`
+training characters had, centre it as they were centred (both stored with the model). `predict`
 classifies one image; `read` segments a line (`helpers.segment`) and classifies each character.
 A `Recognizer` is a saved model loaded once, with its classes; the CLI and notebooks share it.
 """
@@ -22,10 +22,11 @@ from helpers.data.dataset import IMAGE_SIZE
 from helpers.data.images import MAX_PIXELS, TooManyPixels, open_image, to_gray
 from helpers.errors import DataError
 from helpers.ink import Ink, find_ink
-from helpers.inputs import DEFAULT_INK_SIZE
+from helpers.inputs import Framing
 from helpers.models import latest_model, load_model
 from helpers.predict import Predictor
 
+DEFAULT_FRAMING = Framing()
 ImageInput = str | Path | bytes | Image.Image | np.ndarray
 
 
@@ -35,7 +36,7 @@ class Recognizer:
 
     model: keras.Model
     classes: list[str]
-    ink_size: float = DEFAULT_INK_SIZE
+    framing: Framing = DEFAULT_FRAMING
     info: dict = field(default_factory=dict)
     path: Path | None = None
 
@@ -51,8 +52,8 @@ class Recognizer:
         model of the latest report run."""
         path = latest_model() if path is None else Path(path)
         model, info = load_model(path)
-        ink_size = info.get("preprocessing", {}).get("ink_size", DEFAULT_INK_SIZE)
-        return cls(model, [str(c) for c in info["classes"]], float(ink_size), info, path)
+        framing = Framing.from_dict(info.get("preprocessing", {}).get("framing"))
+        return cls(model, [str(c) for c in info["classes"]], framing, info, path)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities (N×K) of uint8 28×28 images."""
@@ -89,24 +90,28 @@ def as_gray(image: ImageInput, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     return to_gray(Image.fromarray(array.astype(np.uint8)))
 
 
-def frame(values: np.ndarray, mask: np.ndarray, ink_size: float = DEFAULT_INK_SIZE) -> np.ndarray:
+def frame(values: np.ndarray, mask: np.ndarray,
+          framing: Framing = DEFAULT_FRAMING) -> np.ndarray:
     """One character's ink (values 0..255 and mask, any size) as a 28×28 uint8 image: cropped
-    to the mask, longer side scaled to `ink_size`, centred by centre of mass."""
+    to the mask, longer side scaled to `framing.ink_size`, centred by its box or its mass."""
     rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
     if not rows.size:
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
     crop = values[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1].astype(np.float32)
     height, width = crop.shape
-    factor = float(np.clip(ink_size, 4, IMAGE_SIZE)) / max(height, width)
+    factor = float(np.clip(framing.ink_size, 4, IMAGE_SIZE)) / max(height, width)
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
     interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
     small = cv2.resize(crop, size, interpolation=interpolation)
     total = small.sum()
     if total <= 0:
         return np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-    ys, xs = np.indices(small.shape)
-    centre = np.array([(xs * small).sum(), (ys * small).sum()]) / total
-    # Put the centre of mass at the frame's centre, but never push ink over the edge.
+    if framing.centre == "box":
+        centre = (np.array(size, dtype=float) - 1) / 2
+    else:
+        ys, xs = np.indices(small.shape)
+        centre = np.array([(xs * small).sum(), (ys * small).sum()]) / total
+    # Put the centre at the frame's centre, but never push ink over the edge.
     left, top = np.rint((IMAGE_SIZE - 1) / 2 - centre).astype(int)
     left = int(np.clip(left, 0, IMAGE_SIZE - size[0]))
     top = int(np.clip(top, 0, IMAGE_SIZE - size[1]))
@@ -121,11 +126,11 @@ def _ink(image: ImageInput, threshold: str, what: str | None) -> Ink:
     return find_ink(as_gray(image), threshold=threshold, what=what)
 
 
-def prepare(image: ImageInput, *, ink_size: float = DEFAULT_INK_SIZE, threshold: str = "otsu",
+def prepare(image: ImageInput, *, framing: Framing = DEFAULT_FRAMING, threshold: str = "otsu",
             what: str | None = None) -> np.ndarray:
     """Any photo or scan of one character -> 28×28 uint8, white ink on black, as in EMNIST."""
     ink = _ink(image, threshold, what)
-    return frame(ink.values, ink.mask, ink_size)
+    return frame(ink.values, ink.mask, framing)
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,7 @@ def predict(model, image: ImageInput, top_k: int = 5, *, threshold: str = "otsu"
             what: str | None = None) -> Prediction:
     """The `top_k` most likely characters in a photo or scan of one character."""
     rec = recognizer(model)
-    prepared = prepare(image, ink_size=rec.ink_size, threshold=threshold, what=what)
+    prepared = prepare(image, framing=rec.framing, threshold=threshold, what=what)
     return Prediction(_top(rec, rec.probabilities(prepared)[0], top_k), prepared)
 
 
@@ -198,7 +203,7 @@ def read(model, image: ImageInput, *, top_k: int = 5, threshold: str = "otsu",
         # The mask grown by a pixel keeps the soft edge of the strokes, not the neighbours.
         near = cv2.dilate(piece.mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         values = np.where(near, ink.values[y:y + h, x:x + w], 0)
-        inputs.append(frame(values, piece.mask, rec.ink_size))
+        inputs.append(frame(values, piece.mask, rec.framing))
     probabilities = rec.probabilities(np.stack(inputs))
     found = []
     for piece, image28, p in zip(pieces, inputs, probabilities, strict=True):

@@ -73,7 +73,7 @@ def test_train_saves_the_model_and_its_classes(model):
     assert model.exists() and model.with_suffix(".json").exists()
     meta = json.loads(model.with_suffix(".json").read_text())
     assert meta["classes"] == list("0123456789") and meta["dataset"] == "digits"
-    assert 0 <= meta["accuracy"] <= 1 and meta["preprocessing"]["ink_size"] > 0
+    assert 0 <= meta["accuracy"] <= 1 and meta["preprocessing"]["framing"]["ink_size"] > 0
 
 
 def test_predict_json_gives_sorted_top_k_per_image(model, photos, capsys):

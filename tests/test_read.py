@@ -13,7 +13,7 @@ from helpers.cer import cer, edit_distance, score_reading
 from helpers.data import DataError, load_dataset
 from helpers.data.images import TooManyPixels
 from helpers.ink import BlankImage
-from helpers.inputs import DEFAULT_INK_SIZE, ink_size
+from helpers.inputs import Framing, framing_of
 from helpers.lines import character_photo, generate_lines
 from helpers.models import build_model, latest_model, save_model
 from helpers.read import Recognizer, frame, predict, prepare, read
@@ -32,7 +32,7 @@ def saved(glyphs, tmp_path_factory):
     model = build_model("digits_small", glyphs.num_classes)
     train(model, glyphs, 3, augment=False, seed=0, verbose=0)
     path = tmp_path_factory.mktemp("models") / "digits_small.keras"
-    return save_model(model, path, glyphs.classes, ink_size=ink_size(glyphs.x_train),
+    return save_model(model, path, glyphs.classes, framing=framing_of(glyphs.x_train),
                       accuracy=0.5)
 
 
@@ -41,24 +41,38 @@ def recognizer(saved):
     return Recognizer.load(saved)
 
 
-def test_ink_size_measures_the_longer_side_of_the_ink():
-    images = np.zeros((3, 28, 28), np.uint8)
-    images[0, 4:24, 10:16] = 255  # 20 tall
-    images[1, 6:24, 2:26] = 255  # 24 wide
-    images[2, 10:20, 10:20] = 255  # 10
-    assert ink_size(images) == 20
-    assert ink_size(np.zeros((2, 28, 28), np.uint8)) == DEFAULT_INK_SIZE
+def test_framing_measures_the_ink_box_and_how_characters_are_centred():
+    # Centred by box: boxes of 20, 24 and 10 pixels around the middle, heavier on one side.
+    boxed = np.zeros((3, 28, 28), np.uint8)
+    for i, (half, heavy) in enumerate([(10, "left"), (12, "right"), (5, "left")]):
+        boxed[i, 14 - half:14 + half, 14 - half:14 + half] = 70
+        columns = slice(14 - half, 14) if heavy == "left" else slice(14, 14 + half)
+        boxed[i, 14 - half:14 + half, columns] = 255
+    assert framing_of(boxed) == Framing(20.0, "box")
+    # Centred by mass: a heavy bar in the middle, a faint tail to one side moves the box more.
+    massed = np.zeros((4, 28, 28), np.uint8)
+    massed[:, 6:22, 12:16] = 255
+    for i, (start, stop) in enumerate([(16, 24), (4, 12), (16, 20), (8, 12)]):
+        massed[i, 6:22, start:stop] = 70
+    assert framing_of(massed).centre == "mass"
+    assert framing_of(np.zeros((2, 28, 28), np.uint8)) == Framing()
+    with pytest.raises(DataError, match="centre"):
+        Framing(20, "middle")
 
 
-def test_frame_keeps_aspect_ratio_and_centres_the_mass():
+@pytest.mark.parametrize("centre", ["box", "mass"])
+def test_frame_keeps_aspect_ratio_and_centres_as_asked(centre):
     values = np.zeros((200, 100), np.float32)
-    values[20:180, 40:60] = 255  # a bar 160 tall, 20 wide
-    image = frame(values, values > 0, ink_size=20)
+    values[20:180, 40:60] = 255  # a bar 160 tall, 20 wide ...
+    values[20:60, 60:90] = 60  # ... with a faint flag on its right
+    image = frame(values, values > 0, Framing(20, centre))
     rows, cols = np.flatnonzero(image.any(1)), np.flatnonzero(image.any(0))
-    assert rows.size == 20 and 2 <= cols.size <= 4
+    assert rows.size == 20 and 5 <= cols.size <= 7
     ys, xs = np.indices(image.shape)
-    assert abs((ys * image).sum() / image.sum() - 13.5) <= 0.6
-    assert abs((xs * image).sum() / image.sum() - 13.5) <= 0.6
+    mass_x = (xs * image).sum() / image.sum()
+    box_x = (cols[0] + cols[-1]) / 2
+    assert abs((mass_x if centre == "mass" else box_x) - 13.5) <= 0.6
+    assert abs(mass_x - box_x) > 1
 
 
 @pytest.mark.parametrize("kind", ["path", "bytes", "pil", "rgb", "rgba", "gray_float"])
@@ -78,7 +92,7 @@ def test_prepare_recovers_the_character_from_a_photo_of_it(glyphs, kind, tmp_pat
         source = photo.mean(2) / 255
     else:
         source = photo
-    prepared = prepare(source, ink_size=ink_size(glyphs.x_train))
+    prepared = prepare(source, framing=framing_of(glyphs.x_train))
     assert prepared.shape == (28, 28) and prepared.dtype == np.uint8
     assert prepared[0].max() < 64 and prepared[:, 0].max() < 64  # black margin
     a, b = prepared.astype(float).ravel(), original.astype(float).ravel()
@@ -177,7 +191,7 @@ def test_default_model_is_the_most_accurate_of_the_latest_run(saved, tmp_path, m
     assert latest_model() == models / "good.keras"
     recognizer = Recognizer.load()
     assert recognizer.path == models / "good.keras"
-    assert recognizer.ink_size == pytest.approx(ink_size(load_dataset("glyphs").x_train), abs=2)
+    assert recognizer.framing == framing_of(load_dataset("glyphs", limit=6000, seed=2).x_train)
 
 
 def test_models_that_cannot_be_used_are_clear_errors(saved, tmp_path):

@@ -52,6 +52,18 @@ def byclass47(folder: Path) -> Dataset:
         return merge_lookalikes(load_dataset("emnist-byclass", data_dir=str(folder), seed=0))
 
 
+def byclass47_or_skip() -> Dataset | None:
+    """`byclass47` of the real files, or None (with the reason printed) when they are absent."""
+    folder = emnist_dir()
+    if folder is None:
+        print("skipped: the EMNIST byclass test file is not in ../shared/data/emnist "
+              "(set OCR_EMNIST_DIR)")
+        return None
+    dataset = byclass47(folder)
+    print(f"data: {dataset!r} from {folder}", flush=True)
+    return dataset
+
+
 def seed_generator():
     """The write-ups' augmentation, as they ran it."""
     from keras.src.legacy.preprocessing.image import ImageDataGenerator
@@ -221,13 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=1800,
                         help="seconds of training per recipe in time-to-88")
     options = parser.parse_args(argv)
-    folder = emnist_dir()
-    if folder is None:
-        print("skipped: the EMNIST byclass test file is not in ../shared/data/emnist "
-              "(set OCR_EMNIST_DIR)")
+    dataset = byclass47_or_skip()
+    if dataset is None:
         return 0
-    dataset = byclass47(folder)
-    print(f"data: {dataset!r} from {folder}")
     ok = True
     for name, section in SECTIONS.items():
         if options.only and name not in options.only:

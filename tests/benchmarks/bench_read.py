@@ -1,0 +1,106 @@
+"""Reading benchmark on real EMNIST: `make bench-read` or
+`.venv/bin/python tests/benchmarks/bench_read.py [--lines N] [--photos N] [--model PATH ...]`.
+
+Trains the bundle's fastest recipe (`dropout_bn`, three epochs, see bench_train.py) on the byclass
+test file merged to 47 classes, then reads lines and photos generated from the held-out test
+characters (`helpers.lines`): character error rate of `helpers.read.read` versus the same
+network's error on the same characters as EMNIST stores them (target: at most 3 points more),
+accuracy on photos, and the time to read a line and to predict a photo (medians).
+`--model PATH --dataset NAME [--location DIR]` measures a saved model instead, e.g. the best one
+of the latest `make report` run. Exits 1 when the target is missed. Writes nothing into the
+checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(TESTS), str(TESTS.parent), str(TESTS / "benchmarks")]
+os.environ.setdefault("OCR_PROJECT_DIR", tempfile.mkdtemp(prefix="bench-read-"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+from bench_train import BEST, byclass47_or_skip  # noqa: E402
+
+from helpers.cer import TARGET_GAP, score_reading  # noqa: E402
+from helpers.data import Dataset, load_from  # noqa: E402
+from helpers.inputs import framing_of  # noqa: E402
+from helpers.lines import character_photo, generate_lines  # noqa: E402
+from helpers.models import bfloat16_is_fast, build_model  # noqa: E402
+from helpers.read import Recognizer, predict, read  # noqa: E402
+from helpers.train import set_seed, train  # noqa: E402
+
+
+def trained(dataset: Dataset) -> Recognizer:
+    set_seed(0, deterministic=False)
+    model = build_model(BEST["model"], dataset.num_classes, mixed_precision=bfloat16_is_fast())
+    started = time.perf_counter()
+    train(model, dataset, BEST["epochs"], batch_size=BEST["batch_size"],
+          learning_rate=BEST["learning_rate"], schedule=BEST["schedule"],
+          augment=BEST["augment"], verbose=0, patience=BEST["epochs"])
+    print(f"  trained {BEST['model']} for {BEST['epochs']} epochs in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
+    return Recognizer(model, list(dataset.classes), framing_of(dataset.x_train))
+
+
+def median_ms(fn, items) -> float:
+    times = []
+    for item in items:
+        started = time.perf_counter()
+        fn(item)
+        times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lines", type=int, default=300, help="lines to read (default 300)")
+    parser.add_argument("--photos", type=int, default=300,
+                        help="photos of single characters to predict (default 300)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", help="a saved .keras model to measure instead of training")
+    parser.add_argument("--dataset", help="with --model: the dataset it was trained on")
+    parser.add_argument("--location", help="with --model: the dataset's folder or file")
+    options = parser.parse_args(argv)
+    if options.model:
+        if not options.dataset:
+            parser.error("--model needs --dataset (the dataset the model was trained on)")
+        recognizer = Recognizer.load(options.model)
+        dataset = load_from(options.dataset, options.location)
+    else:
+        dataset = byclass47_or_skip()
+        if dataset is None:
+            return 0
+        recognizer = trained(dataset)
+    print(f"== reading {options.lines} lines and {options.photos} photos of test characters",
+          flush=True)
+    score = score_reading(recognizer, dataset, lines=options.lines, photos=options.photos,
+                          seed=options.seed)
+    for measure, value in score.table():
+        print(f"  {measure:<46} {value}")
+    rng = np.random.default_rng(options.seed + 7)
+    lines = generate_lines(dataset, 50, seed=options.seed + 7)
+    photos = [character_photo(dataset.x_test[i], rng) for i in range(50)]
+    read(recognizer, lines[0].image)  # warm
+    line_ms = median_ms(lambda line: read(recognizer, line.image), lines)
+    photo_ms = median_ms(lambda photo: predict(recognizer, photo), photos)
+    characters = statistics.median(len(line.indices) for line in lines)
+    print(f"  median time to read a line ({characters:.0f} characters)  {line_ms:.1f} ms")
+    print(f"  median time to predict a 240×320 photo             {photo_ms:.1f} ms")
+    met = score.gap <= TARGET_GAP
+    print(f"CER {score.cer:.1%} vs isolated error {score.isolated_error:.1%}: "
+          f"{100 * score.gap:+.1f} points, target <= +{100 * TARGET_GAP:.0f}: "
+          f"{'met' if met else 'MISSED'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
