@@ -19,6 +19,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -31,10 +32,10 @@ from bench_train import BEST, byclass47_or_skip  # noqa: E402
 
 from helpers.cer import TARGET_GAP, score_reading  # noqa: E402
 from helpers.data import Dataset, load_from  # noqa: E402
-from helpers.inputs import framing_of  # noqa: E402
+from helpers.inputs import CENTRES, INK_LEVEL, framing_of  # noqa: E402
 from helpers.lines import character_photo, generate_lines  # noqa: E402
 from helpers.models import bfloat16_is_fast, build_model  # noqa: E402
-from helpers.read import Recognizer, predict, read  # noqa: E402
+from helpers.read import Recognizer, frame, predict, read  # noqa: E402
 from helpers.train import set_seed, train  # noqa: E402
 
 
@@ -48,6 +49,25 @@ def trained(dataset: Dataset) -> Recognizer:
     print(f"  trained {BEST['model']} for {BEST['epochs']} epochs in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
     return Recognizer(model, list(dataset.classes), framing_of(dataset.x_train))
+
+
+def framing_check(recognizer: Recognizer, dataset: Dataset, count: int = 3000) -> None:
+    """Accuracy on test characters as stored, and re-framed by `frame` with each centring: what
+    framing alone costs, and why the model's own centring is the one to use."""
+    rng = np.random.default_rng(0)
+    picked = rng.choice(len(dataset.y_test), size=min(count, len(dataset.y_test)), replace=False)
+    images, labels = dataset.x_test[picked], dataset.y_test[picked]
+
+    def accuracy(batch) -> float:
+        return float((recognizer.probabilities(np.stack(batch)).argmax(1) == labels).mean())
+
+    print(f"  accuracy on {len(picked)} test characters as stored  {accuracy(images):.1%}")
+    for centre in CENTRES:
+        framing = replace(recognizer.framing, centre=centre)
+        reframed = [frame(im.astype(np.float32), im > INK_LEVEL, framing) for im in images]
+        mark = " (the model's)" if centre == recognizer.framing.centre else ""
+        print(f"  re-framed, {framing.ink_size:.0f} px, centred by {centre}{mark:<14} "
+              f"{accuracy(reframed):.1%}")
 
 
 def median_ms(fn, items) -> float:
@@ -80,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         if dataset is None:
             return 0
         recognizer = trained(dataset)
+    print(f"== framing: {recognizer.framing}", flush=True)
+    framing_check(recognizer, dataset)
     print(f"== reading {options.lines} lines and {options.photos} photos of test characters",
           flush=True)
     score = score_reading(recognizer, dataset, lines=options.lines, photos=options.photos,
