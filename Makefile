@@ -19,13 +19,15 @@ BALANCE  ?=
 PORT     ?= 8888
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint report lab bench bench-data bench-balance bench-train bench-read clean distclean
+.PHONY: help venv test lint report lab bench bench-data bench-balance bench-train bench-read serve browser clean distclean
 
 help:  ## list the targets
 	@echo "make test        lint, then the test suite (creates .venv on first use)"
 	@echo "make report      run the notebook chain headless and render the report into outputs/"
 	@echo "                 parameters: DATASET= DATA_DIR= EPOCHS= LIMIT= SEED= MODELS= BALANCE="
 	@echo "make lab         JupyterLab on notebooks/ with the project's kernel ($(KERNEL))"
+	@echo "make serve       web page to upload or draw a character and read lines, on 127.0.0.1"
+	@echo "                 parameters: PORT= (default 8000) MODEL= (default: latest report's best model)"
 	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
 	@echo "make bench       all benchmarks on real EMNIST files (../shared/data/emnist or OCR_EMNIST_DIR):"
 	@echo "                 bench-data (loaders), bench-balance (NearMiss), bench-train (training, latency),"
@@ -47,8 +49,19 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(VENV)/bin/ruff check helpers tests notebooks
 
-test: lint
+test: lint browser
 	$(PY) -m pytest
+
+# Debian's Chromium for the end-to-end test of the web page. Installed when missing and this
+# is a root shell with apt-get; otherwise that test is skipped with the reason.
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] \
+	    && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser test ..."; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends chromium; } >/dev/null 2>&1 \
+	    || echo "could not install chromium: the browser test will be skipped"; \
+	fi
 
 report: $(STAMP)
 	$(PY) -m helpers.report \
@@ -74,6 +87,11 @@ bench-train: $(STAMP)
 
 bench-read: $(STAMP)
 	$(PY) tests/benchmarks/bench_read.py
+
+# The web page on http://127.0.0.1:$(PORT)/ with the latest report's best model, or MODEL=path.
+PORT ?= 8000
+serve: $(STAMP)
+	$(PY) -m helpers serve --port $(PORT) $(if $(MODEL),--model "$(MODEL)")
 
 clean:
 	find outputs data/processed -mindepth 1 ! -name README.md ! -name .gitkeep -exec rm -rf {} +

@@ -1,4 +1,5 @@
-"""`python -m helpers`: recognise characters in images, train a model, evaluate a model.
+"""`python -m helpers`: recognise characters in images, train or evaluate a model, serve the
+web page.
 
 Thin wiring over the library: `helpers.read` (predict, read), `helpers.balance`, `helpers.train`,
 `helpers.evaluate` and `helpers.models` (train, evaluate). Bad input ends in one line
@@ -273,6 +274,16 @@ def evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def serve_command(args: argparse.Namespace) -> int:
+    from helpers.web import serve
+
+    try:
+        serve(args.model, host=args.host, port=args.port, threads=args.threads)
+    except OSError as e:  # the port is taken, or the host is not this machine's
+        raise DataError(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}") from None
+    return 0
+
+
 # --- arguments -------------------------------------------------------------------------------
 
 
@@ -398,6 +409,24 @@ def build_parser() -> argparse.ArgumentParser:
                           help="print every metric (per-class accuracy, confusion matrix, …) "
                                "as JSON")
     evaluate.set_defaults(run=evaluate_command)
+
+    serve = parser_for(
+        commands, "serve", "a local web page to upload or draw characters and read lines",
+        "Serve the recognizer on this machine: a page to upload or draw a character (top-5\n"
+        "with bars, and the 28×28 image the network saw) or read a line, a page describing\n"
+        "the model, and JSON endpoints POST /predict and POST /read (multipart field\n"
+        "`image`, answers as predict/read --json). The model is loaded once.",
+        ["python -m helpers serve",
+         "python -m helpers serve --port 8080 --model letters.keras",
+         "curl -F image=@photo.png http://127.0.0.1:8000/predict"])
+    add_model_option(serve)
+    serve.add_argument("--port", type=positive_int, default=8000,
+                       help="TCP port (default: 8000)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--threads", type=positive_int, default=8,
+                       help="requests handled at once (default: 8)")
+    serve.set_defaults(run=serve_command)
     return parser
 
 

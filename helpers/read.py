@@ -9,6 +9,7 @@ A `Recognizer` is a saved model loaded once, with its classes; the CLI and noteb
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,10 @@ ImageInput = str | Path | bytes | Image.Image | np.ndarray
 
 @dataclass
 class Recognizer:
-    """A trained network with its classes and the character size it was trained on."""
+    """A trained network with its classes and how its training characters were framed.
+
+    Safe to share between threads (a web server's requests): calls into the network take turns.
+    """
 
     model: keras.Model
     classes: list[str]
@@ -45,6 +49,7 @@ class Recognizer:
             raise DataError(f"the model predicts {self.model.output_shape[-1]} classes but "
                             f"{len(self.classes)} class names were given")
         self._predictor = Predictor(self.model)
+        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Recognizer:
@@ -57,7 +62,8 @@ class Recognizer:
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities (N×K) of uint8 28×28 images."""
-        return self._predictor(images)
+        with self._lock:
+            return self._predictor(images)
 
 
 def recognizer(model) -> Recognizer:

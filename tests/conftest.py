@@ -29,3 +29,34 @@ def emnist_dir() -> Path:
     if not (folder / "emnist-byclass-test-images-idx3-ubyte.gz").exists():
         pytest.skip(f"real EMNIST files not found in {folder} (set OCR_EMNIST_DIR to their folder)")
     return folder
+
+
+@pytest.fixture(scope="session")
+def reading_glyphs():
+    """6,000 glyph images: what the reading and web tests train on and draw their images from."""
+    from helpers.data import load_dataset
+
+    return load_dataset("glyphs", limit=6000, seed=2)
+
+
+@pytest.fixture(scope="session")
+def glyph_model(reading_glyphs, tmp_path_factory) -> Path:
+    """A small network trained briefly on the glyphs, saved as `make report` saves them
+    (`<run>/models/<name>.keras` + `.json`, with the run's `metrics/<name>.json` beside)."""
+    import json
+
+    from helpers.inputs import framing_of
+    from helpers.models import build_model, save_model
+    from helpers.train import set_seed, train
+
+    set_seed(0)
+    model = build_model("digits_small", reading_glyphs.num_classes)
+    train(model, reading_glyphs, 3, augment=False, seed=0, verbose=0)
+    run = tmp_path_factory.mktemp("run")
+    (run / "metrics").mkdir()
+    (run / "metrics" / "digits_small.json").write_text(json.dumps(
+        {"model": "digits_small", "dataset": "glyphs", "accuracy": 0.777, "macro_f1": 0.7,
+         "test_images": len(reading_glyphs.y_test), "parameters": model.count_params()}))
+    return save_model(model, run / "models" / "digits_small", reading_glyphs.classes,
+                      framing=framing_of(reading_glyphs.x_train), dataset="glyphs",
+                      accuracy=0.5)

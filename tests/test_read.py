@@ -15,25 +15,18 @@ from helpers.data.images import TooManyPixels
 from helpers.ink import BlankImage
 from helpers.inputs import Framing, framing_of
 from helpers.lines import character_photo, generate_lines
-from helpers.models import build_model, latest_model, save_model
+from helpers.models import latest_model
 from helpers.read import Recognizer, frame, predict, prepare, read
-from helpers.train import set_seed, train
 
 
 @pytest.fixture(scope="module")
-def glyphs():
-    return load_dataset("glyphs", limit=6000, seed=2)
+def glyphs(reading_glyphs):
+    return reading_glyphs
 
 
 @pytest.fixture(scope="module")
-def saved(glyphs, tmp_path_factory):
-    """A small network trained briefly on the glyphs, saved as `make report` saves them."""
-    set_seed(0)
-    model = build_model("digits_small", glyphs.num_classes)
-    train(model, glyphs, 3, augment=False, seed=0, verbose=0)
-    path = tmp_path_factory.mktemp("models") / "digits_small.keras"
-    return save_model(model, path, glyphs.classes, framing=framing_of(glyphs.x_train),
-                      accuracy=0.5)
+def saved(glyph_model):
+    return glyph_model
 
 
 @pytest.fixture(scope="module")

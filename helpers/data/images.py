@@ -28,17 +28,24 @@ class TooManyPixels(DataError):
     """An image over the pixel limit: a decompression bomb, never a file to skip quietly."""
 
 
+class NotAnImage(DataError):
+    """Bytes that no image format PIL knows can decode."""
+
+
 def _too_big(name: str, size: str, limit: str) -> TooManyPixels:
     return TooManyPixels(f"{name} is {size} pixels, over the {limit}; shrink it, or raise the "
                          f"limit if you trust the file")
 
 
-def open_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Image:
-    """Open and decode a path, bytes or PIL image (an animation's first frame), size-checked."""
+def open_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS,
+               name: str | None = None) -> Image.Image:
+    """Open and decode a path, bytes or PIL image (an animation's first frame), size-checked.
+
+    `name` is what error messages call bytes or a PIL image (an upload's file name, say)."""
     if isinstance(source, Image.Image):
-        name, data = "image", None
+        name, data = name or "image", None
     elif isinstance(source, bytes | bytearray):
-        name, data = "image bytes", bytes(source)
+        name, data = name or "image bytes", bytes(source)
     else:
         name = str(source)
         try:
@@ -55,9 +62,9 @@ def open_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> Image.Im
         limit = f"decompression-bomb limit of PIL.Image.MAX_IMAGE_PIXELS={Image.MAX_IMAGE_PIXELS:,}"
         raise _too_big(name, f"{int(pixels[1]):,}" if pixels else "too many", limit) from e
     except Image.UnidentifiedImageError as e:
-        raise DataError(f"{name} is not an image (PIL does not recognise its format)") from e
+        raise NotAnImage(f"{name} is not an image (PIL does not recognise its format)") from e
     except Exception as e:  # PIL raises many types for headers it cannot parse
-        raise DataError(f"{name} is not an image PIL can read ({e})") from e
+        raise NotAnImage(f"{name} is not an image PIL can read ({e})") from e
     width, height = img.size
     if width * height > max_pixels:
         raise _too_big(name, f"{width}×{height}", f"{max_pixels:,}-pixel limit (max_pixels=)")

@@ -1,0 +1,162 @@
+"""A local web page to try a trained network: upload or draw a character, or read a line.
+
+`create_app(recognizer)` builds the Flask app around one loaded `Recognizer`, shared by every
+request (it serialises its own network calls; decoding and framing run in parallel). Pages: `/`
+(upload or draw, top-5 with bars, the 28×28 image the network saw, a line read as text) and
+`/model` (what the network is and how well it did). JSON endpoints: `POST /predict` and
+`POST /read` take a multipart field `image` and answer as `python -m helpers predict|read --json`
+does. Uploads are read in memory (Werkzeug spools large ones to the system's temp folder), are
+bounded in bytes and in pixels, and are only ever decoded as images.
+`serve()` runs the app with waitress on 127.0.0.1 (`make serve`).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template, request
+from PIL import Image
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from helpers.data.images import NotAnImage, TooManyPixels, open_image
+from helpers.errors import DataError
+from helpers.ink import BlankImage, NoCharacters
+from helpers.read import Recognizer, predict, read
+
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+MAX_PIXELS = 25_000_000
+TOP_K = 5
+
+
+class UploadError(Exception):
+    """A request the endpoints refuse, with its HTTP status."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def status_of(error: DataError) -> int:
+    """415 for what is not an image, 413 for too many pixels, 422 for an image with nothing to
+    read, 400 for the rest (empty or corrupt uploads)."""
+    if isinstance(error, NotAnImage):
+        return 415
+    if isinstance(error, TooManyPixels):
+        return 413
+    if isinstance(error, BlankImage | NoCharacters):
+        return 422
+    return 400
+
+
+def uploaded_image() -> tuple[str, bytes]:
+    """The name and bytes of the multipart field `image`, or an UploadError."""
+    upload = request.files.get("image")
+    if upload is None:
+        raise UploadError(400, "send the image as the multipart form field 'image'")
+    name = Path(upload.filename or "image").name or "image"
+    data = upload.read()
+    if not data:
+        raise UploadError(400, f"{name} is empty (0 bytes)")
+    return name, data
+
+
+def png_data_url(image) -> str:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def run_metrics(recognizer: Recognizer) -> dict:
+    """The metrics `make report` saved beside the model (`<run>/metrics/<name>.json`), if any."""
+    if recognizer.path is None:
+        return {}
+    path = recognizer.path.parent.parent / "metrics" / f"{recognizer.path.stem}.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def model_facts(recognizer: Recognizer) -> dict:
+    info, metrics = recognizer.info, run_metrics(recognizer)
+    return {
+        "architecture": info.get("architecture") or recognizer.model.name,
+        "dataset": info.get("dataset") or metrics.get("dataset", "unknown"),
+        "accuracy": metrics.get("accuracy", info.get("accuracy")),
+        "macro_f1": metrics.get("macro_f1", info.get("macro_f1")),
+        "test_images": metrics.get("test_images"),
+        "parameters": metrics.get("parameters", recognizer.model.count_params()),
+        "epochs": metrics.get("epochs", info.get("epochs")),
+        "most_confused": metrics.get("most_confused", [])[:5],
+        "classes": recognizer.classes,
+        "framing": recognizer.framing,
+        "path": str(recognizer.path) if recognizer.path else "(in memory)",
+    }
+
+
+def create_app(recognizer: Recognizer, *, max_upload_bytes: int = MAX_UPLOAD_BYTES,
+               max_pixels: int = MAX_PIXELS) -> Flask:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = max_upload_bytes
+    app.json.sort_keys = False  # keys in the order the CLI prints them
+    facts = model_facts(recognizer)
+
+    def answer(recognise):
+        name, data = uploaded_image()
+        try:
+            return name, recognise(data, name)
+        except DataError as e:
+            raise UploadError(status_of(e), str(e)) from None
+
+    @app.get("/")
+    def index():
+        return render_template("index.html", facts=facts, max_mb=max_upload_bytes / 2**20)
+
+    @app.get("/model")
+    def model_page():
+        return render_template("model.html", facts=facts)
+
+    @app.post("/predict")
+    def predict_endpoint():
+        top_k = request.values.get("top_k", TOP_K, type=int) or TOP_K
+        name, prediction = answer(lambda data, what: predict(
+            recognizer, open_image(data, max_pixels=max_pixels, name=what), top_k=max(1, top_k),
+            what=what))
+        body = {"file": name, **prediction.as_dict()}
+        if request.args.get("input") == "1":
+            body["input"] = png_data_url(prediction.image)
+        return jsonify(body)
+
+    @app.post("/read")
+    def read_endpoint():
+        name, reading = answer(lambda data, what: read(
+            recognizer, open_image(data, max_pixels=max_pixels, name=what), what=what))
+        return jsonify({"file": name, **reading.as_dict()})
+
+    @app.errorhandler(UploadError)
+    def refused(error: UploadError):
+        return jsonify({"error": str(error)}), error.status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_error):
+        limit = f"{max_upload_bytes / 2**20:g} MB"
+        return jsonify({"error": f"the upload is over the {limit} limit"}), 413
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return jsonify({"error": error.description}), error.code
+
+    return app
+
+
+def serve(model: str | Path | None = None, *, host: str = "127.0.0.1", port: int = 8000,
+          threads: int = 8) -> None:
+    """Load the model once and serve the app with waitress until interrupted."""
+    from waitress import serve as waitress_serve
+
+    recognizer = Recognizer.load(model)
+    print(f"serving {recognizer.path} on http://{host}:{port}/ (Ctrl-C stops)", flush=True)
+    waitress_serve(create_app(recognizer), host=host, port=port, threads=threads)
