@@ -19,7 +19,7 @@ BALANCE  ?=
 PORT     ?= 8888
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint report lab bench bench-data bench-balance bench-train bench-read serve browser clean distclean
+.PHONY: help venv test lint report lab bench bench-data bench-balance bench-train bench-read bench-serve serve browser clean distclean
 
 help:  ## list the targets
 	@echo "make test        lint, then the test suite (creates .venv on first use)"
@@ -31,7 +31,8 @@ help:  ## list the targets
 	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
 	@echo "make bench       all benchmarks on real EMNIST files (../shared/data/emnist or OCR_EMNIST_DIR):"
 	@echo "                 bench-data (loaders), bench-balance (NearMiss), bench-train (training, latency),"
-	@echo "                 bench-read (reading lines and photos: CER against isolated error)"
+	@echo "                 bench-read (reading lines and photos: CER against isolated error),"
+	@echo "                 bench-serve (web app under load on loopback: p50/p99 latency)"
 	@echo "make clean       remove derived files (outputs/, data/processed/, caches); keeps .venv and data/raw"
 	@echo "make distclean   clean, and remove .venv too"
 
@@ -74,7 +75,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) \
 		$(if $(filter 0,$(shell id -u)),--allow-root)  # containers often run as root
 
-bench: bench-data bench-balance bench-train bench-read
+bench: bench-data bench-balance bench-train bench-read bench-serve
 
 bench-data: $(STAMP)
 	$(PY) tests/benchmarks/bench_data.py
@@ -87,6 +88,9 @@ bench-train: $(STAMP)
 
 bench-read: $(STAMP)
 	$(PY) tests/benchmarks/bench_read.py
+
+bench-serve: $(STAMP)
+	$(PY) tests/benchmarks/bench_serve.py
 
 # The web page on http://127.0.0.1:$(PORT)/ with the latest report's best model, or MODEL=path.
 PORT ?= 8000
