@@ -332,13 +332,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m helpers",
         description="Recognise handwritten or printed characters in images with a trained CNN, "
-                    "train one, or evaluate one.",
+                    "train one, evaluate one, or serve a web page to try one.",
         epilog="examples:\n"
                "  python -m helpers predict photo.png --top-k 3\n"
                "  python -m helpers read line.jpg --json\n"
                "  python -m helpers train --dataset glyphs --model az_bn --epochs 6\n"
                "  python -m helpers evaluate --model outputs/models/az_bn-glyphs.keras "
-               "--dataset glyphs\n\n"
+               "--dataset glyphs\n"
+               "  python -m helpers serve --port 8000\n\n"
                "Without --model, predict and read use the most accurate model of the latest\n"
                "`make report` run. Bad input ends in one `error:` line and exit status 1.\n"
                "`python -m helpers COMMAND --help` explains each command.",
