@@ -125,17 +125,21 @@ def load_recognizer(model: str | None):
     return Recognizer.load(model)
 
 
-def for_each_image(images: list[str], recognise: Callable, show: Callable) -> int:
-    """Recognise and show every image; one that fails is reported and the rest still run."""
+def recognise_images(args: argparse.Namespace, recognise: Callable,
+                     as_text: Callable) -> int:
+    """Load the model once, recognise every image and print each answer as JSON or text; an
+    image that fails is reported and the rest still run."""
+    recognizer = load_recognizer(args.model)
     status = 0
-    for image in images:
+    for image in args.images:
         try:
-            result = recognise(image)
+            result = recognise(recognizer, image)
         except DataError as e:
             print_error(e, image)
             status = 1
             continue
-        show(image, result)
+        print(json.dumps({"file": image, **result.as_dict()}) if args.json
+              else as_text(image, result))
     return status
 
 
@@ -151,35 +155,19 @@ def top_line(top: list[tuple[str, float]]) -> str:
 def predict_command(args: argparse.Namespace) -> int:
     from helpers.read import predict
 
-    recognizer = load_recognizer(args.model)
-
-    def recognise(image: str):
-        return predict(recognizer, image, top_k=args.top_k, threshold=args.threshold, what=image)
-
-    def show(image: str, prediction) -> None:
-        if args.json:
-            print(json.dumps({"file": image, **prediction.as_dict()}))
-        else:
-            print(f"{image}  {top_line(prediction.top)}")
-
-    return for_each_image(args.images, recognise, show)
+    return recognise_images(
+        args, lambda recognizer, image: predict(recognizer, image, top_k=args.top_k,
+                                                threshold=args.threshold, what=image),
+        lambda image, prediction: f"{image}  {top_line(prediction.top)}")
 
 
 def read_command(args: argparse.Namespace) -> int:
     from helpers.read import read
 
-    recognizer = load_recognizer(args.model)
-
-    def recognise(image: str):
-        return read(recognizer, image, threshold=args.threshold, what=image)
-
-    def show(image: str, reading) -> None:
-        if args.json:
-            print(json.dumps({"file": image, **reading.as_dict()}))
-        else:
-            print(f"{image}: {reading.text}")
-
-    return for_each_image(args.images, recognise, show)
+    return recognise_images(
+        args, lambda recognizer, image: read(recognizer, image, threshold=args.threshold,
+                                             what=image),
+        lambda image, reading: f"{image}: {reading.text}")
 
 
 # --- train and evaluate ----------------------------------------------------------------------
