@@ -8,6 +8,7 @@ is the stronger network of this bundle.
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -163,10 +164,20 @@ ARCHITECTURES: dict[str, Callable[[int], keras.Model]] = {
 }
 
 
+BFLOAT16_ENV = "OCR_BFLOAT16"
+
+
 def bfloat16_is_fast() -> bool:
-    """True on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX) and on GPUs."""
+    """True on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX) and on GPUs.
+
+    Without those instructions bfloat16 is emulated and slower than float32. `OCR_BFLOAT16=0`
+    (or `=1`) overrides the detection, e.g. to time float32 on a machine that has both.
+    """
     import tensorflow as tf
 
+    forced = os.environ.get(BFLOAT16_ENV, "").strip()
+    if forced in ("0", "1"):
+        return forced == "1"
     if tf.config.list_physical_devices("GPU"):
         return True
     try:
