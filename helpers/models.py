@@ -261,9 +261,21 @@ def load_model(path: str | Path) -> tuple[keras.Model, dict]:
     return model, meta
 
 
-NO_MODEL_HINT = ("run `make report` (it saves one model per network), or train one with "
-                 "`python -m helpers train --dataset glyphs --model az_bn --out model.keras` "
-                 "and pass it with --model")
+NO_MODEL_HINT = ("run `make model` (the most accurate recipe on EMNIST) or `make report` (it "
+                 "saves one model per network), or train one with `python -m helpers train "
+                 "--dataset glyphs --model az_bn --out model.keras` and pass it with --model")
+
+# Where `make model` saves the default reader, under outputs/.
+DEFAULT_READER = Path("model") / "reader.keras"
+
+
+def default_model() -> Path:
+    """The model used when none is named: the reader `make model` trained, when there is one,
+    else the most accurate model of the latest `make report` run."""
+    reader = paths.outputs_dir() / DEFAULT_READER
+    if reader.exists() and info_path(reader).exists():
+        return reader
+    return latest_model()
 
 
 def latest_model(run: str | Path | None = None) -> Path:

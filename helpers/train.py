@@ -1,6 +1,7 @@
 """Training: Keras' own fit and callbacks, under a tf.distribute strategy, resumable.
 
-`train(model, dataset, epochs)` compiles the model (Adam, sparse categorical cross-entropy),
+`train(model, dataset, epochs)` compiles the model (Adam, or AdamW with `weight_decay`; cross-
+entropy, optionally with label smoothing and an exponential moving average of the weights),
 holds out a stratified validation split of the training images (never the test set), and fits
 with EarlyStopping, ReduceLROnPlateau, TensorBoard logs, a CSV history and a backup that lets an
 interrupted run continue from its last finished epoch.
@@ -74,9 +75,13 @@ def check_trainable(model: keras.Model, dataset: Dataset) -> None:
                         f"{dataset.num_classes} classes")
 
 
-def callbacks(run_dir: Path | None, patience: int, plateau: bool) -> list:
+def callbacks(run_dir: Path | None, patience: int, plateau: bool,
+              restore_best: bool = True) -> list:
+    """Early stopping (which puts back the best epoch's weights unless `restore_best` is off:
+    the moving average of the weights replaces them instead), halving the rate on plateaus,
+    and with `run_dir` a backup, the CSV history and TensorBoard logs."""
     found = [keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
-                                           restore_best_weights=True)]
+                                           restore_best_weights=restore_best)]
     if plateau:
         found.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
                                                        patience=max(1, patience // 2),
@@ -102,15 +107,43 @@ def learning_rate_schedule(schedule: str, learning_rate: float, steps: int):
     if schedule == "cosine":
         warmup = max(1, steps // 10)
         return keras.optimizers.schedules.CosineDecay(
-            learning_rate / 10, decay_steps=steps - warmup, warmup_target=learning_rate,
+            learning_rate / 10, decay_steps=max(1, steps - warmup), warmup_target=learning_rate,
             warmup_steps=warmup)
     raise DataError(f"unknown schedule {schedule!r}; use one of {', '.join(SCHEDULES)}")
+
+
+# The moving average of the weights keeps ~the last thousand steps (1 - 0.999): an ensemble of
+# the late checkpoints for the price of one model, which is what gets evaluated and saved.
+EMA_MOMENTUM = 0.999
+
+
+def optimizer(rate, weight_decay: float = 0.0, ema: bool = False) -> keras.optimizers.Optimizer:
+    """Adam, or AdamW when `weight_decay` > 0; `ema` keeps a moving average of the weights that
+    replaces them when training ends."""
+    if weight_decay < 0:
+        raise DataError(f"weight_decay must be at least 0, got {weight_decay}")
+    if weight_decay:
+        return keras.optimizers.AdamW(rate, weight_decay=weight_decay, use_ema=ema,
+                                      ema_momentum=EMA_MOMENTUM)
+    return keras.optimizers.Adam(rate, use_ema=ema, ema_momentum=EMA_MOMENTUM)
+
+
+def loss(num_classes: int, label_smoothing: float = 0.0):
+    """Cross-entropy on integer labels, or with `label_smoothing` on one-hot labels (which
+    Keras' smoothing needs): `(loss, label transform for the data pipeline or None)`."""
+    if not 0 <= label_smoothing < 1:
+        raise DataError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+    if not label_smoothing:
+        return "sparse_categorical_crossentropy", None
+    return (keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+            lambda x, y: (x, tf.one_hot(y, num_classes)))
 
 
 def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int = 128,
           augment: bool = True, class_weight: dict[int, float] | None = None,
           validation_fraction: float = 0.1, patience: int = 5, learning_rate: float = 1e-3,
-          schedule: str = "plateau",
+          schedule: str = "plateau", label_smoothing: float = 0.0, weight_decay: float = 0.0,
+          ema: bool = False,
           seed: int = 0, run_dir: str | Path | None = None, verbose: int | str = "auto",
           extra_callbacks: list[keras.callbacks.Callback] | None = None) -> TrainResult:
     """Fit `model` on `dataset`'s training images; the test split is not looked at.
@@ -126,15 +159,19 @@ def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int 
     train_data = pipeline(x_train, y_train, batch_size=batch_size, augment=augment,
                           shuffle=True, seed=seed)
     val_data = pipeline(x_val, y_val, batch_size=max(batch_size, 512))
+    loss_fn, to_labels = loss(dataset.num_classes, label_smoothing)
+    if to_labels is not None:
+        train_data, val_data = train_data.map(to_labels), val_data.map(to_labels)
     steps = epochs * -(-len(x_train) // batch_size)
     rate = learning_rate_schedule(schedule, learning_rate, steps)
     with model.distribute_strategy.scope():
-        model.compile(optimizer=keras.optimizers.Adam(rate),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(optimizer=optimizer(rate, weight_decay, ema), loss=loss_fn,
+                      metrics=["accuracy"])
     started = time.perf_counter()
     history = model.fit(train_data, validation_data=val_data, epochs=epochs,
                         class_weight=class_weight, shuffle=False,  # the pipeline shuffles
-                        callbacks=callbacks(run_dir, patience, schedule == "plateau")
+                        callbacks=callbacks(run_dir, patience, schedule == "plateau",
+                                            restore_best=not ema)
                         + list(extra_callbacks or []),
                         verbose=verbose)
     seconds = time.perf_counter() - started

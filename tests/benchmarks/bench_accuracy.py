@@ -1,0 +1,173 @@
+"""Accuracy benchmark on real EMNIST: `make bench-accuracy` or
+`.venv/bin/python tests/benchmarks/bench_accuracy.py [--only SECTION] [--budget S]`.
+
+- precision: training throughput of the best recipe's network in bfloat16 and in float32, side
+  by side, and which one `bfloat16_is_fast` picks on this CPU;
+- accuracy: the bundle's most accurate recipe (`helpers.recipe.BEST`) and the write-ups' recipe
+  (`deep`, ImageDataGenerator, Adam, early stopping on validation accuracy, patience 5), each
+  trained on the byclass test file split 80/20 and merged to 47 classes (the split of
+  `make bench-train`), with test accuracy after every epoch, final test accuracy and training
+  wall time (evaluations excluded). Targets: at least 91.5% in at most 15 minutes;
+- balanced: the best recipe under the official EMNIST-balanced protocol (NIST's train and test
+  files), when both are present (`--balanced-dir`, default the EMNIST folder).
+Exits 1 when a target is missed. Writes nothing into the checkout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(TESTS), str(TESTS.parent), str(TESTS / "benchmarks")]
+os.environ.setdefault("OCR_PROJECT_DIR", tempfile.mkdtemp(prefix="bench-accuracy-"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from bench_train import TestClock, byclass47_or_skip, emnist_dir, seed_recipe  # noqa: E402
+
+from helpers.augment import pipeline  # noqa: E402
+from helpers.data import Dataset, load_dataset  # noqa: E402
+from helpers.evaluate import predict_proba  # noqa: E402
+from helpers.models import bfloat16_is_fast, build_model  # noqa: E402
+from helpers.recipe import BEST, SEED_RECIPE, fit  # noqa: E402
+from helpers.train import set_seed  # noqa: E402
+
+TARGET_ACCURACY = 0.915
+TARGET_SECONDS = 15 * 60
+
+
+def accuracy(model, dataset: Dataset) -> float:
+    return float((predict_proba(model, dataset.x_test).argmax(1) == dataset.y_test).mean())
+
+
+def bench_precision(options, dataset: Dataset) -> bool:
+    """Images/s of the best recipe's network, bfloat16 against float32, interleaved."""
+    import keras
+
+    data = pipeline(dataset.x_train, dataset.y_train, batch_size=BEST.batch_size,
+                    augment=BEST.augment, shuffle=True).repeat()
+    rates: dict[str, list[float]] = {"float32": [], "bfloat16": []}
+    for _ in range(options.repeats):
+        for name, mixed in (("float32", False), ("bfloat16", True)):
+            set_seed(0, deterministic=False)
+            model = build_model(BEST.model, dataset.num_classes, mixed_precision=mixed)
+            model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+            model.fit(data, epochs=1, steps_per_epoch=3, verbose=0)  # tracing, threads
+            started = time.perf_counter()
+            model.fit(data, epochs=1, steps_per_epoch=options.steps, verbose=0)
+            rates[name].append(options.steps * BEST.batch_size
+                               / (time.perf_counter() - started))
+    medians = {name: statistics.median(r) for name, r in rates.items()}
+    for name, r in rates.items():
+        print(f"  {BEST.model} {name:<9} median {medians[name]:6.0f} images/s  "
+              f"(runs: {', '.join(f'{v:.0f}' for v in r)})")
+    faster = "bfloat16" if medians["bfloat16"] > medians["float32"] else "float32"
+    picked = "bfloat16" if bfloat16_is_fast() else "float32"
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    native = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
+    print(f"  ratio bfloat16/float32 {medians['bfloat16'] / medians['float32']:.2f}; CPU "
+          f"bfloat16 instructions: {', '.join(native) or 'none'}; picked {picked}, faster "
+          f"here {faster}: {'consistent' if picked == faster else 'INCONSISTENT'}")
+    return picked == faster
+
+
+def run_recipe(name: str, train, dataset: Dataset, budget: float) -> dict:
+    print(f"  {name}:", flush=True)
+    set_seed(0, deterministic=False)
+    clock = TestClock(dataset, budget, target=None)
+    model = train(clock)
+    final = accuracy(model, dataset)
+    seconds = clock.log[-1][0] if clock.log else float("nan")
+    best_epoch = max(range(len(clock.log)), key=lambda i: clock.log[i][1]) + 1
+    print(f"    -> final test accuracy {final:.2%} after {len(clock.log)} epochs, "
+          f"{seconds:.0f} s of training (best epoch {best_epoch}: "
+          f"{clock.log[best_epoch - 1][1]:.2%})", flush=True)
+    return {"accuracy": final, "seconds": seconds, "epochs": len(clock.log)}
+
+
+def bench_accuracy(options, dataset: Dataset) -> bool:
+    recipe = replace(BEST, epochs=options.epochs) if options.epochs else BEST
+    print(f"  best recipe: {recipe}", flush=True)
+    results = {}
+
+    def best(clock):
+        return fit(recipe, dataset, callbacks=[clock])[0]
+
+    results["bundle's best recipe"] = run_recipe("bundle's best recipe", best, dataset,
+                                                 options.budget)
+    if not options.skip_seed:
+        def seed(clock):
+            set_seed(0, deterministic=False)
+            return seed_recipe(dataset, clock, SEED_RECIPE.epochs)
+
+        results["write-ups' recipe"] = run_recipe("write-ups' recipe", seed, dataset,
+                                                  options.budget)
+    print(f"\n  {'recipe':<24} {'test accuracy':>13} {'training':>10} {'epochs':>7}")
+    for name, r in results.items():
+        print(f"  {name:<24} {r['accuracy']:>12.2%} {r['seconds']:>9.0f}s {r['epochs']:>7}")
+    ours = results["bundle's best recipe"]
+    met = ours["accuracy"] >= TARGET_ACCURACY and ours["seconds"] <= TARGET_SECONDS
+    print(f"  target >= {TARGET_ACCURACY:.1%} in <= {TARGET_SECONDS // 60} min: "
+          f"{'met' if met else 'MISSED'}")
+    return met
+
+
+def bench_balanced(options, dataset: Dataset) -> bool:
+    folder = Path(options.balanced_dir) if options.balanced_dir else emnist_dir()
+    files = [f"emnist-balanced-{p}-images-idx3-ubyte.gz" for p in ("train", "test")]
+    if folder is None or not all((folder / f).exists() for f in files):
+        print(f"  skipped: NIST's {' and '.join(files)} are not both in {folder} "
+              "(the official protocol needs the train and the test file)")
+        return True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        balanced = load_dataset("emnist-balanced", data_dir=str(folder))
+    print(f"  data: {balanced!r}", flush=True)
+    run_recipe("bundle's best recipe, official EMNIST-balanced split",
+               lambda clock: fit(BEST, balanced, callbacks=[clock])[0], balanced,
+               options.budget * 8)
+    return True
+
+
+SECTIONS = {"precision": bench_precision, "accuracy": bench_accuracy,
+            "balanced": bench_balanced}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", choices=list(SECTIONS), metavar="SECTION",
+                        help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
+    parser.add_argument("--epochs", type=int, help=f"epochs of the best recipe "
+                                                   f"(default {BEST.epochs})")
+    parser.add_argument("--budget", type=float, default=2400,
+                        help="seconds of training after which a recipe is stopped")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per precision")
+    parser.add_argument("--steps", type=int, default=30, help="batches per precision run")
+    parser.add_argument("--skip-seed", action="store_true",
+                        help="do not train the write-ups' recipe (its figure is then missing)")
+    parser.add_argument("--balanced-dir", help="folder with NIST's emnist-balanced train and "
+                                               "test files")
+    options = parser.parse_args(argv)
+    dataset = byclass47_or_skip()
+    if dataset is None:
+        return 0
+    ok = True
+    for name, section in SECTIONS.items():
+        if options.only and name not in options.only:
+            continue
+        print(f"== {name}", flush=True)
+        ok &= section(options, dataset)
+    print("all targets met" if ok else "some targets MISSED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""The best recipe's training options and `make model`: the default reader it saves is the one
+`Recognizer.load()`, the CLI and the web page find."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from conftest import REPO
+from support.idx_files import write_emnist_split
+
+from helpers import paths
+from helpers.errors import DataError
+from helpers.models import DEFAULT_READER, build_model, default_model, save_model
+from helpers.recipe import BEST, Recipe, emnist_location, fit, main
+from helpers.train import loss, optimizer
+
+TINY = Recipe("baseline", epochs=2, batch_size=32, learning_rate=2e-3, schedule="cosine",
+              label_smoothing=0.1, weight_decay=1e-4, ema=True)
+
+
+def test_loss_with_smoothing_takes_one_hot_labels():
+    plain, none = loss(5)
+    assert plain == "sparse_categorical_crossentropy" and none is None
+    smoothed, to_one_hot = loss(5, 0.1)
+    _, y = to_one_hot(np.zeros((2, 28, 28, 1)), np.array([1, 3]))
+    assert np.asarray(y).tolist() == [[0, 1, 0, 0, 0], [0, 0, 0, 1, 0]]
+    # Smoothing spreads 0.1 over the classes: a perfect one-hot guess still costs something.
+    assert float(smoothed(np.asarray(y), np.asarray(y, dtype="float32") * 0.999 + 2e-4)) > 0.1
+    with pytest.raises(DataError, match="label_smoothing"):
+        loss(5, 1.0)
+
+
+def test_optimizer_is_adamw_with_decay_and_keeps_an_average():
+    assert type(optimizer(1e-3)).__name__ == "Adam"
+    decayed = optimizer(1e-3, weight_decay=1e-4, ema=True)
+    assert type(decayed).__name__ == "AdamW" and decayed.use_ema
+    with pytest.raises(DataError, match="weight_decay"):
+        optimizer(1e-3, weight_decay=-1)
+
+
+def test_fit_with_smoothing_decay_and_average_learns(tmp_path):
+    from helpers.data import load_dataset
+
+    data = load_dataset("glyphs", limit=1500, seed=1)
+    model, result = fit(replace(TINY, epochs=3), data, mixed_precision=False)
+    accuracy = float((model.predict(data.x_test[..., None] / 255, verbose=0).argmax(1)
+                      == data.y_test).mean())
+    assert result.epochs_run == 3
+    assert accuracy > 3 / data.num_classes  # far above chance (1/36) after three short epochs
+
+
+def test_best_recipe_names_a_known_network_and_a_cosine_schedule():
+    from helpers.models import ARCHITECTURES
+
+    assert BEST.model in ARCHITECTURES and BEST.schedule == "cosine" and BEST.epochs >= 1
+    assert set(BEST.train_options()) >= {"batch_size", "learning_rate", "label_smoothing"}
+
+
+def test_emnist_location_explains_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.delenv("OCR_EMNIST_DIR", raising=False)
+    with pytest.raises(DataError, match="no EMNIST files.*download"):
+        emnist_location(str(tmp_path))
+    write_emnist_split(tmp_path / "e", "mnist", "0123456789", 50, 20)
+    assert emnist_location(str(tmp_path / "e")) == tmp_path / "e"
+
+
+def test_default_model_prefers_the_reader_then_the_latest_report(tmp_path):
+    run = paths.outputs_dir() / "latest"
+    model = build_model("baseline", 3)
+    report_model = save_model(model, run / "models" / "baseline", "abc", accuracy=0.5)
+    assert default_model() == report_model
+    reader = save_model(model, paths.outputs_dir() / DEFAULT_READER, "abc", accuracy=0.4)
+    assert default_model() == reader
+
+
+def test_main_trains_and_saves_the_default_reader(tmp_path, capsys):
+    folder = tmp_path / "emnist"
+    write_emnist_split(folder, "digits", "0123456789", 400, 100)
+    assert main(["--dataset", "emnist-digits", "--data-dir", str(folder), "--epochs", "1",
+                 "--limit", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "saved" in out and "test accuracy" in out
+    saved = paths.outputs_dir() / DEFAULT_READER
+    info = json.loads(saved.with_suffix(".json").read_text())
+    assert info["classes"] == list("0123456789") and info["epochs"] == 1
+    assert {"accuracy", "test_images", "recipe", "framing"} <= set(info) | set(
+        info["preprocessing"])
+    assert default_model() == saved
+
+
+def test_main_without_files_is_one_clear_error(tmp_path, capsys):
+    assert main(["--data-dir", str(tmp_path)]) == 1
+    assert "error: no EMNIST files" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.emnist
+def test_make_model_on_a_slice_of_real_emnist(emnist_dir, tmp_path):
+    """`make model` end to end on 3,000 real byclass images, merged to 47 classes: the reader
+    lands where `python -m helpers read` finds it."""
+    env = {**os.environ, "OCR_PROJECT_DIR": str(tmp_path)}
+    done = subprocess.run(["make", "-s", "model", f"DATA_DIR={emnist_dir}", "LIMIT=3000",
+                           "EPOCHS=1"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    info = json.loads((tmp_path / "outputs" / DEFAULT_READER).with_suffix(".json").read_text())
+    assert len(info["classes"]) == 47 and info["dataset"] == "emnist-byclass"
+    assert info["accuracy"] > 0.2  # one epoch on 2,400 images: well above chance (1/47)
