@@ -19,18 +19,22 @@ BALANCE  ?=
 PORT     ?= 8888
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint report lab bench bench-data bench-balance bench-train bench-read bench-serve serve browser clean distclean
+.PHONY: help venv test lint report model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve serve browser clean distclean
 
 help:  ## list the targets
 	@echo "make test        lint, then the test suite (creates .venv on first use)"
 	@echo "make report      run the notebook chain headless and render the report into outputs/"
 	@echo "                 parameters: DATASET= DATA_DIR= EPOCHS= LIMIT= SEED= MODELS= BALANCE="
+	@echo "make model       train the most accurate recipe on EMNIST (../shared/data/emnist or"
+	@echo "                 data/raw/emnist) and save it as the default reader for predict/read/serve"
+	@echo "                 parameters: DATA_DIR= DATASET= (default emnist-byclass, 47 classes) EPOCHS= LIMIT="
 	@echo "make lab         JupyterLab on notebooks/ with the project's kernel ($(KERNEL))"
 	@echo "make serve       web page to upload or draw a character and read lines, on 127.0.0.1"
 	@echo "                 parameters: PORT= (default 8000) MODEL= (default: latest report's best model)"
 	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
 	@echo "make bench       all benchmarks on real EMNIST files (../shared/data/emnist or OCR_EMNIST_DIR):"
 	@echo "                 bench-data (loaders), bench-balance (NearMiss), bench-train (training, latency),"
+	@echo "                 bench-accuracy (best recipe vs the write-ups' on byclass->47: accuracy, time),"
 	@echo "                 bench-read (reading lines and photos: CER against isolated error),"
 	@echo "                 bench-serve (web app under load on loopback: p50/p99 latency)"
 	@echo "make clean       remove derived files (outputs/, data/processed/, caches); keeps .venv and data/raw"
@@ -75,7 +79,15 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) \
 		$(if $(filter 0,$(shell id -u)),--allow-root)  # containers often run as root
 
-bench: bench-data bench-balance bench-train bench-read bench-serve
+# The most accurate recipe on the EMNIST files present, saved as the default reader
+# (outputs/model/reader.keras) for predict, read and serve. DATA_DIR= LIMIT= EPOCHS= DATASET=
+model: $(STAMP)
+	$(PY) -m helpers.recipe \
+		$(if $(DATASET),--dataset "$(DATASET)") $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
+		$(if $(EPOCHS),--epochs "$(EPOCHS)") $(if $(LIMIT),--limit "$(LIMIT)") \
+		$(if $(SEED),--seed "$(SEED)")
+
+bench: bench-data bench-balance bench-train bench-accuracy bench-read bench-serve
 
 bench-data: $(STAMP)
 	$(PY) tests/benchmarks/bench_data.py
@@ -85,6 +97,9 @@ bench-balance: $(STAMP)
 
 bench-train: $(STAMP)
 	$(PY) tests/benchmarks/bench_train.py
+
+bench-accuracy: $(STAMP)
+	$(PY) tests/benchmarks/bench_accuracy.py
 
 bench-read: $(STAMP)
 	$(PY) tests/benchmarks/bench_read.py
