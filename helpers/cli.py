@@ -162,11 +162,15 @@ def predict_command(args: argparse.Namespace) -> int:
 
 
 def read_command(args: argparse.Namespace) -> int:
+    from helpers.lexicon import Lexicon
     from helpers.read import read
 
+    # Loaded once for all the images; a bad word list is an error before any image is read.
+    lexicon = (False if args.no_lexicon else Lexicon.from_file(args.lexicon) if args.lexicon
+               else True)
     return recognise_images(
         args, lambda recognizer, image: read(recognizer, image, threshold=args.threshold,
-                                             what=image),
+                                             what=image, lexicon=lexicon),
         lambda image, reading: f"{image}: {reading.text}")
 
 
@@ -349,13 +353,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     read = parser_for(
         commands, "read", "the text of images of one line of characters each",
-        "Split each image of one line into characters and classify each.\n"
+        "Split each image of one line into characters, classify each, and spell each word\n"
+        "with a lexicon: a beam search over the likeliest classes of its characters that\n"
+        "favours words of the lexicon (by default the 50,000 most frequent English words of\n"
+        "wordfreq 3.1.1) and one case per word; a string the network is sure of stays as read.\n"
         "Plain output: `IMAGE: TEXT`; with --json one object per line: {\"file\": IMAGE,\n"
-        '"text": "AB C", "characters": [{"char": "A", "prob": 0.97, "box": [x, y, w, h]}, …]}\n'
-        "(boxes in the image's pixels).",
+        '"text": "AB C", "raw_text": "A8 C", "characters": [{"char": "A", "prob": 0.97,\n'
+        '"box": [x, y, w, h]}, …]} (raw_text: the network\'s first choice for every\n'
+        "character; boxes in the image's pixels).",
         ["python -m helpers read line.png",
-         "python -m helpers read lines/*.jpg --json --model model.keras"])
+         "python -m helpers read lines/*.jpg --json --model model.keras",
+         "python -m helpers read serial.png --no-lexicon",
+         "python -m helpers read form.png --lexicon names.txt"])
     add_image_options(read)
+    words = read.add_mutually_exclusive_group()
+    words.add_argument("--no-lexicon", action="store_true",
+                       help="no lexicon: every character is the network's first choice")
+    words.add_argument("--lexicon", metavar="FILE",
+                       help="spell with the words of FILE instead of the English list: one word "
+                            "per line, optionally followed by a space and its count")
     read.set_defaults(run=read_command)
 
     train = parser_for(

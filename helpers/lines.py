@@ -1,14 +1,16 @@
 """Real-looking test images made from dataset characters, with the ground truth.
 
-`generate_lines` composes lines of "words" from a dataset's test characters: dark ink on light
+`generate_lines` composes lines of random strings from a dataset's test characters, and
+`generate_word_lines` lines of real words sampled from a lexicon by frequency: dark ink on light
 paper, varying letter and word spacing, baseline jitter, character scale, uneven light, blur and
-noise. `character_photo` puts one character on a sheet of paper as a phone would see it. Both
+noise. `character_photo` puts one character on a sheet of paper as a phone would see it. All
 keep which test images they used, so a model's reading can be compared with its accuracy on
 the very same characters in isolation (`helpers.cer`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import cv2
@@ -18,6 +20,7 @@ from helpers.data import Dataset
 from helpers.data.dataset import IMAGE_SIZE
 from helpers.errors import DataError
 from helpers.inputs import INK_LEVEL, check_images
+from helpers.lexicon import Lexicon, class_of
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class LineStyle:
 
 
 DEFAULT_STYLE = LineStyle()
+# How often a word of a generated line is written in lower case, Capitalised or in UPPER case.
+CASES = {"lower": 0.8, "capitalised": 0.1, "upper": 0.1}
 
 
 def _ink_box(image: np.ndarray) -> tuple[slice, slice]:
@@ -131,6 +136,61 @@ def generate_lines(dataset: Dataset, count: int, *, seed: int = 0,
         starts = np.cumsum([0, *lengths.tolist()])
         text = " ".join("".join(chars[a:b]) for a, b in zip(starts, starts[1:], strict=False))
         lines.append(Line(image, text, boxes, indices.tolist()))
+    return lines
+
+
+def _in_case(word: str, case: str) -> str:
+    if case == "upper":
+        return word.upper()
+    if case == "capitalised":
+        return word[:1].upper() + word[1:]
+    return word
+
+
+def writable_words(lexicon: Lexicon, classes: Collection[str],
+                   letters: tuple[int, int] = (2, 8)) -> list[int]:
+    """The indices of the lexicon's words of `letters` letters that these classes can write."""
+    return [i for i, w in enumerate(lexicon.words) if letters[0] <= len(w) <= letters[1]
+            and all(class_of(c, classes) is not None for c in w)]
+
+
+def generate_word_lines(dataset: Dataset, count: int, *, lexicon: Lexicon | None = None,
+                        seed: int = 0, words: tuple[int, int] = (1, 4),
+                        letters: tuple[int, int] = (2, 8), cases: dict[str, float] = CASES,
+                        style: LineStyle = DEFAULT_STYLE) -> list[Line]:
+    """`count` lines of real words drawn from the dataset's test characters.
+
+    Words are sampled from `lexicon` (default: `Lexicon.default()`, English) in proportion to
+    their frequency, among those of `letters` letters whose every letter has a class with test
+    images in the dataset; each is written in a case drawn from `cases`. Each letter is a random
+    test image of the class that stands for it: its own case when the dataset has that class,
+    else the merged one (o is drawn from O in EMNIST's 47 classes). `Line.text` is the words as
+    written ("Cold", even when its images are of the classes C, O, L, d)."""
+    if count < 1:
+        raise DataError(f"count must be at least 1, got {count}")
+    lexicon = lexicon if lexicon is not None else Lexicon.default()
+    by_class = {name: np.flatnonzero(dataset.y_test == k)
+                for k, name in enumerate(dataset.classes)}
+    by_class = {name: found for name, found in by_class.items() if len(found)}
+    eligible = writable_words(lexicon, by_class, letters)
+    if not eligible:
+        raise DataError(f"no word of {lexicon!r} with {letters[0]}-{letters[1]} letters can be "
+                        f"written with the classes of {dataset.name} that have test images")
+    weights = np.exp(lexicon.log_prior[eligible].astype(np.float64))
+    rng = np.random.default_rng(seed)
+    names, shares = list(cases), np.array(list(cases.values()), float)
+    lines = []
+    for _ in range(count):
+        picked = rng.choice(eligible, size=rng.integers(words[0], words[1] + 1),
+                            p=weights / weights.sum())
+        written = [_in_case(lexicon.words[i], names[rng.choice(len(names), p=shares /
+                                                                shares.sum())])
+                   for i in picked]
+        chars = [c for word in written for c in word]
+        indices = np.array([rng.choice(by_class[class_of(c, by_class)]) for c in chars])
+        image, boxes = compose_line(dataset.x_test[indices], [len(w) for w in written], rng,
+                                    style)
+        lines.append(Line(image, " ".join(written), boxes, indices.tolist()))
     return lines
 
 

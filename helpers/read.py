@@ -3,7 +3,10 @@
 `prepare` turns any photo or scan of one character into the 28×28 input the networks were
 trained on: find the ink (`helpers.ink`), crop to it, scale its longer side to the size the
 training characters had, centre it as they were centred (both stored with the model). `predict`
-classifies one image; `read` segments a line (`helpers.segment`) and classifies each character.
+classifies one image; `read` segments a line (`helpers.segment`), classifies each character and
+spells each word with the help of a lexicon and case rules (`helpers.decode`; by default the
+50,000 most frequent English words of wordfreq, `helpers.lexicon`; `lexicon=False` for the
+network's first choice of every character).
 A `Recognizer` is a saved model loaded once, with its classes; the CLI and notebooks share it.
 """
 
@@ -21,9 +24,11 @@ from PIL import Image
 from helpers import segment
 from helpers.data.dataset import IMAGE_SIZE
 from helpers.data.images import MAX_PIXELS, TooManyPixels, open_image, to_gray
+from helpers.decode import decode
 from helpers.errors import DataError
 from helpers.ink import Ink, find_ink
 from helpers.inputs import Framing
+from helpers.lexicon import Lexicon
 from helpers.models import latest_model, load_model
 from helpers.predict import Predictor
 
@@ -173,8 +178,8 @@ def predict(model, image: ImageInput, top_k: int = 5, *, threshold: str = "otsu"
 
 @dataclass(frozen=True)
 class ReadCharacter:
-    char: str
-    prob: float
+    char: str  # as spelled in the text read
+    prob: float  # the network's probability of the class spelled
     box: tuple[int, int, int, int]  # x, y, w, h in the input image's pixels
     top: list[tuple[str, float]]
     image: np.ndarray  # the 28×28 input the model saw
@@ -182,13 +187,21 @@ class ReadCharacter:
 
 @dataclass(frozen=True)
 class Reading:
-    """The text of a line image and, for each character read, its box and probabilities."""
+    """The text of a line image and, for each character read, its box and probabilities.
+
+    `text` is spelled with the lexicon and case rules when `read` used them; `raw_text` is the
+    network's first choice for every character (the same when no lexicon was used)."""
 
     text: str
     characters: list[ReadCharacter]
+    raw_text: str | None = None
+
+    def __post_init__(self):
+        if self.raw_text is None:
+            object.__setattr__(self, "raw_text", self.text)
 
     def as_dict(self) -> dict:
-        return {"text": self.text,
+        return {"text": self.text, "raw_text": self.raw_text,
                 "characters": [{"char": c.char, "prob": round(c.prob, 6), "box": list(c.box)}
                                for c in self.characters]}
 
@@ -197,10 +210,30 @@ def _box_in_input(box: segment.Box, scale: float) -> tuple[int, int, int, int]:
     return tuple(int(round(v / scale)) for v in box)
 
 
+def lexicon_of(lexicon: bool | Lexicon | None) -> Lexicon | None:
+    """The lexicon `read` spells with: True for English (`Lexicon.default()`), False or None
+    for none, or a `Lexicon` as it is."""
+    if lexicon is True:
+        return Lexicon.default()
+    if lexicon is False or lexicon is None:
+        return None
+    if isinstance(lexicon, Lexicon):
+        return lexicon
+    raise DataError(f"lexicon must be True, False or a helpers.lexicon.Lexicon, got "
+                    f"{type(lexicon).__name__}; for a word list file use "
+                    "Lexicon.from_file(path)")
+
+
 def read(model, image: ImageInput, *, top_k: int = 5, threshold: str = "otsu",
-         what: str | None = None) -> Reading:
-    """The text of a photo or scan of one line of characters."""
+         what: str | None = None, lexicon: bool | Lexicon | None = True) -> Reading:
+    """The text of a photo or scan of one line of characters.
+
+    With `lexicon` (True: the default English word list, or a `Lexicon`) each word is spelled
+    by a beam search over the likeliest classes of its characters that favours words of the
+    lexicon and one case per word (`helpers.decode`); with False every character is the
+    network's first choice. `Reading.raw_text` is always the latter."""
     rec = recognizer(model)
+    words = lexicon_of(lexicon)
     ink = _ink(image, threshold, what)
     pieces = segment.characters(ink, what=what or "image")
     inputs = []
@@ -211,12 +244,20 @@ def read(model, image: ImageInput, *, top_k: int = 5, threshold: str = "otsu",
         values = np.where(near, ink.values[y:y + h, x:x + w], 0)
         inputs.append(frame(values, piece.mask, rec.framing))
     probabilities = rec.probabilities(np.stack(inputs))
-    found = []
-    for piece, image28, p in zip(pieces, inputs, probabilities, strict=True):
-        top = _top(rec, p, top_k)
-        found.append(ReadCharacter(top[0][0], top[0][1], _box_in_input(piece.box, ink.scale),
-                                   top, image28))
     spaces = segment.space_after(pieces)
-    text = "".join(c.char + (" " if i < len(spaces) and spaces[i] else "")
-                   for i, c in enumerate(found))
-    return Reading(text, found)
+    tops = [_top(rec, p, top_k) for p in probabilities]
+    raw = [top[0] for top in tops]
+    spelled = raw
+    if words is not None:
+        decoded = decode(probabilities, rec.classes, spaces, words)
+        spelled = [(char, float(p[k])) for char, k, p in zip(decoded.chars, decoded.chosen,
+                                                            probabilities, strict=True)]
+    found = [ReadCharacter(char, prob, _box_in_input(piece.box, ink.scale), top, image28)
+             for (char, prob), piece, top, image28 in zip(spelled, pieces, tops, inputs,
+                                                          strict=True)]
+
+    def joined(chars: list[str]) -> str:
+        return "".join(c + (" " if i < len(spaces) and spaces[i] else "")
+                       for i, c in enumerate(chars))
+
+    return Reading(joined([c.char for c in found]), found, joined([c for c, _ in raw]))

@@ -124,6 +124,13 @@ def discussion(found: dict) -> str:
                         "segmentation and framing add more than the 3-point allowance.")
                      + " Photos of single characters "
                      f"were misread {reading['photo_error']:.1%} of the time.")
+        if reading.get("lexicon") and reading.get("word_lines"):
+            parts[-1] += (
+                f" With a lexicon ({reading['lexicon']}), the reader spells each word by a "
+                f"beam search that favours frequent words: on lines of real words its CER was "
+                f"{reading['word_cer_lexicon']:.1%}, against {reading['word_cer']:.1%} for "
+                f"each character's first choice; on the random strings, which no lexicon can "
+                f"help, {reading['cer_lexicon']:.1%} against {reading['cer']:.1%}.")
     balance = found["balance"]
     if balance:
         parts.append(f"Balancing: {balance.get('method', '')} — "

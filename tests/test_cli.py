@@ -108,6 +108,36 @@ def test_read_prints_file_and_text(model, line, capsys):
     assert capsys.readouterr().out.startswith(f"{line}: ")
 
 
+def test_read_lexicon_options(model, line, tmp_path, capsys):
+    assert main(["read", line, "--model", str(model), "--json", "--no-lexicon"]) == 0
+    (plain,) = json_lines(capsys.readouterr().out)
+    assert plain["text"] == plain["raw_text"]
+    assert plain["text"].replace(" ", "") == "".join(c["char"] for c in plain["characters"])
+    # A word list of its own: the digits model can spell "words" of digits only.
+    numbers = tmp_path / "numbers.txt"
+    numbers.write_text("2024 10\n17\n")
+    assert main(["read", line, "--model", str(model), "--json", "--lexicon", str(numbers)]) == 0
+    (found,) = json_lines(capsys.readouterr().out)
+    assert found["raw_text"] == plain["raw_text"]
+    bad = tmp_path / "bad.txt"
+    bad.write_text("2024 many\n")
+    assert main(["read", line, "--model", str(model), "--lexicon", str(bad)]) == 1
+    error = one_error_line(capsys.readouterr().err)
+    assert str(bad) in error and "line 1" in error
+    with pytest.raises(SystemExit) as stop:
+        main(["read", line, "--no-lexicon", "--lexicon", str(numbers)])
+    assert stop.value.code == 2 and "not allowed with" in capsys.readouterr().err
+
+
+def test_read_help_explains_the_lexicon(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["read", "--help"])
+    assert stop.value.code == 0
+    out = capsys.readouterr().out
+    for text in ("--no-lexicon", "--lexicon FILE", "wordfreq", "raw_text", "examples:"):
+        assert text in out
+
+
 def test_evaluate_json_prints_the_metrics(model, capsys):
     assert main(["evaluate", "--model", str(model), "--dataset", "digits", "--limit", "400",
                  "--json"]) == 0

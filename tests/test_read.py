@@ -14,6 +14,7 @@ from helpers.data import DataError, load_dataset
 from helpers.data.images import TooManyPixels
 from helpers.ink import BlankImage
 from helpers.inputs import Framing, framing_of
+from helpers.lexicon import Lexicon
 from helpers.lines import character_photo, generate_lines
 from helpers.models import latest_model
 from helpers.read import Recognizer, frame, predict, prepare, read
@@ -163,6 +164,45 @@ def test_reading_lines_costs_at_most_three_points_over_isolated_characters(recog
     assert score.characters > 100 and score.count_errors <= 8
     assert score.cer <= score.isolated_error + 0.03
     assert score.as_dict()["gap"] == pytest.approx(score.cer - score.isolated_error)
+    # Lines of real words: the lexicon helps. (This small network is unsure of many characters,
+    # so it also pulls random strings towards words: test_decode checks sure ones stay.)
+    assert score.word_lines == 40 and score.word_characters > 100 and "wordfreq" in score.lexicon
+    assert score.word_cer_lexicon < score.word_cer - 0.05, score
+    rows = dict(score.table())
+    assert len(rows) == len(score.table()) and "word lines: CER with the lexicon" in rows
+    assert "With the lexicon" in score.summary()
+
+
+def crafted(texts: str, classes: list[str], doubts: dict[int, str]) -> np.ndarray:
+    """Probabilities whose first choices spell `texts` (spaces skipped), with doubts[i] the
+    runner-up of character i at 35%."""
+    chars = texts.replace(" ", "")
+    rows = np.full((len(chars), len(classes)), 0.05 / len(classes))
+    for i, char in enumerate(chars):
+        rows[i, classes.index(char)] = 0.6
+        if i in doubts:
+            rows[i, classes.index(doubts[i])] = 0.35
+    return rows / rows.sum(1, keepdims=True)
+
+
+def test_read_spells_words_with_the_lexicon_unless_switched_off(recognizer, glyphs,
+                                                                 monkeypatch):
+    line = generate_lines(glyphs, 1, seed=11, words=(2, 2), letters=(3, 3))[0]
+    rows = crafted("H0T 0IL", recognizer.classes, {1: "O", 3: "O"})
+    monkeypatch.setattr(recognizer, "probabilities", lambda images: rows[:len(images)])
+    plain = read(recognizer, line.image, lexicon=False)
+    assert plain.text == plain.raw_text == "H0T 0IL"
+    assert [c.char for c in plain.characters] == list("H0T0IL")
+    words = read(recognizer, line.image)
+    assert words.text == "HOT OIL" and words.raw_text == "H0T 0IL"
+    assert [c.char for c in words.characters] == list("HOTOIL")
+    assert words.characters[1].prob == pytest.approx(rows[1, recognizer.classes.index("O")])
+    assert words.characters[1].top[0][0] == "0"  # the network's own ranking is kept
+    assert list(words.as_dict()) == ["text", "raw_text", "characters"]
+    other = Lexicon.from_counts([("hit", 3), ("oil", 1)], "test")
+    assert read(recognizer, line.image, lexicon=other).text == "H0T OIL"
+    with pytest.raises(DataError, match="Lexicon.from_file"):
+        read(recognizer, line.image, lexicon="words.txt")
 
 
 def test_edit_distance_and_cer():
@@ -241,3 +281,17 @@ def test_a_zip_that_is_not_a_keras_model_is_named(saved, tmp_path):
     shutil.copy(saved.with_suffix(".json"), model.with_suffix(".json"))
     with pytest.raises(DataError, match="not a Keras model"):
         Recognizer.load(model)
+
+
+def test_the_report_says_what_the_lexicon_gave():
+    from helpers import writeup
+
+    reading = {"model": "az_bn", "cer": 0.1, "isolated_error": 0.09, "gap": 0.01,
+               "photo_error": 0.12}
+    found = {"metrics": [], "dataset": {}, "balance": {}, "reading": reading}
+    assert "lexicon" not in writeup.discussion(found)  # a run from before the lexicon
+    reading.update(lexicon="wordfreq 3.1.1, English, 50,000 words", word_lines=100,
+                   word_cer=0.18, word_cer_lexicon=0.04, cer_lexicon=0.105)
+    text = writeup.discussion(found)
+    assert "character error rate of 10.0%" in text and "(wordfreq 3.1.1" in text
+    assert "its CER was 4.0%, against 18.0%" in text and "10.5% against 10.0%" in text

@@ -72,6 +72,18 @@ def test_endpoints_answer_as_the_cli_does(app, images, glyph_model, capsys):
         assert response.json == expected
 
 
+def test_read_without_the_lexicon_answers_as_the_cli_does(app, images, glyph_model, capsys):
+    path = images["folder"] / "line1.png"
+    assert cli(["read", str(path), "--json", "--model", str(glyph_model), "--no-lexicon"]) == 0
+    expected = json.loads(capsys.readouterr().out.splitlines()[-1])
+    expected["file"] = "line1.png"
+    client = app.test_client()
+    assert upload(client, "/read", "line1.png", images["line1.png"], lexicon="0").json == expected
+    off = client.post("/read", data={"image": (io.BytesIO(images["line1.png"]), "line1.png"),
+                                     "lexicon": "off"}, content_type="multipart/form-data")
+    assert off.json == expected and expected["text"] == expected["raw_text"]
+
+
 def test_predict_can_return_the_image_the_network_saw(app, images):
     response = upload(app.test_client(), "/predict", "photo1.png", images["photo1.png"],
                       input="1", top_k="3")

@@ -5,8 +5,9 @@ request (it serialises its own network calls; decoding and framing run in parall
 (upload or draw, top-5 with bars, the 28×28 image the network saw, a line read as text) and
 `/model` (what the network is and how well it did). JSON endpoints: `POST /predict` and
 `POST /read` take a multipart field `image` and answer as `python -m helpers predict|read --json`
-does. Uploads are read in memory (Werkzeug spools large ones to the system's temp folder), are
-bounded in bytes and in pixels, and are only ever decoded as images.
+does; `/read` spells words with the default English lexicon unless given `lexicon=0`. Uploads
+are read in memory (Werkzeug spools large ones to the system's temp folder), are bounded in
+bytes and in pixels, and are only ever decoded as images.
 `serve()` runs the app with waitress on 127.0.0.1 (`make serve`).
 """
 
@@ -24,11 +25,13 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from helpers.data.images import NotAnImage, TooManyPixels, open_image
 from helpers.errors import DataError
 from helpers.ink import BlankImage, NoCharacters
+from helpers.lexicon import Lexicon
 from helpers.read import Recognizer, predict, read
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 25_000_000
 TOP_K = 5
+OFF = {"0", "false", "no", "off"}  # values of the field `lexicon` that switch the lexicon off
 
 
 class UploadError(Exception):
@@ -103,6 +106,7 @@ def create_app(recognizer: Recognizer, *, max_upload_bytes: int = MAX_UPLOAD_BYT
     app.config["MAX_CONTENT_LENGTH"] = max_upload_bytes
     app.json.sort_keys = False  # keys in the order the CLI prints them
     facts = model_facts(recognizer)
+    Lexicon.default().trie  # noqa: B018 - built now, not during the first request to /read
 
     def answer(recognise):
         name, data = uploaded_image()
@@ -132,8 +136,10 @@ def create_app(recognizer: Recognizer, *, max_upload_bytes: int = MAX_UPLOAD_BYT
 
     @app.post("/read")
     def read_endpoint():
+        lexicon = request.values.get("lexicon", "1").strip().lower() not in OFF
         name, reading = answer(lambda data, what: read(
-            recognizer, open_image(data, max_pixels=max_pixels, name=what), what=what))
+            recognizer, open_image(data, max_pixels=max_pixels, name=what), what=what,
+            lexicon=lexicon))
         return jsonify({"file": name, **reading.as_dict()})
 
     @app.errorhandler(UploadError)

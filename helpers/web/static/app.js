@@ -79,6 +79,8 @@ function drawUpload(characters) {
 
 function showReading(body) {
   $("text").textContent = body.text;
+  $("raw-text").textContent = body.raw_text;
+  $("raw").hidden = body.raw_text === body.text;
   drawUpload(body.characters);
   $("prediction").hidden = true;
   $("reading").hidden = false;
