@@ -289,8 +289,9 @@ def parser_for(commands, name: str, summary: str, description: str, examples: li
 def add_model_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="PATH",
                         help="a .keras model saved with its classes .json beside it (by "
-                             "`make report` or `python -m helpers train`); default: the most "
-                             "accurate model of the latest `make report` run (outputs/latest)")
+                             "`make model`, `make report` or `python -m helpers train`); "
+                             "default: the reader `make model` saved (outputs/model/reader.keras)"
+                             ", else the most accurate model of the latest `make report` run")
 
 
 def add_image_options(parser: argparse.ArgumentParser) -> None:
@@ -332,8 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
                "  python -m helpers evaluate --model outputs/models/az_bn-glyphs.keras "
                "--dataset glyphs\n"
                "  python -m helpers serve --port 8000\n\n"
-               "Without --model, predict and read use the most accurate model of the latest\n"
-               "`make report` run. Bad input ends in one `error:` line and exit status 1.\n"
+               "Without --model, predict and read use the reader `make model` trained, else\n"
+               "the most accurate model of the latest `make report` run. Bad input ends in\n"
+               "one `error:` line and exit status 1.\n"
                "`python -m helpers COMMAND --help` explains each command.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

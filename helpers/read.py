@@ -29,7 +29,7 @@ from helpers.errors import DataError
 from helpers.ink import Ink, find_ink
 from helpers.inputs import Framing
 from helpers.lexicon import Lexicon
-from helpers.models import latest_model, load_model
+from helpers.models import default_model, load_model
 from helpers.predict import Predictor
 
 DEFAULT_FRAMING = Framing()
@@ -58,9 +58,9 @@ class Recognizer:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Recognizer:
-        """A model saved by `make report` or `python -m helpers train`; by default the best
-        model of the latest report run."""
-        path = latest_model() if path is None else Path(path)
+        """A model saved by `make model`, `make report` or `python -m helpers train`; by
+        default `make model`'s reader, else the best model of the latest report run."""
+        path = default_model() if path is None else Path(path)
         model, info = load_model(path)
         framing = Framing.from_dict(info.get("preprocessing", {}).get("framing"))
         return cls(model, [str(c) for c in info["classes"]], framing, info, path)

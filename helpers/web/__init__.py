@@ -73,7 +73,8 @@ def png_data_url(image) -> str:
 
 
 def run_metrics(recognizer: Recognizer) -> dict:
-    """The metrics `make report` saved beside the model (`<run>/metrics/<name>.json`), if any."""
+    """The metrics `make report` saved beside the model (`<run>/metrics/<name>.json`), if any;
+    `make model`'s reader keeps its own in its .json (`info`)."""
     if recognizer.path is None:
         return {}
     path = recognizer.path.parent.parent / "metrics" / f"{recognizer.path.stem}.json"
@@ -90,10 +91,10 @@ def model_facts(recognizer: Recognizer) -> dict:
         "dataset": info.get("dataset") or metrics.get("dataset", "unknown"),
         "accuracy": metrics.get("accuracy", info.get("accuracy")),
         "macro_f1": metrics.get("macro_f1", info.get("macro_f1")),
-        "test_images": metrics.get("test_images"),
+        "test_images": metrics.get("test_images", info.get("test_images")),
         "parameters": metrics.get("parameters", recognizer.model.count_params()),
         "epochs": metrics.get("epochs", info.get("epochs")),
-        "most_confused": metrics.get("most_confused", [])[:5],
+        "most_confused": metrics.get("most_confused", info.get("most_confused", []))[:5],
         "classes": recognizer.classes,
         "framing": recognizer.framing,
         "path": str(recognizer.path) if recognizer.path else "(in memory)",
