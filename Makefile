@@ -16,7 +16,6 @@ LIMIT    ?=
 SEED     ?=
 MODELS   ?=
 BALANCE  ?=
-PORT     ?= 8888
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test lint report model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve serve browser clean distclean
@@ -28,7 +27,7 @@ help:  ## list the targets
 	@echo "make model       train the most accurate recipe on EMNIST (../shared/data/emnist or"
 	@echo "                 data/raw/emnist) and save it as the default reader for predict/read/serve"
 	@echo "                 parameters: DATA_DIR= DATASET= (default emnist-byclass, 47 classes) EPOCHS= LIMIT="
-	@echo "make lab         JupyterLab on notebooks/ with the project's kernel ($(KERNEL))"
+	@echo "make lab         JupyterLab on notebooks/ with the project's kernel ($(KERNEL)); PORT= (default 8888)"
 	@echo "make serve       web page to upload or draw a character and read lines, on 127.0.0.1"
 	@echo "                 parameters: PORT= (default 8000) MODEL= (default: latest report's best model)"
 	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
@@ -75,6 +74,7 @@ report: $(STAMP)
 		$(if $(SEED),--seed "$(SEED)") $(if $(MODELS),--models "$(MODELS)") \
 		$(if $(BALANCE),--balance "$(BALANCE)")
 
+lab: PORT ?= 8888
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) \
 		$(if $(filter 0,$(shell id -u)),--allow-root)  # containers often run as root
@@ -108,7 +108,7 @@ bench-serve: $(STAMP)
 	$(PY) tests/benchmarks/bench_serve.py
 
 # The web page on http://127.0.0.1:$(PORT)/ with the latest report's best model, or MODEL=path.
-PORT ?= 8000
+serve: PORT ?= 8000
 serve: $(STAMP)
 	$(PY) -m helpers serve --port $(PORT) $(if $(MODEL),--model "$(MODEL)")
 

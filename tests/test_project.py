@@ -1,10 +1,13 @@
 """The bundle's own promises: one set of pins, clean notebooks, nothing derived tracked."""
 
 import json
+import os
 import re
+import shutil
 import subprocess
 import tomllib
 
+import pytest
 from conftest import REPO
 
 
@@ -63,3 +66,18 @@ def test_ci_runs_the_readme_test_command():
     readme = (REPO / "README.md").read_text()
     assert "make test" in readme and "make report" in readme
     assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def dry_run(*args: str) -> str:
+    """What `make` would run (`make -n`: nothing is started)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PORT", "MAKEFLAGS", "MAKELEVEL")}
+    out = subprocess.run(["make", "-n", *args], cwd=REPO, capture_output=True, text=True,
+                         env=env, check=True)
+    return out.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_lab_and_serve_each_have_their_own_default_port():
+    assert "--port 8000" in dry_run("serve") and "--port=8888" in dry_run("lab")
+    assert "--port 8123" in dry_run("serve", "PORT=8123")
+    assert "--port=8123" in dry_run("lab", "PORT=8123")
