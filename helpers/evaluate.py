@@ -1,7 +1,8 @@
 """Test-split metrics for a trained model, saved as JSON so notebooks and reports read, not retype.
 
 `metrics_from_predictions` does all the arithmetic on plain arrays (testable by hand);
-`evaluate` = predict the test split + that + an optional `<name>.json`; `compare` makes the table.
+`evaluate` = predict the test split + that + an optional `<name>.json`; `compare` makes the table
+(`helpers.tables.comparison` formats it for reading).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from helpers.inputs import check_images, to_input
 MOST_CONFUSED = 10
 MISCLASSIFIED = 100
 # Training facts a caller may pass through `extra=`; `compare` shows them when present.
-TRAINING_COLUMNS = ("epochs", "training_seconds", "images_per_second")
+TRAINING_COLUMNS = ("epochs", "best_epoch", "training_seconds", "images_per_second")
 
 
 def predict_proba(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:

@@ -139,8 +139,9 @@ def run_model(name: str, config: RunConfig, prepared: Balanced) -> ModelRun | No
     dataset = prepared.dataset
     set_seed(config.seed)
     model = build_model(name, dataset.num_classes, mixed_precision=bfloat16_is_fast())
+    # Silent: the notebook shows the epochs as a table (helpers.tables.training) and curves.
     result = train(model, dataset, config.epochs, class_weight=prepared.class_weight,
-                   seed=config.seed, run_dir=config.run_dir / "training" / name, verbose=2)
+                   seed=config.seed, run_dir=config.run_dir / "training" / name, verbose=0)
     extra = {**result.as_dict(), "history": result.history, "balance": prepared.method,
              "mixed_precision": model.dtype_policy.name}
     evaluation = evaluate(model, dataset, name=name, out_dir=config.run_dir / "metrics",
@@ -150,6 +151,16 @@ def run_model(name: str, config: RunConfig, prepared: Balanced) -> ModelRun | No
                             accuracy=evaluation["accuracy"],
                             macro_f1=evaluation["macro_f1"])
     return ModelRun(name, model, result, evaluation, model_path)
+
+
+def training_summary(result: TrainResult) -> str:
+    """One sentence on how a training went: epochs run, the best one, time and speed."""
+    epochs = result.epochs_run
+    return (f"Trained {epochs} epoch{'s' if epochs != 1 else ''} in {result.seconds:.1f} s "
+            f"({result.images_per_second:,.0f} images/s) on {result.train_images:,} images, "
+            f"{result.validation_images:,} held out for validation. The best validation "
+            f"accuracy came in epoch {result.best_epoch}; the network keeps that epoch's "
+            f"weights.")
 
 
 def saved_metrics(config: RunConfig) -> list[dict]:

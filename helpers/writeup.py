@@ -27,6 +27,7 @@ def facts(config: RunConfig) -> dict:
     return {"dataset": _read(config.run_dir / "dataset.json"),
             "balance": _read(config.run_dir / "balance.json"),
             "metrics": saved_metrics(config),
+            "planned_epochs": config.epochs,
             "reading": _read(config.run_dir / "reading.json")}
 
 
@@ -83,7 +84,10 @@ black, and ends in a softmax over the classes."""
 
 def training_parameters(config: RunConfig, found: dict) -> str:
     first = found["metrics"][0] if found["metrics"] else {}
-    rows = [("epochs (at most)", config.epochs), ("batch size", 128),
+    rows = [("epochs (at most)", config.epochs),
+            *([("epochs run (best epoch)", epochs_run(found["metrics"]))]
+              if found["metrics"] else []),
+            ("batch size", 128),
             ("optimiser", "Adam, learning rate 0.001, halved on validation-loss plateaus"),
             ("early stopping", "validation accuracy, patience 5, best weights restored"),
             ("validation", "a stratified 10% of the training split"),
@@ -92,6 +96,43 @@ def training_parameters(config: RunConfig, found: dict) -> str:
             ("precision", first.get("mixed_precision", "float32")), ("seed", config.seed)]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     return f"## Training parameters\n\n| setting | value |\n|---|---|\n{table}"
+
+
+def epochs_run(metrics: list[dict]) -> str:
+    """Each network's epochs and, in brackets, the epoch whose weights it kept."""
+    return ", ".join(f"{m['model']} {m.get('epochs', '?')} ({m.get('best_epoch', '?')})"
+                     for m in metrics)
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def training_course(metrics: list[dict], planned: int | None = None) -> str:
+    """What the epochs say: who stopped early, where each was best, who was still improving."""
+    ran = [m for m in metrics if m.get("epochs") and m.get("best_epoch")]
+    if not ran:
+        return ""
+    planned = planned or max(m["epochs"] for m in ran)
+    stopped = [m for m in ran if m["epochs"] < planned]
+    epochs = f"{planned} epoch{'s' if planned != 1 else ''}"
+    if stopped:
+        text = ("Early stopping ended " + _listed([f"{m['model']} after {m['epochs']}"
+                                                   for m in stopped]) + f" of {epochs}")
+    else:
+        text = (f"All {len(ran)} networks ran" if len(ran) > 1 else f"{ran[0]['model']} ran") \
+            + f" the full {epochs}"
+    best: dict[int, list[str]] = {}
+    for m in ran:
+        best.setdefault(m["best_epoch"], []).append(m["model"])
+    text += ("; the best validation accuracy came in "
+             + _listed([f"epoch {e} for {_listed(names)}" for e, names in sorted(best.items())])
+             + ", and each network kept the weights of that epoch.")
+    late = [m["model"] for m in ran if m["best_epoch"] == m["epochs"] == planned]
+    if late:
+        text += (f" {_listed(late)} still improved in the last epoch, so "
+                 f"{'they' if len(late) > 1 else 'it'} would likely gain from more epochs.")
+    return text
 
 
 def results_opening() -> str:
@@ -107,6 +148,8 @@ def discussion(found: dict) -> str:
     parts = [f"{PAGEBREAK}\n# 4. Discussion"]
     if metrics:
         parts.append(conclusions(metrics))
+        if course := training_course(metrics, found.get("planned_epochs")):
+            parts.append(course)
     if leak:
         share = leak.get("test_in_train_fraction", 0.0)
         parts.append(f"The leakage audit found {leak.get('test_in_train', 0):,} test images "
@@ -151,13 +194,18 @@ def conclusion(found: dict) -> str:
             f"characters read) are the next steps.")
 
 
-def appendix(config: RunConfig, timings: dict[str, float]) -> str:
+def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None = None,
+             jobs: int = 1) -> str:
     import keras
     import numpy as np
     import tensorflow as tf
 
     params = "\n".join(f"| `{k}` | `{v}` |" for k, v in config.as_dict().items())
     times = "\n".join(f"| {name} | {seconds:.1f} s |" for name, seconds in timings.items())
+    times += f"\n| **sum** | **{sum(timings.values()):.1f} s** |"
+    if wall is not None:
+        together = f", the CNN notebooks {jobs} at a time" if jobs > 1 else ""
+        times += f"\n| **wall clock** (all notebooks{together}) | **{wall:.1f} s** |"
     return f"""{PAGEBREAK}
 # Appendix
 
@@ -170,7 +218,6 @@ def appendix(config: RunConfig, timings: dict[str, float]) -> str:
 | notebook | time |
 |---|---|
 {times}
-| **total** | **{sum(timings.values()):.1f} s** |
 
 ## Environment
 Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__},

@@ -58,13 +58,18 @@ def test_run_model_saves_metrics_and_model_then_compares(tmp_path):
     saved = json.loads((config.run_dir / "metrics" / "digits_small.json").read_text())
     assert saved["accuracy"] == run.evaluation["accuracy"] and saved["epochs"] == 1
     assert saved["training_seconds"] > 0 and len(saved["history"]["loss"]) == 1
+    assert saved["best_epoch"] == 1 and "learning_rate" in saved["history"]
+    assert experiment.training_summary(run.training).startswith("Trained 1 epoch in ")
     assert run.model_path.exists() and run.model_path.with_suffix(".json").exists()
     other = {**saved, "model": "baseline", "dataset": "digits"}  # an earlier run's leftovers
     (config.run_dir / "metrics" / "baseline.json").write_text(json.dumps(other))
     table = experiment.comparison(config_for(tmp_path, MODELS="baseline,digits_small"))
     assert table["model"].tolist() == ["digits_small"]
-    text = writeup.discussion(writeup.facts(config))
+    found = writeup.facts(config)
+    text = writeup.discussion(found)
     assert f"{saved['accuracy']:.1%}" in text
+    assert "digits_small ran the full 1 epoch;" in text
+    assert "digits_small 1 (1)" in writeup.training_parameters(config, found)
 
 
 def test_comparison_without_runs_says_what_to_do(tmp_path):
@@ -84,3 +89,25 @@ def test_conclusions_are_drawn_from_the_numbers():
     assert "6.0%" in text and "O→0 (7)" in text and "b trained fastest" in text
     assert "smallest network, b (10 parameters), scored 85.0%" in text
     assert experiment.conclusions([]) == "No model was trained in this run."
+
+
+def test_the_write_up_says_the_epochs_each_network_ran_and_its_best():
+    metrics = [{"model": "a", "epochs": 6, "best_epoch": 6}, {"model": "b", "epochs": 6,
+                                                              "best_epoch": 4},
+               {"model": "c", "epochs": 5, "best_epoch": 1}]
+    text = writeup.training_course(metrics, planned=6)
+    assert text.startswith("Early stopping ended c after 5 of 6 epochs; the best validation "
+                           "accuracy came in epoch 1 for c, epoch 4 for b and epoch 6 for a")
+    assert text.endswith("a still improved in the last epoch, so it would likely gain from more "
+                         "epochs.")
+    assert writeup.training_course(metrics[:2], planned=6).startswith(
+        "All 2 networks ran the full 6 epochs")
+    assert writeup.epochs_run(metrics) == "a 6 (6), b 6 (4), c 5 (1)"
+    assert writeup.training_course([{"model": "old"}]) == ""  # metrics without training facts
+
+
+def test_appendix_gives_notebook_times_their_sum_and_the_wall_clock(tmp_path):
+    config = config_for(tmp_path)
+    text = writeup.appendix(config, {"01_a": 10.0, "04_cnn_b": 20.0}, wall=25.0, jobs=2)
+    assert "| 04_cnn_b | 20.0 s |" in text and "| **sum** | **30.0 s** |" in text
+    assert "| **wall clock** (all notebooks, the CNN notebooks 2 at a time) | **25.0 s** |" in text
