@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import logging
 import re
 from pathlib import Path
 
@@ -201,10 +202,18 @@ def notebook_html(nb: nbformat.NotebookNode, title: str | None = None) -> str:
             f'{"".join(parts)}</body></html>')
 
 
+def _not_about_ignored_css(record: logging.LogRecord) -> bool:
+    """xhtml2pdf names the CSS it does not implement: the inline styles of notebook outputs
+    (rich's model summaries, tables), which the reader of the console cannot change."""
+    return "Ignoring CSS properties" not in str(record.msg)
+
+
 def notebook_to_pdf(nb: nbformat.NotebookNode, path: Path, *, title: str | None = None) -> Path:
     """Write `nb` as an A4 PDF to `path` (atomically, folders created); returns `path`."""
     path = Path(path)
     document = notebook_html(nb, title)
+    parser_log = logging.getLogger("xhtml2pdf.parser")
+    parser_log.addFilter(_not_about_ignored_css)
     with atomic_path(path, suffix=".pdf") as tmp, open(tmp, "wb") as f:
         try:
             status = pisa.CreatePDF(document, dest=f, encoding="utf-8",
@@ -212,6 +221,8 @@ def notebook_to_pdf(nb: nbformat.NotebookNode, path: Path, *, title: str | None 
         except Exception as e:
             e.add_note(f"while rendering the PDF {path}")
             raise
+        finally:
+            parser_log.removeFilter(_not_about_ignored_css)
         if status.err:
             problems = "; ".join(str(entry[2]) for entry in getattr(status, "log", [])
                                  if entry[0] == "error")[:500]

@@ -6,6 +6,12 @@ chosen models), renders each to HTML, then puts the executed cells together with
 `helpers.writeup` into `outputs/<run>/report.html` (nbconvert, code hidden) and `report.pdf`
 (xhtml2pdf), and points `outputs/latest` at the run. A failing notebook stops the chain; its
 partial copy is kept and no report is written for that run.
+
+The CNN notebooks train one network each and depend only on what the notebooks before them
+wrote, so they run `--jobs` at a time (default 2), each kernel's TensorFlow limited to its share
+of the cores; the others run one by one in order. The console shows one progress bar per running
+notebook and real warnings; TensorFlow's and the kernels' start-up chatter is filtered out
+(`helpers.console`).
 """
 
 from __future__ import annotations
@@ -14,23 +20,33 @@ import argparse
 import json
 import os
 import re
+import shutil
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 import papermill as pm
 from nbconvert import HTMLExporter
+from tqdm import tqdm
 
-from helpers import paths, writeup
+from helpers import paths
+from helpers.console import filtered_stderr
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
 from helpers.errors import DataError
-from helpers.experiment import RunConfig
 from helpers.pdf import notebook_to_pdf
 
+if TYPE_CHECKING:  # TensorFlow is imported once stderr is filtered (see main)
+    from helpers.experiment import RunConfig
+
 KERNEL = "char-recognition"
+# Environment variables TensorFlow reads at start-up for the sizes of its thread pools.
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
 
 def notebooks_dir() -> Path:
@@ -51,14 +67,113 @@ def declared_parameters(notebook: Path) -> set[str]:
     return set(pm.inspect_notebook(str(notebook)))
 
 
-def run_notebook(notebook: Path, out: Path, parameters: dict) -> float:
-    """Execute one notebook into `out`; returns seconds taken."""
+def run_notebook(notebook: Path, out: Path, parameters: dict, *, label: str = "Executing",
+                 position: int = 0) -> float:
+    """Execute one notebook into `out` with a progress bar named `label` on line `position`;
+    returns seconds taken."""
     wanted = declared_parameters(notebook)
     started = time.perf_counter()
-    pm.execute_notebook(str(notebook), str(out), kernel_name=KERNEL, progress_bar=True,
+    bar = {"desc": label, "position": position, "leave": False, "ncols": _bar_width()}
+    pm.execute_notebook(str(notebook), str(out), kernel_name=KERNEL, progress_bar=bar,
                         cwd=str(notebooks_dir()),
                         parameters={k: v for k, v in parameters.items() if k in wanted})
     return time.perf_counter() - started
+
+
+def _bar_width() -> int | None:
+    """The terminal's width (stderr goes through a pipe while the chain runs, so tqdm cannot
+    measure it then); None lets tqdm choose where stderr is not a terminal."""
+    columns = shutil.get_terminal_size((0, 0)).columns
+    return min(columns, 120) if columns and sys.stderr.isatty() else None
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def stages(notebooks: list[Path]) -> list[list[Path]]:
+    """Consecutive notebooks grouped to run together: each run of CNN notebooks is one group
+    (they only read what earlier notebooks wrote); every other notebook is a group of its own."""
+    groups: list[list[Path]] = []
+    for path in notebooks:
+        if "_cnn_" in path.stem and groups and "_cnn_" in groups[-1][-1].stem:
+            groups[-1].append(path)
+        else:
+            groups.append([path])
+    return groups
+
+
+def longest_first(notebooks: list[Path], previous: dict[str, float]) -> list[Path]:
+    """Notebooks that took longest in the previous run first (fewer idle workers at the end);
+    in number order where there is no previous run."""
+    return sorted(notebooks, key=lambda p: -previous.get(p.stem, 0.0))
+
+
+def previous_timings() -> dict[str, float]:
+    try:
+        return json.loads((paths.outputs_dir() / "latest" / "timings.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+class NotebookFailed(Exception):
+    pass
+
+
+class Chain:
+    """Runs the notebooks of one run folder, `jobs` at a time where `stages` allows it."""
+
+    def __init__(self, run: Path, notebooks: list[Path], parameters: dict, jobs: int):
+        self.run, self.notebooks, self.parameters = run, notebooks, parameters
+        self.jobs = max(1, jobs)
+        self.timings: dict[str, float] = {}
+        self.number = {p: i for i, p in enumerate(notebooks, 1)}
+
+    def out(self, notebook: Path) -> Path:
+        return self.run / "notebooks" / notebook.name
+
+    def label(self, notebook: Path) -> str:
+        return f"[{self.number[notebook]}/{len(self.notebooks)}] {notebook.name}"
+
+    def execute(self, notebook: Path, position: int) -> None:
+        out = self.out(notebook)
+        try:
+            seconds = run_notebook(notebook, out, self.parameters, label=self.label(notebook),
+                                   position=position)
+        except pm.PapermillExecutionError as e:
+            raise NotebookFailed(f"{notebook.name} failed in {failed_cell(out)}: {e.ename}: "
+                                 f"{e.evalue}\npartially executed copy kept at {out}") from None
+        self.timings[notebook.stem] = seconds
+        write_html(nbformat.read(out, as_version=4), out.with_suffix(".html"), hide_code=False)
+        tqdm.write(f"{self.label(notebook)}  {seconds:.0f} s", file=sys.stderr)
+
+    def run_stage(self, group: list[Path]) -> None:
+        if len(group) == 1 or self.jobs == 1:
+            for notebook in group:
+                self.execute(notebook, 0)
+            return
+        waiting = longest_first(group, previous_timings())
+        jobs = min(self.jobs, len(waiting))
+        free, running, failures = list(range(jobs)), {}, []
+        with thread_share(cpu_count(), jobs), ThreadPoolExecutor(jobs) as pool:
+            while running or (waiting and not failures):
+                while free and waiting and not failures:
+                    notebook, position = waiting.pop(0), free.pop(0)
+                    running[pool.submit(self.execute, notebook, position)] = (notebook, position)
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    notebook, position = running.pop(future)
+                    free.append(position)
+                    if future.exception() is not None:
+                        failures.append((self.number[notebook], future.exception()))
+        if failures:  # the ones already running were let finish; none was started after
+            raise min(failures, key=lambda f: f[0])[1]
+
+    def run_all(self) -> list[Path]:
+        (self.run / "notebooks").mkdir(parents=True, exist_ok=True)
+        for group in stages(self.notebooks):
+            self.run_stage(group)
+        return [self.out(p) for p in self.notebooks]
 
 
 def failed_cell(path: Path) -> str:
@@ -111,10 +226,12 @@ def _body(path: Path) -> list[nbformat.NotebookNode]:
             if not skip & set(c.metadata.get("tags", []))]
 
 
-def report_notebook(executed: list[Path], config: RunConfig,
-                    timings: dict[str, float]) -> nbformat.NotebookNode:
+def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, float], *,
+                    wall: float | None = None, jobs: int = 1) -> nbformat.NotebookNode:
     """The write-up: generated chapters around the executed notebooks' cells (code included
     here, hidden when rendered)."""
+    from helpers import writeup
+
     found = writeup.facts(config)
     md = nbformat.v4.new_markdown_cell
     # Notebooks before the first CNN describe the method; the CNNs, the comparison and what
@@ -130,7 +247,7 @@ def report_notebook(executed: list[Path], config: RunConfig,
     for path in results:
         cells += _body(path)
     cells += [md(writeup.discussion(found)), md(writeup.conclusion(found)),
-              md(writeup.appendix(config, timings))]
+              md(writeup.appendix(config, timings, wall=wall, jobs=jobs))]
     report = nbformat.v4.new_notebook(cells=cells)
     report.metadata = nbformat.read(executed[0], as_version=4).metadata
     return report
@@ -151,25 +268,39 @@ def point_latest(run: Path) -> None:
     os.replace(tmp, latest)
 
 
-def run_chain(config: RunConfig, parameters: dict) -> Path:
+@contextmanager
+def thread_share(cpus: int, jobs: int):
+    """While several kernels train at once, each one's TensorFlow gets `cpus // jobs` threads
+    (unless the caller set them): more threads than cores only make them wait for each other.
+    Kernels copy the environment when they start."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(max(1, cpus // jobs)))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_chain(config: RunConfig, parameters: dict, jobs: int = 2) -> Path:
     run = config.run_dir
     notebooks = chain(list(config.models))
     if not notebooks:
         raise SystemExit(f"no notebooks named NN_*.ipynb in {notebooks_dir()}")
-    (run / "notebooks").mkdir(parents=True, exist_ok=True)
-    executed, timings = [], {}
-    for notebook in notebooks:
-        out = run / "notebooks" / notebook.name
-        print(f"[{len(executed) + 1}/{len(notebooks)}] {notebook.name}", flush=True)
-        try:
-            timings[notebook.stem] = run_notebook(notebook, out, parameters)
-        except pm.PapermillExecutionError as e:
-            raise SystemExit(f"{notebook.name} failed in {failed_cell(out)}: {e.ename}: "
-                             f"{e.evalue}\npartially executed copy kept at {out}") from None
-        executed.append(out)
-        write_html(nbformat.read(out, as_version=4), out.with_suffix(".html"), hide_code=False)
+    started = time.perf_counter()
+    steps = Chain(run, notebooks, parameters, jobs)
+    try:
+        executed = steps.run_all()
+    except NotebookFailed as e:
+        raise SystemExit(str(e)) from None
+    wall = time.perf_counter() - started
+    timings = {p.stem: steps.timings[p.stem] for p in notebooks}  # in notebook order
     (run / "timings.json").write_text(json.dumps(timings, indent=2))
-    report = report_notebook(executed, config, timings)
+    report = report_notebook(executed, config, timings, wall=wall, jobs=jobs)
     write_html(report, run / "report.html", hide_code=True)
     notebook_to_pdf(report, run / "report.pdf", title="Character recognition with CNNs")
     point_latest(run)
@@ -191,6 +322,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--models", help="comma-separated architecture names")
     parser.add_argument("--balance", help="nearmiss, class-weights or none")
     parser.add_argument("--out", type=Path, help="run folder (default outputs/<time>-<dataset>)")
+    parser.add_argument("--jobs", type=int, default=min(2, cpu_count()),
+                        help="CNN notebooks run at once, each with its share of the cores "
+                             "(default: 2, or 1 on a single core)")
     return parser.parse_args(argv)
 
 
@@ -198,6 +332,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # The kernels inherit this: TensorFlow's start-up chatter would fill the report otherwise.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with filtered_stderr():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
+    from helpers.experiment import RunConfig  # imports TensorFlow
+
     # The notebooks run inside notebooks/, so a relative location is resolved here, against the
     # folder the command was started in.
     data_dir = str(Path(args.data_dir).expanduser().resolve()) if args.data_dir else None
@@ -212,7 +353,7 @@ def main(argv: list[str] | None = None) -> int:
     except DataError as e:
         raise SystemExit(f"error: {e}") from None
     started = time.perf_counter()
-    report = run_chain(config, parameters)
+    report = run_chain(config, parameters, jobs=args.jobs)
     print(f"report: {report} ({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -1,13 +1,16 @@
 """The headless chain: papermill runs the notebooks, nbconvert and xhtml2pdf render the report."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
 from conftest import REPO
 
-from helpers import report
+from helpers import console, report
 from helpers.pdf import pdf_summary
 
 SMOKE_MODELS = ["baseline", "digits_small", "resnet"]
@@ -109,7 +112,7 @@ def test_report_drops_tensorflow_start_up_logs_but_keeps_real_warnings():
 def test_a_relative_data_dir_is_resolved_before_the_notebooks_run(monkeypatch, tmp_path):
     seen = {}
 
-    def fake_chain(config, parameters):
+    def fake_chain(config, parameters, **options):
         seen.update(parameters)
         return tmp_path / "report.html"
 
@@ -117,3 +120,92 @@ def test_a_relative_data_dir_is_resolved_before_the_notebooks_run(monkeypatch, t
     monkeypatch.chdir(tmp_path)
     report.main(["--dataset", "emnist-letters", "--data-dir", "data/emnist"])
     assert seen["DATA_DIR"] == str(tmp_path / "data" / "emnist")
+
+
+def notebook_of(*sources: str) -> nbformat.NotebookNode:
+    cells = [nbformat.v4.new_code_cell("DATASET = 'glyphs'", metadata={"tags": ["parameters"]}),
+             *map(nbformat.v4.new_code_cell, sources)]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": report.KERNEL, "display_name": "k", "language": "python"}
+    return nb
+
+
+def test_cnn_notebooks_run_together_and_a_failure_among_them_stops_the_chain(
+        private_project_dir):
+    notebooks = private_project_dir / "notebooks"
+    notebooks.mkdir()
+    seen = private_project_dir / "threads.txt"
+    nbformat.write(notebook_of("x = 1"), notebooks / "01_prepare.ipynb")
+    nbformat.write(notebook_of("raise RuntimeError('broken on purpose')"),
+                   notebooks / "04_cnn_baseline.ipynb")
+    nbformat.write(notebook_of("import os, pathlib",
+                               f"pathlib.Path({str(seen)!r}).write_text("
+                               "os.environ.get('TF_NUM_INTRAOP_THREADS', 'unset'))"),
+                   notebooks / "05_cnn_deep.ipynb")
+    nbformat.write(notebook_of("x = 2"), notebooks / "11_after.ipynb")
+    run = private_project_dir / "outputs" / "run1"
+    with pytest.raises(SystemExit) as e:
+        report.main(["--out", str(run), "--models", "baseline,deep", "--jobs", "2"])
+    assert "04_cnn_baseline.ipynb failed in code cell 2" in str(e.value)
+    assert "broken on purpose" in str(e.value)
+    executed = sorted(p.name for p in (run / "notebooks").glob("*.ipynb"))
+    assert executed == ["01_prepare.ipynb", "04_cnn_baseline.ipynb", "05_cnn_deep.ipynb"]
+    assert not (run / "report.html").exists() and not (run / "report.pdf").exists()
+    assert not (private_project_dir / "outputs" / "latest").exists()
+    # Two kernels at once share the cores: each TensorFlow gets half of them.
+    assert seen.read_text() == str(max(1, report.cpu_count() // 2))
+
+
+def test_stages_group_consecutive_cnn_notebooks(tmp_path):
+    names = ["01_a", "02_b", "04_cnn_x", "05_cnn_y", "11_c", "12_d"]
+    groups = report.stages([tmp_path / f"{n}.ipynb" for n in names])
+    assert [[p.stem for p in g] for g in groups] == [["01_a"], ["02_b"], ["04_cnn_x", "05_cnn_y"],
+                                                    ["11_c"], ["12_d"]]
+    order = report.longest_first(groups[2], {"05_cnn_y": 30.0, "04_cnn_x": 10.0})
+    assert [p.stem for p in order] == ["05_cnn_y", "04_cnn_x"]
+    assert report.longest_first(groups[2], {}) == groups[2]
+
+
+def test_thread_share_sets_only_what_the_caller_left_unset(monkeypatch):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "3")
+    with report.thread_share(cpus=8, jobs=2):
+        assert os.environ["TF_NUM_INTRAOP_THREADS"] == "4"
+        assert os.environ["TF_NUM_INTEROP_THREADS"] == "3"
+    assert "TF_NUM_INTRAOP_THREADS" not in os.environ
+    assert os.environ["TF_NUM_INTEROP_THREADS"] == "3"
+
+
+NOISE = [
+    "[IPKernelApp] WARNING | Kernel is running over TCP without encryption. All communication "
+    "(including code and outputs) is sent in plain text.",
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1795477481.405626    2081 port.cc:153] oneDNN custom operations are on. You may "
+    "see slightly different numerical results.",
+    "I0000 00:00:1795477481.436904    2081 cpu_feature_guard.cc:227] This TensorFlow binary is "
+    "optimized to use available CPU instructions in performance-critical operations.",
+    "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild "
+    "TensorFlow with the appropriate compiler flags.",
+    "E0000 00:00:1795477518.517847    2396 node_def_util.cc:682] NodeDef mentions attribute "
+    "use_unbounded_threadpool which is not in the op definition: Op<name=MapDataset>",
+]
+KEPT = ["/work/helpers/plots.py:12: UserWarning: Glyph 8594 missing from font", "  warnings.warn(",
+        "E0000 00:00:1795477518.5 12 some_kernel.cc:9] a real TensorFlow error"]
+
+
+def test_console_filter_drops_start_up_noise_and_keeps_real_warnings():
+    text = "\n".join([NOISE[0], KEPT[0], *NOISE[1:4], KEPT[1], *NOISE[4:], KEPT[2]]) + "\n"
+    assert console.filter_text(text) == "\n".join(KEPT) + "\n"
+    # Noise right after a progress bar's unfinished line: the bar stays, the noise goes.
+    bar = "\rExecuting:   0%|          | 0/13 [00:00<?, ?cell/s]"
+    assert console.filter_text(bar + NOISE[0] + "\n" + bar) == bar + bar
+    shown, held = console.split((bar + NOISE[2][:40]).encode())
+    assert shown.decode() == bar and held.decode() == NOISE[2][:40]
+
+
+def test_filtered_stderr_applies_to_child_processes(capfd):
+    script = ("import sys; sys.stderr.write(" + repr("\n".join(NOISE + KEPT) + "\n") + ")")
+    with console.filtered_stderr():
+        subprocess.run([sys.executable, "-c", script], check=True)
+        print("from this process", file=sys.stderr)
+    assert capfd.readouterr().err == "\n".join(KEPT) + "\nfrom this process\n"
