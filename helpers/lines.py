@@ -49,6 +49,8 @@ class LineStyle:
 
 
 DEFAULT_STYLE = LineStyle()
+# Letters that touch or overlap by up to a tenth of a character: where segmentation is hard.
+TIGHT_STYLE = LineStyle(letter_gap=(-0.1, 0.05))
 # How often a word of a generated line is written in lower case, Capitalised or in UPPER case.
 CASES = {"lower": 0.8, "capitalised": 0.1, "upper": 0.1}
 
@@ -97,7 +99,9 @@ def compose_line(characters: np.ndarray, words: list[int], rng: np.random.Genera
         if i in ends:
             x += int(rng.uniform(*style.word_gap) * frame)
         elif i:
-            x += max(2, int(rng.uniform(*style.letter_gap) * frame))
+            # At least 2 px apart unless the style asks for touching or overlapping letters.
+            least = min(2, int(style.letter_gap[0] * frame))
+            x += max(least, int(rng.uniform(*style.letter_gap) * frame))
         rows, cols = _ink_box(image)
         f = frame / IMAGE_SIZE * (1 + rng.uniform(-1, 1) * style.scale_jitter)
         glyph = image[rows, cols].astype(np.float32) / 255

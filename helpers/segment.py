@@ -17,6 +17,8 @@ import numpy as np
 from helpers.ink import Ink, NoCharacters
 
 MIN_SIZE = 8  # pixels: smaller marks are dust, not characters
+TOUCHING_WIDTH = 1.15  # a piece wider than this times the character height may be several
+CUT_INK = 2.5  # strokes: where two characters touch, the column ink is about two strokes
 Box = tuple[int, int, int, int]  # x, y, w, h in pixels of the image the ink came from
 
 
@@ -114,6 +116,37 @@ def _split(piece: Piece, width: float, stroke: float) -> list[Piece]:
         return [piece]
     parts = [_crop(piece, 0, cut), _crop(piece, cut, w)]
     return [q for p in parts if p is not None for q in _split(p, width, stroke)]
+
+
+def crop(piece: Piece, x0: int, x1: int) -> Piece | None:
+    """The part of `piece` between columns x0 and x1 (its own coordinates), tight in height."""
+    return _crop(piece, x0, x1)
+
+
+def cuts(piece: Piece, height: float, stroke: float) -> list[int]:
+    """Columns (in the piece's own coordinates, left to right) where touching characters may
+    meet, in a piece that may hold several.
+
+    A piece wider than TOUCHING_WIDTH times the line's character height is a candidate (on
+    EMNIST lines 19 in 20 single characters are narrower, two touching ones wider); its cuts
+    are the valleys of its column ink no thicker than CUT_INK strokes, at least 0.12 of the
+    height from either side (the narrowest characters, 1 and I, are about that wide) and a
+    stroke apart. Which cuts are taken is for the classifier to say (`helpers.read`).
+    """
+    w = piece.box[2]
+    margin = max(2, int(0.12 * height))
+    if w <= TOUCHING_WIDTH * height or w - margin <= margin:
+        return []
+    ink = piece.mask.sum(0).astype(float)
+    smooth = np.convolve(ink, np.ones(3) / 3, mode="same")
+    found = [x for x in range(margin, w - margin)
+             if smooth[x] <= smooth[x - 1] and smooth[x] <= smooth[x + 1]
+             and ink[x] <= CUT_INK * stroke]
+    chosen: list[int] = []
+    for x in sorted(found, key=lambda x: ink[x]):  # thinnest first; one per valley
+        if all(abs(x - c) > stroke for c in chosen):
+            chosen.append(x)
+    return sorted(chosen)
 
 
 def _legible(pieces: list[Piece]) -> list[Piece]:

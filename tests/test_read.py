@@ -295,3 +295,30 @@ def test_the_report_says_what_the_lexicon_gave():
     text = writeup.discussion(found)
     assert "character error rate of 10.0%" in text and "(wordfreq 3.1.1" in text
     assert "its CER was 4.0%, against 18.0%" in text and "10.5% against 10.0%" in text
+
+
+def test_a_wide_piece_is_split_where_the_parts_read_surely():
+    from helpers.read import _best_split
+
+    spans = [(0, 80), (0, 40), (40, 80), (0, 20), (20, 80)]
+    # The whole reads at 30%, the halves at 95%: two characters.
+    sure = np.log([0.3, 0.95, 0.95, 0.2, 0.2])
+    assert _best_split(spans, sure, 80, height=48) == [1, 2]
+    # A piece 1.1 heights wide (a wide M or W) read at 99%, halves at 90%: one character.
+    sure = np.log([0.99, 0.9, 0.9, 0.2, 0.2])
+    assert _best_split(spans, sure, 80, height=73) == [0]
+
+
+def test_reading_tight_lines_splits_touching_characters(recognizer, glyphs, monkeypatch):
+    import helpers.read as reading
+    from helpers.lines import TIGHT_STYLE
+
+    lines = generate_lines(glyphs, 20, seed=8, style=TIGHT_STYLE)
+
+    def wrong_counts() -> int:
+        return sum(len(read(recognizer, line.image, lexicon=False).characters)
+                   != len(line.indices) for line in lines)
+
+    with_splits = wrong_counts()
+    monkeypatch.setattr(reading, "SPLIT_COST", float("inf"))  # whole pieces only
+    assert with_splits < wrong_counts()

@@ -169,3 +169,32 @@ def test_character_photos_are_colour_and_keep_the_character_legible(glyphs):
     assert photo.shape == (200, 260, 3) and photo.dtype == np.uint8
     assert np.median(photo) > 150  # light paper
     assert find_ink(photo.mean(2)).mask.sum() > 200
+
+
+def touching_pair() -> np.ndarray:
+    """A mask of two 40-px-tall rings (5-px strokes) joined by a 3-px bridge at x 40..48."""
+    mask = np.zeros((50, 90), np.uint8)
+    cv2.ellipse(mask, (22, 25), (16, 20), 0, 0, 360, 1, 5)
+    cv2.ellipse(mask, (66, 25), (16, 20), 0, 0, 360, 1, 5)
+    mask[24:27, 38:51] = 1
+    return mask.astype(bool)
+
+
+def test_cuts_of_touching_characters_fall_between_them():
+    from helpers.segment import Piece, cuts
+
+    mask = touching_pair()
+    piece = Piece((0, 0, mask.shape[1], mask.shape[0]), mask)
+    found = cuts(piece, height=40, stroke=5)
+    assert found == sorted(found) and any(40 <= c <= 48 for c in found), found
+    ring = mask[:, :45]  # one character: too narrow to hold two, no cut proposed
+    assert cuts(Piece((0, 0, 45, 50), ring), height=40, stroke=5) == []
+
+
+def test_tight_lines_have_touching_letters(glyphs):
+    from helpers.lines import TIGHT_STYLE
+
+    line = generate_lines(glyphs, 1, seed=4, words=(1, 1), letters=(6, 6), style=TIGHT_STYLE)[0]
+    boxes = sorted(line.boxes)
+    overlaps = [a[0] + a[2] - b[0] for a, b in zip(boxes, boxes[1:], strict=False)]
+    assert max(overlaps) > 0  # at least one pair of ink boxes overlaps
