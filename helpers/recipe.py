@@ -102,7 +102,7 @@ def reader_dataset(dataset: str, data_dir: Path, limit: int | None, seed: int):
 
 
 def train_reader(dataset, recipe: Recipe = BEST, out: Path | None = None, *, seed: int = 0,
-                 progress: bool = True) -> tuple[Path, dict]:
+                 progress: bool = True, callbacks: list | None = None) -> tuple[Path, dict]:
     """Train `recipe` on `dataset`, evaluate it on the test split and save it (by default as
     the default reader). Returns the model path and its metrics."""
     from helpers.evaluate import evaluate
@@ -110,7 +110,8 @@ def train_reader(dataset, recipe: Recipe = BEST, out: Path | None = None, *, see
     from helpers.models import DEFAULT_READER, save_model
 
     out = Path(out) if out is not None else paths.outputs_dir() / DEFAULT_READER
-    model, result = fit(recipe, dataset, seed=seed, verbose=2 if progress else 0)
+    model, result = fit(recipe, dataset, seed=seed, verbose=2 if progress else 0,
+                        callbacks=callbacks)
     evaluation = evaluate(model, dataset, name=recipe.model,
                           extra={**result.as_dict(), "recipe": asdict(recipe)})
     # The facts the web page's /model shows live in the model's own .json: a reader has no
