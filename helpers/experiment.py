@@ -8,6 +8,7 @@ Layout of a run folder: `metrics/<model>.json` (numbers for the comparison and t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -16,6 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from helpers import data as data_package
 from helpers import paths
 from helpers.balance import METHODS, Balanced, balance, train_counts
 from helpers.data import Dataset, leakage, load_from
@@ -62,13 +64,43 @@ class RunConfig:
         return {**asdict(self), "models": list(self.models), "run_dir": str(self.run_dir)}
 
 
+# Built-in sources drawn by code rather than read from files. Every notebook of a run needs the
+# same drawing (2 s each for the glyphs), so the first one's is cached in data/processed.
+DRAWN = ("glyphs",)
+
+
 def load(config: RunConfig) -> Dataset:
     """The run's dataset. Loader warnings (e.g. "only the test part is present") are recorded
     in the dataset's `source`, which the exploration notebook shows, so they are not repeated
     in every notebook."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataWarning)
+        if config.dataset in DRAWN and config.data_dir is None:
+            return _load_drawn(config)
         return load_from(config.dataset, config.data_dir, limit=config.limit, seed=config.seed)
+
+
+def _drawn_key(config: RunConfig) -> str:
+    """Parameters plus the source code of helpers.data: a changed loader draws anew."""
+    code = hashlib.sha256()
+    for module in sorted(Path(data_package.__file__).parent.glob("*.py")):
+        code.update(module.read_bytes())
+    return fingerprint("dataset", 1, config.dataset, config.limit, config.seed, code.hexdigest())
+
+
+def _load_drawn(config: RunConfig) -> Dataset:
+    path = cache_file("dataset", _drawn_key(config))
+    cached = load_arrays(path)
+    if cached is not None:
+        meta = json.loads(str(cached["meta"]))
+        return Dataset(cached["x_train"], cached["y_train"], cached["x_test"], cached["y_test"],
+                       tuple(meta["classes"]), meta["name"], meta["source"], tuple(meta["notes"]))
+    dataset = load_from(config.dataset, None, limit=config.limit, seed=config.seed)
+    meta = {"classes": dataset.classes, "name": dataset.name, "source": dataset.source,
+            "notes": dataset.notes}
+    save_arrays(path, x_train=dataset.x_train, y_train=dataset.y_train, x_test=dataset.x_test,
+                y_test=dataset.y_test, meta=np.array(json.dumps(meta)))
+    return dataset
 
 
 def write_json(path: Path, data: dict) -> Path:

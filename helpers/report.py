@@ -7,11 +7,11 @@ chosen models), renders each to HTML, then puts the executed cells together with
 (xhtml2pdf), and points `outputs/latest` at the run. A failing notebook stops the chain; its
 partial copy is kept and no report is written for that run.
 
-The CNN notebooks train one network each and depend only on what the notebooks before them
-wrote, so they run `--jobs` at a time (default 2), each kernel's TensorFlow limited to its share
-of the cores; the others run one by one in order. The console shows one progress bar per running
-notebook and real warnings; TensorFlow's and the kernels' start-up chatter is filtered out
-(`helpers.console`).
+The chain runs in three stages (`stages`): preparation, the CNN notebooks, the results. Within
+a stage no notebook reads another's output, so `--jobs` of them (default 2) run at a time, each
+kernel's TensorFlow limited to its share of the cores; the next stage starts when all of one
+have finished. The console shows one progress bar per running notebook and real warnings;
+TensorFlow's and the kernels' start-up chatter is filtered out (`helpers.console`).
 """
 
 from __future__ import annotations
@@ -92,11 +92,13 @@ def cpu_count() -> int:
 
 
 def stages(notebooks: list[Path]) -> list[list[Path]]:
-    """Consecutive notebooks grouped to run together: each run of CNN notebooks is one group
-    (they only read what earlier notebooks wrote); every other notebook is a group of its own."""
+    """The chain in stages that run one after the other: the notebooks before the CNNs (data,
+    balancing, augmentation: each reads only the dataset), the CNN notebooks (each trains one
+    network on the balanced set), and the ones after (each reads the networks' results). Within
+    a stage the notebooks do not read each other's output, so they may run at the same time."""
     groups: list[list[Path]] = []
     for path in notebooks:
-        if "_cnn_" in path.stem and groups and "_cnn_" in groups[-1][-1].stem:
+        if groups and ("_cnn_" in path.stem) == ("_cnn_" in groups[-1][-1].stem):
             groups[-1].append(path)
         else:
             groups.append([path])
@@ -323,8 +325,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--balance", help="nearmiss, class-weights or none")
     parser.add_argument("--out", type=Path, help="run folder (default outputs/<time>-<dataset>)")
     parser.add_argument("--jobs", type=int, default=min(2, cpu_count()),
-                        help="CNN notebooks run at once, each with its share of the cores "
-                             "(default: 2, or 1 on a single core)")
+                        help="notebooks run at once within a stage, each with its share of the "
+                             "cores (default: 2, or 1 on a single core)")
     return parser.parse_args(argv)
 
 

@@ -46,6 +46,23 @@ def test_prepare_balances_once_and_reads_the_cache_after(tmp_path, monkeypatch):
     assert again.method == first.method and again.after.equals(first.after)
 
 
+def test_drawn_datasets_are_drawn_once_per_parameters(tmp_path, monkeypatch):
+    config = config_for(tmp_path)
+    first = experiment.load(config)
+
+    def fail(*args, **kwargs):
+        raise AssertionError("drew the glyphs again instead of reading the cache")
+
+    monkeypatch.setattr(experiment, "load_from", fail)
+    again = experiment.load(config)
+    assert np.array_equal(again.x_train, first.x_train) and np.array_equal(again.y_test,
+                                                                           first.y_test)
+    assert (again.classes, again.name, again.source, again.notes) == \
+        (first.classes, first.name, first.source, first.notes)
+    with pytest.raises(AssertionError, match="drew the glyphs again"):
+        experiment.load(config_for(tmp_path, SEED=1))  # other parameters: not in the cache
+
+
 def test_class_weights_survive_the_cache(tmp_path):
     config = config_for(tmp_path, BALANCE="class-weights")
     first, again = experiment.prepare(config), experiment.prepare(config)
