@@ -16,6 +16,7 @@ LIMIT    ?=
 SEED     ?=
 MODELS   ?=
 BALANCE  ?=
+JOBS     ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test lint report model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve serve browser clean distclean
@@ -24,6 +25,7 @@ help:  ## list the targets
 	@echo "make test        lint, then the test suite (creates .venv on first use)"
 	@echo "make report      run the notebook chain headless and render the report into outputs/"
 	@echo "                 parameters: DATASET= DATA_DIR= EPOCHS= LIMIT= SEED= MODELS= BALANCE="
+	@echo "                 JOBS= (notebooks at once within a stage; default 2, 1 on one core)"
 	@echo "make model       train the most accurate recipe on EMNIST (../shared/data/emnist or"
 	@echo "                 data/raw/emnist) and save it as the default reader for predict/read/serve"
 	@echo "                 parameters: DATA_DIR= DATASET= (default emnist-byclass, 47 classes) EPOCHS= LIMIT="
@@ -72,7 +74,7 @@ report: $(STAMP)
 		$(if $(DATASET),--dataset "$(DATASET)") $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
 		$(if $(EPOCHS),--epochs "$(EPOCHS)") $(if $(LIMIT),--limit "$(LIMIT)") \
 		$(if $(SEED),--seed "$(SEED)") $(if $(MODELS),--models "$(MODELS)") \
-		$(if $(BALANCE),--balance "$(BALANCE)")
+		$(if $(BALANCE),--balance "$(BALANCE)") $(if $(JOBS),--jobs "$(JOBS)")
 
 lab: PORT ?= 8888
 lab: $(STAMP)

@@ -81,3 +81,8 @@ def test_lab_and_serve_each_have_their_own_default_port():
     assert "--port 8000" in dry_run("serve") and "--port=8888" in dry_run("lab")
     assert "--port 8123" in dry_run("serve", "PORT=8123")
     assert "--port=8123" in dry_run("lab", "PORT=8123")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_report_passes_jobs_only_when_given():
+    assert '--jobs "1"' in dry_run("report", "JOBS=1") and "--jobs" not in dry_run("report")
