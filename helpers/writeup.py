@@ -204,8 +204,8 @@ def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None
     times = "\n".join(f"| {name} | {seconds:.1f} s |" for name, seconds in timings.items())
     times += f"\n| **sum** | **{sum(timings.values()):.1f} s** |"
     if wall is not None:
-        together = f", the CNN notebooks {jobs} at a time" if jobs > 1 else ""
-        times += f"\n| **wall clock** (all notebooks{together}) | **{wall:.1f} s** |"
+        together = f"{jobs} at a time within each stage" if jobs > 1 else "one at a time"
+        times += f"\n| **wall clock** (notebooks {together}) | **{wall:.1f} s** |"
     return f"""{PAGEBREAK}
 # Appendix
 

@@ -127,4 +127,4 @@ def test_appendix_gives_notebook_times_their_sum_and_the_wall_clock(tmp_path):
     config = config_for(tmp_path)
     text = writeup.appendix(config, {"01_a": 10.0, "04_cnn_b": 20.0}, wall=25.0, jobs=2)
     assert "| 04_cnn_b | 20.0 s |" in text and "| **sum** | **30.0 s** |" in text
-    assert "| **wall clock** (all notebooks, the CNN notebooks 2 at a time) | **25.0 s** |" in text
+    assert "| **wall clock** (notebooks 2 at a time within each stage) | **25.0 s** |" in text
