@@ -74,8 +74,10 @@ def run_notebook(notebook: Path, out: Path, parameters: dict, *, label: str = "E
     wanted = declared_parameters(notebook)
     started = time.perf_counter()
     bar = {"desc": label, "position": position, "leave": False, "ncols": _bar_width()}
+    # Every cell has run and the notebook is saved when the kernel is shut down, so it is
+    # stopped at once: a graceful shutdown waits seconds on a busy machine, then interrupts it.
     pm.execute_notebook(str(notebook), str(out), kernel_name=KERNEL, progress_bar=bar,
-                        cwd=str(notebooks_dir()),
+                        cwd=str(notebooks_dir()), shutdown_kernel="immediate",
                         parameters={k: v for k, v in parameters.items() if k in wanted})
     return time.perf_counter() - started
 
