@@ -112,20 +112,28 @@ def learning_rate_schedule(schedule: str, learning_rate: float, steps: int):
     raise DataError(f"unknown schedule {schedule!r}; use one of {', '.join(SCHEDULES)}")
 
 
-# The moving average of the weights keeps ~the last thousand steps (1 - 0.999): an ensemble of
-# the late checkpoints for the price of one model, which is what gets evaluated and saved.
-EMA_MOMENTUM = 0.999
+# The moving average of the weights spans about the last thousand steps (momentum 0.999), and
+# at most the last quarter of a shorter run, whose early weights would otherwise weigh in: an
+# ensemble of the late checkpoints for the price of one model, which is what gets evaluated.
+EMA_STEPS = 1000
 
 
-def optimizer(rate, weight_decay: float = 0.0, ema: bool = False) -> keras.optimizers.Optimizer:
+def ema_momentum(steps: int) -> float:
+    """The moving average's momentum for a run of `steps` optimiser steps."""
+    return 1 - 1 / max(1.0, min(EMA_STEPS, steps / 4))
+
+
+def optimizer(rate, weight_decay: float = 0.0, ema: bool = False,
+              steps: int = 4 * EMA_STEPS) -> keras.optimizers.Optimizer:
     """Adam, or AdamW when `weight_decay` > 0; `ema` keeps a moving average of the weights that
-    replaces them when training ends."""
+    replaces them when training ends (sized for a run of `steps`)."""
     if weight_decay < 0:
         raise DataError(f"weight_decay must be at least 0, got {weight_decay}")
+    momentum = ema_momentum(steps)
     if weight_decay:
         return keras.optimizers.AdamW(rate, weight_decay=weight_decay, use_ema=ema,
-                                      ema_momentum=EMA_MOMENTUM)
-    return keras.optimizers.Adam(rate, use_ema=ema, ema_momentum=EMA_MOMENTUM)
+                                      ema_momentum=momentum)
+    return keras.optimizers.Adam(rate, use_ema=ema, ema_momentum=momentum)
 
 
 def loss(num_classes: int, label_smoothing: float = 0.0):
@@ -165,7 +173,7 @@ def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int 
     steps = epochs * -(-len(x_train) // batch_size)
     rate = learning_rate_schedule(schedule, learning_rate, steps)
     with model.distribute_strategy.scope():
-        model.compile(optimizer=optimizer(rate, weight_decay, ema), loss=loss_fn,
+        model.compile(optimizer=optimizer(rate, weight_decay, ema, steps), loss=loss_fn,
                       metrics=["accuracy"])
     started = time.perf_counter()
     history = model.fit(train_data, validation_data=val_data, epochs=epochs,
