@@ -31,7 +31,7 @@ help:  ## list the targets
 	@echo "                 parameters: DATA_DIR= DATASET= (default emnist-byclass, 47 classes) EPOCHS= LIMIT="
 	@echo "make lab         JupyterLab on notebooks/ with the project's kernel ($(KERNEL)); PORT= (default 8888)"
 	@echo "make serve       web page to upload or draw a character and read lines, on 127.0.0.1"
-	@echo "                 parameters: PORT= (default 8000) MODEL= (default: latest report's best model)"
+	@echo "                 parameters: PORT= (default 8000) MODEL= (default: make model's reader, else the latest report's best)"
 	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
 	@echo "make bench       all benchmarks on real EMNIST files (../shared/data/emnist or OCR_EMNIST_DIR):"
 	@echo "                 bench-data (loaders), bench-balance (NearMiss), bench-train (training, latency),"
@@ -109,7 +109,8 @@ bench-read: $(STAMP)
 bench-serve: $(STAMP)
 	$(PY) tests/benchmarks/bench_serve.py
 
-# The web page on http://127.0.0.1:$(PORT)/ with the latest report's best model, or MODEL=path.
+# The web page on http://127.0.0.1:$(PORT)/ with make model's reader (else the latest report's
+# best model), or MODEL=path.
 serve: PORT ?= 8000
 serve: $(STAMP)
 	$(PY) -m helpers serve --port $(PORT) $(if $(MODEL),--model "$(MODEL)")
