@@ -30,7 +30,7 @@ sys.path[:0] = [str(TESTS), str(TESTS.parent), str(TESTS / "benchmarks")]
 os.environ.setdefault("OCR_PROJECT_DIR", tempfile.mkdtemp(prefix="bench-accuracy-"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from bench_train import TestClock, byclass47_or_skip, emnist_dir, seed_recipe  # noqa: E402
+from bench_train import TestClock, emnist_dir, run_sections, seed_recipe  # noqa: E402
 
 from helpers.augment import pipeline  # noqa: E402
 from helpers.data import Dataset, load_dataset  # noqa: E402
@@ -178,17 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                                                "test files")
     options = parser.parse_args(argv)
     options.save = options.save or Path(os.environ["OCR_PROJECT_DIR"]) / "reader.keras"
-    dataset = byclass47_or_skip()
-    if dataset is None:
-        return 0
-    ok = True
-    for name, section in SECTIONS.items():
-        if options.only and name not in options.only:
-            continue
-        print(f"== {name}", flush=True)
-        ok &= section(options, dataset)
-    print("all targets met" if ok else "some targets MISSED")
-    return 0 if ok else 1
+    return run_sections(SECTIONS, options)
 
 
 if __name__ == "__main__":
