@@ -17,6 +17,7 @@ SEED     ?=
 MODELS   ?=
 BALANCE  ?=
 JOBS     ?=
+MINUTES  ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test lint report model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve serve browser clean distclean
@@ -29,6 +30,7 @@ help:  ## list the targets
 	@echo "make model       train the most accurate recipe on EMNIST (../shared/data/emnist or"
 	@echo "                 data/raw/emnist) and save it as the default reader for predict/read/serve"
 	@echo "                 parameters: DATA_DIR= DATASET= (default emnist-byclass, 47 classes) EPOCHS= LIMIT="
+	@echo "                 MINUTES= (train only the epochs that fit in that time on this machine)"
 	@echo "make lab         JupyterLab on notebooks/ with the project's kernel ($(KERNEL)); PORT= (default 8888)"
 	@echo "make serve       web page to upload or draw a character and read lines, on 127.0.0.1"
 	@echo "                 parameters: PORT= (default 8000) MODEL= (default: make model's reader, else the latest report's best)"
@@ -83,11 +85,12 @@ lab: $(STAMP)
 
 # The most accurate recipe on the EMNIST files present, saved as the default reader
 # (outputs/model/reader.keras) for predict, read and serve. DATA_DIR= LIMIT= EPOCHS= DATASET=
+# MINUTES=
 model: $(STAMP)
 	$(PY) -m helpers.recipe \
 		$(if $(DATASET),--dataset "$(DATASET)") $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
 		$(if $(EPOCHS),--epochs "$(EPOCHS)") $(if $(LIMIT),--limit "$(LIMIT)") \
-		$(if $(SEED),--seed "$(SEED)")
+		$(if $(SEED),--seed "$(SEED)") $(if $(MINUTES),--minutes "$(MINUTES)")
 
 bench: bench-data bench-balance bench-train bench-accuracy bench-read bench-serve
 

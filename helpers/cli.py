@@ -87,6 +87,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
 def one_line(message: object) -> str:
     """A message with its line breaks folded, so every error is exactly one line."""
     return re.sub(r"\s*[\r\n]+\s*", " ", str(message)).strip()

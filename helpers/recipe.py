@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from helpers import paths
+from helpers.cli import positive_float, positive_int
 from helpers.errors import DataError
 
 
@@ -53,8 +54,12 @@ BEST = Recipe("resnet", epochs=12, batch_size=256, learning_rate=2e-3, schedule=
 
 
 def fit(recipe: Recipe, dataset, *, seed: int = 0, verbose: int | str = 0,
-        callbacks: list | None = None, mixed_precision: bool | None = None):
+        callbacks: list | None = None, mixed_precision: bool | None = None,
+        budget: float | None = None):
     """Build `recipe.model` for `dataset` and train it by the recipe: `(model, TrainResult)`.
+
+    With `budget` seconds (cosine recipes), the run has the whole epochs that fit in it on this
+    machine, at most `recipe.epochs`, and its schedule ends with them.
 
     bfloat16 is used where the CPU computes it natively (`models.bfloat16_is_fast`), unless
     `mixed_precision` says otherwise.
@@ -69,7 +74,8 @@ def fit(recipe: Recipe, dataset, *, seed: int = 0, verbose: int | str = 0,
     # A cosine schedule ends at zero: stopping early would cut it short.
     patience = recipe.epochs if recipe.schedule == "cosine" else 5
     result = train(model, dataset, recipe.epochs, seed=seed, verbose=verbose,
-                   patience=patience, extra_callbacks=callbacks, **recipe.train_options())
+                   patience=patience, extra_callbacks=callbacks, budget=budget,
+                   **recipe.train_options())
     return model, result
 
 
@@ -102,16 +108,18 @@ def reader_dataset(dataset: str, data_dir: Path, limit: int | None, seed: int):
 
 
 def train_reader(dataset, recipe: Recipe = BEST, out: Path | None = None, *, seed: int = 0,
-                 progress: bool = True, callbacks: list | None = None) -> tuple[Path, dict]:
-    """Train `recipe` on `dataset`, evaluate it on the test split and save it (by default as
-    the default reader). Returns the model path and its metrics."""
+                 progress: bool = True, callbacks: list | None = None,
+                 budget: float | None = None) -> tuple[Path, dict]:
+    """Train `recipe` on `dataset` (within `budget` seconds, see `fit`), evaluate it on the
+    test split and save it (by default as the default reader). Returns the model path and its
+    metrics."""
     from helpers.evaluate import evaluate
     from helpers.inputs import framing_of
     from helpers.models import DEFAULT_READER, save_model
 
     out = Path(out) if out is not None else paths.outputs_dir() / DEFAULT_READER
     model, result = fit(recipe, dataset, seed=seed, verbose=2 if progress else 0,
-                        callbacks=callbacks)
+                        callbacks=callbacks, budget=budget)
     evaluation = evaluate(model, dataset, name=recipe.model,
                           extra={**result.as_dict(), "recipe": asdict(recipe)})
     # The facts the web page's /model shows live in the model's own .json: a reader has no
@@ -133,7 +141,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     "Recognizer.load().",
         epilog="examples:\n  python -m helpers.recipe\n"
                "  python -m helpers.recipe --data-dir data/raw/emnist --dataset emnist-balanced\n"
-               "  python -m helpers.recipe --limit 20000 --epochs 4 --out small.keras",
+               "  python -m helpers.recipe --limit 20000 --epochs 4 --out small.keras\n"
+               "  python -m helpers.recipe --minutes 15   # the epochs that fit in 15 minutes",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dataset", default="emnist-byclass",
                         choices=["emnist-byclass", "emnist-bymerge", "emnist-balanced",
@@ -141,8 +150,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="EMNIST split (default emnist-byclass, merged to 47 classes)")
     parser.add_argument("--data-dir", help="folder with the EMNIST files (default: the first "
                         "of $OCR_EMNIST_DIR, data/raw/emnist, ../shared/data/emnist)")
-    parser.add_argument("--limit", type=int, help="train on a stratified sample of this many")
-    parser.add_argument("--epochs", type=int, help=f"epochs (default {BEST.epochs})")
+    parser.add_argument("--limit", type=positive_int,
+                        help="train on a stratified sample of this many")
+    parser.add_argument("--epochs", type=positive_int, help=f"epochs (default {BEST.epochs})")
+    parser.add_argument("--minutes", type=positive_float, help="train only the whole epochs "
+                        "that fit in this many minutes on this machine (timed on the first "
+                        "epoch), the schedule fitted to them")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="where to save the .keras file (default "
                                                  "outputs/model/reader.keras)")
@@ -159,12 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     recipe = replace(BEST, epochs=args.epochs) if args.epochs else BEST
-    print(f"training {recipe.model} for {recipe.epochs} epochs on {dataset!r} from {folder}",
-          flush=True)
+    within = f" (those that fit in {args.minutes:g} minutes)" if args.minutes else ""
+    print(f"training {recipe.model} for {recipe.epochs} epochs{within} on {dataset!r} from "
+          f"{folder}", flush=True)
     started = time.perf_counter()
-    path, metrics = train_reader(dataset, recipe, args.out, seed=args.seed)
+    budget = args.minutes * 60 if args.minutes else None
+    path, metrics = train_reader(dataset, recipe, args.out, seed=args.seed, budget=budget)
     print(f"test accuracy {metrics['accuracy']:.1%}, macro F1 {metrics['macro_f1']:.3f}, "
-          f"{time.perf_counter() - started:.0f} s; saved {path}")
+          f"{metrics['epochs']} epochs, {time.perf_counter() - started:.0f} s; saved {path}")
     return 0
 
 

@@ -3,12 +3,14 @@
 `train(model, dataset, epochs)` compiles the model (Adam, or AdamW with `weight_decay`; cross-
 entropy, optionally with label smoothing and an exponential moving average of the weights),
 holds out a stratified validation split of the training images (never the test set), and fits
-with EarlyStopping, ReduceLROnPlateau, TensorBoard logs, a CSV history and a backup that lets an
-interrupted run continue from its last finished epoch.
+with EarlyStopping, ReduceLROnPlateau or a cosine schedule (which can fit itself to a time
+budget), TensorBoard logs, a CSV history and a backup that lets an interrupted run continue from
+its last finished epoch.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,17 +101,58 @@ def callbacks(run_dir: Path | None, patience: int, plateau: bool,
 SCHEDULES = ("plateau", "cosine")
 
 
-def learning_rate_schedule(schedule: str, learning_rate: float, steps: int):
-    """A constant rate (halved on plateaus by a callback), or one warm-up epoch-ish then cosine
-    decay to zero over the planned steps, which lets a larger rate converge in fewer epochs."""
-    if schedule == "plateau":
-        return learning_rate
-    if schedule == "cosine":
-        warmup = max(1, steps // 10)
-        return keras.optimizers.schedules.CosineDecay(
-            learning_rate / 10, decay_steps=max(1, steps - warmup), warmup_target=learning_rate,
-            warmup_steps=warmup)
-    raise DataError(f"unknown schedule {schedule!r}; use one of {', '.join(SCHEDULES)}")
+def cosine_rate(step: int, peak: float, steps: int) -> float:
+    """The cosine schedule's rate at `step` of `steps`: a linear warm-up from peak/10 to `peak`
+    over the first tenth, then cosine decay to zero at the last step."""
+    warmup = max(1, steps // 10)
+    if step < warmup:
+        return peak / 10 + (peak - peak / 10) * step / warmup
+    done = min(1.0, (step - warmup) / max(1, steps - warmup))
+    return 0.5 * peak * (1 + math.cos(math.pi * done))
+
+
+class CosineSchedule(keras.callbacks.Callback):
+    """Sets the rate before every batch by `cosine_rate` over the planned epochs.
+
+    With `budget` seconds, the plan shrinks after the first epoch (timed with its tracing and
+    validation, so it errs on the short side) to the whole epochs that fit in the budget: a
+    cosine schedule has to know where it ends, and a run stopped on a clock instead would end
+    with the rate still high. `epochs` then says how many epochs the run will have.
+    """
+
+    def __init__(self, peak: float, steps_per_epoch: int, epochs: int,
+                 budget: float | None = None):
+        super().__init__()
+        if budget is not None and budget <= 0:
+            raise DataError(f"the time budget must be positive, got {budget} s")
+        self.peak, self.steps_per_epoch, self.epochs = peak, steps_per_epoch, epochs
+        self.budget, self.step, self.started = budget, 0, 0.0
+
+    def on_train_begin(self, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.step = epoch * self.steps_per_epoch  # also right after resuming from a backup
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate = cosine_rate(
+            self.step, self.peak, self.epochs * self.steps_per_epoch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.budget is not None and epoch == 0:
+            first = time.perf_counter() - self.started
+            self.epochs = max(1, min(self.epochs, int(self.budget // first)))
+            kept, steps = self.model.optimizer, self.epochs * self.steps_per_epoch
+            if kept.use_ema and kept.ema_momentum > ema_momentum(steps):
+                # The moving average, sized for the planned run (its momentum is fixed in the
+                # traced step), would still hold the first random weights at the end of a much
+                # shorter one: keep the annealed last weights instead.
+                kept.use_ema = False
+        if epoch + 1 >= self.epochs:
+            self.model.stop_training = True
 
 
 # The moving average of the weights spans about the last thousand steps (momentum 0.999), and
@@ -151,16 +194,23 @@ def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int 
           augment: bool = True, class_weight: dict[int, float] | None = None,
           validation_fraction: float = 0.1, patience: int = 5, learning_rate: float = 1e-3,
           schedule: str = "plateau", label_smoothing: float = 0.0, weight_decay: float = 0.0,
-          ema: bool = False,
+          ema: bool = False, budget: float | None = None,
           seed: int = 0, run_dir: str | Path | None = None, verbose: int | str = "auto",
           extra_callbacks: list[keras.callbacks.Callback] | None = None) -> TrainResult:
     """Fit `model` on `dataset`'s training images; the test split is not looked at.
 
     With `run_dir`, the run keeps TensorBoard logs, `history.csv` and a backup there; calling
     `train` again with the same `run_dir` after an interruption continues from the last epoch.
+    `schedule="cosine"` with `budget` seconds runs the whole epochs that fit in the budget (at
+    most `epochs`), its schedule fitted to them (see `CosineSchedule`).
     """
     if epochs < 1:
         raise DataError(f"epochs must be at least 1, got {epochs}")
+    if schedule not in SCHEDULES:
+        raise DataError(f"unknown schedule {schedule!r}; use one of {', '.join(SCHEDULES)}")
+    if budget is not None and schedule != "cosine":
+        raise DataError("a time budget needs schedule='cosine', which can fit its decay to the "
+                        f"epochs that fit; got schedule={schedule!r}")
     check_trainable(model, dataset)
     run_dir = Path(run_dir) if run_dir is not None else None
     x_train, y_train, x_val, y_val = validation_split(dataset, validation_fraction, seed)
@@ -170,17 +220,19 @@ def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int 
     loss_fn, to_labels = loss(dataset.num_classes, label_smoothing)
     if to_labels is not None:
         train_data, val_data = train_data.map(to_labels), val_data.map(to_labels)
-    steps = epochs * -(-len(x_train) // batch_size)
-    rate = learning_rate_schedule(schedule, learning_rate, steps)
+    steps_per_epoch = -(-len(x_train) // batch_size)
+    scheduled = ([CosineSchedule(learning_rate, steps_per_epoch, epochs, budget)]
+                 if schedule == "cosine" else [])
     with model.distribute_strategy.scope():
-        model.compile(optimizer=optimizer(rate, weight_decay, ema, steps), loss=loss_fn,
+        model.compile(optimizer=optimizer(learning_rate, weight_decay, ema,
+                                          epochs * steps_per_epoch), loss=loss_fn,
                       metrics=["accuracy"])
     started = time.perf_counter()
     history = model.fit(train_data, validation_data=val_data, epochs=epochs,
                         class_weight=class_weight, shuffle=False,  # the pipeline shuffles
                         callbacks=callbacks(run_dir, patience, schedule == "plateau",
                                             restore_best=not ema)
-                        + list(extra_callbacks or []),
+                        + scheduled + list(extra_callbacks or []),
                         verbose=verbose)
     seconds = time.perf_counter() - started
     log = {k: [float(v) for v in values] for k, values in history.history.items()}

@@ -86,3 +86,9 @@ def test_lab_and_serve_each_have_their_own_default_port():
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_report_passes_jobs_only_when_given():
     assert '--jobs "1"' in dry_run("report", "JOBS=1") and "--jobs" not in dry_run("report")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_model_passes_a_time_budget_only_when_given():
+    assert '--minutes "15"' in dry_run("model", "MINUTES=15")
+    assert "--minutes" not in dry_run("model")

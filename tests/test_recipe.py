@@ -17,7 +17,7 @@ from helpers import paths
 from helpers.errors import DataError
 from helpers.models import DEFAULT_READER, build_model, default_model, save_model
 from helpers.recipe import BEST, Recipe, emnist_location, fit, main
-from helpers.train import loss, optimizer
+from helpers.train import CosineSchedule, cosine_rate, loss, optimizer, train
 
 TINY = Recipe("baseline", epochs=2, batch_size=32, learning_rate=2e-3, schedule="cosine",
               label_smoothing=0.1, weight_decay=1e-4, ema=True)
@@ -57,6 +57,70 @@ def test_fit_with_smoothing_decay_and_average_learns(tmp_path):
     assert accuracy > 3 / data.num_classes  # far above chance (1/36) after three short epochs
 
 
+def test_cosine_rate_warms_up_then_decays_to_zero():
+    rates = [cosine_rate(step, 1.0, 100) for step in range(101)]
+    assert rates[0] == pytest.approx(0.1) and rates[10] == pytest.approx(1.0)
+    assert all(a < b for a, b in zip(rates[:10], rates[1:11], strict=True))  # warm-up
+    assert all(a > b for a, b in zip(rates[10:99], rates[11:100], strict=True))  # decay
+    assert rates[55] == pytest.approx(0.5) and rates[100] == pytest.approx(0.0)
+
+
+def run_schedule(schedule: CosineSchedule, planned: int, first_epoch: int = 0,
+                 ema: bool = False) -> list[list]:
+    """Drive the callback through a run as `fit` would; the rates set before each batch."""
+    model = build_model("baseline", 3)
+    model.compile(optimizer(1e-3, ema=ema, steps=planned * schedule.steps_per_epoch),
+                  "sparse_categorical_crossentropy")
+    schedule.set_model(model)
+    schedule.on_train_begin()
+    epochs = []
+    for epoch in range(first_epoch, planned):
+        schedule.on_epoch_begin(epoch)
+        rates = []
+        for batch in range(schedule.steps_per_epoch):
+            schedule.on_train_batch_begin(batch)
+            rates.append(float(np.asarray(model.optimizer.learning_rate)))
+            schedule.on_train_batch_end(batch)
+        epochs.append(rates)
+        schedule.on_epoch_end(epoch)
+        if model.stop_training:
+            break
+    return epochs
+
+
+def test_a_time_budget_keeps_the_epochs_that_fit_and_ends_the_schedule_with_them(monkeypatch):
+    import helpers.train
+
+    ticks = iter(range(0, 10_000, 10))  # every reading of the clock is 10 s later
+    monkeypatch.setattr(helpers.train.time, "perf_counter", lambda: next(ticks))
+    schedule = CosineSchedule(1.0, steps_per_epoch=5, epochs=8, budget=35)
+    epochs = run_schedule(schedule, planned=8, ema=True)
+    assert len(epochs) == schedule.epochs == 3  # a 10 s first epoch: 3 fit in 35 s
+    assert epochs[0][0] == pytest.approx(0.1)
+    last = epochs[-1][-1]  # the schedule ends with the last epoch that fits
+    assert last == pytest.approx(cosine_rate(14, 1.0, 15)) and last < 0.02
+    # The average was sized for 40 steps; over the 15 run it would still hold the start.
+    assert not schedule.model.optimizer.use_ema
+
+
+def test_the_schedule_without_budget_runs_every_epoch_and_resumes_in_place():
+    epochs = run_schedule(CosineSchedule(1.0, steps_per_epoch=4, epochs=3), planned=3)
+    assert [len(e) for e in epochs] == [4, 4, 4]
+    resumed = run_schedule(CosineSchedule(1.0, steps_per_epoch=4, epochs=3), planned=3,
+                           first_epoch=1)
+    assert resumed == epochs[1:]  # after a backup is restored, the rates pick up at epoch 2
+    with pytest.raises(DataError, match="budget must be positive"):
+        CosineSchedule(1.0, 4, 3, budget=0)
+
+
+def test_a_budget_needs_the_cosine_schedule():
+    from helpers.data import load_dataset
+
+    data = load_dataset("glyphs", limit=200, seed=1)
+    with pytest.raises(DataError, match="budget needs schedule='cosine'"):
+        train(build_model("baseline", data.num_classes), data, 2, budget=60)
+
+
 def test_best_recipe_names_a_known_network_and_a_cosine_schedule():
     from helpers.models import ARCHITECTURES
 
@@ -84,10 +148,11 @@ def test_default_model_prefers_the_reader_then_the_latest_report(tmp_path):
 def test_main_trains_and_saves_the_default_reader(tmp_path, capsys):
     folder = tmp_path / "emnist"
     write_emnist_split(folder, "digits", "0123456789", 400, 100)
-    assert main(["--dataset", "emnist-digits", "--data-dir", str(folder), "--epochs", "1",
-                 "--limit", "300"]) == 0
+    # Three epochs planned, but a budget shorter than the first: the run stops after it.
+    assert main(["--dataset", "emnist-digits", "--data-dir", str(folder), "--epochs", "3",
+                 "--limit", "300", "--minutes", "0.0001"]) == 0
     out = capsys.readouterr().out
-    assert "saved" in out and "test accuracy" in out
+    assert "saved" in out and "test accuracy" in out and "1 epochs" in out
     saved = paths.outputs_dir() / DEFAULT_READER
     info = json.loads(saved.with_suffix(".json").read_text())
     assert info["classes"] == list("0123456789") and info["epochs"] == 1

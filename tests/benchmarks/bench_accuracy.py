@@ -115,7 +115,8 @@ def bench_accuracy(options, dataset: Dataset) -> bool:
     results = {}
 
     def best(clock):
-        path, _ = train_reader(dataset, recipe, options.save, progress=False, callbacks=[clock])
+        path, _ = train_reader(dataset, recipe, options.save, progress=False, callbacks=[clock],
+                               budget=options.minutes * 60 if options.minutes else None)
         print(f"    saved as {path} (what `make model` saves as the default reader)")
         return load_model(path)[0]
 
@@ -168,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    f"(default {BEST.epochs})")
     parser.add_argument("--budget", type=float, default=2400,
                         help="seconds of training after which a recipe is stopped")
+    parser.add_argument("--minutes", type=float, help="fit the best recipe's epochs and "
+                        "schedule into this many minutes of training (as `make model MINUTES=`)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per precision")
     parser.add_argument("--steps", type=int, default=30, help="batches per precision run")
     parser.add_argument("--skip-seed", action="store_true",
