@@ -18,6 +18,7 @@ MODELS   ?=
 BALANCE  ?=
 JOBS     ?=
 MINUTES  ?=
+DOWNLOAD ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test lint report model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve serve browser clean distclean
@@ -27,15 +28,16 @@ help:  ## list the targets
 	@echo "make report      run the notebook chain headless and render the report into outputs/"
 	@echo "                 parameters: DATASET= DATA_DIR= EPOCHS= LIMIT= SEED= MODELS= BALANCE="
 	@echo "                 JOBS= (notebooks at once within a stage; default 2, 1 on one core)"
-	@echo "make model       train the most accurate recipe on EMNIST (../shared/data/emnist or"
-	@echo "                 data/raw/emnist) and save it as the default reader for predict/read/serve"
+	@echo "make model       train the most accurate recipe on EMNIST (data/raw/emnist, or DATA_DIR=)"
+	@echo "                 and save it as the default reader for predict/read/serve"
 	@echo "                 parameters: DATA_DIR= DATASET= (default emnist-byclass, 47 classes) EPOCHS= LIMIT="
 	@echo "                 MINUTES= (train only the epochs that fit in that time on this machine)"
+	@echo "                 DOWNLOAD=1 (fetch NIST's EMNIST files first when they are not there)"
 	@echo "make lab         JupyterLab on notebooks/ with the project's kernel ($(KERNEL)); PORT= (default 8888)"
 	@echo "make serve       web page to upload or draw a character and read lines, on 127.0.0.1"
 	@echo "                 parameters: PORT= (default 8000) MODEL= (default: make model's reader, else the latest report's best)"
 	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
-	@echo "make bench       all benchmarks on real EMNIST files (../shared/data/emnist or OCR_EMNIST_DIR):"
+	@echo "make bench       all benchmarks on real EMNIST files (OCR_EMNIST_DIR=, else data/raw/emnist):"
 	@echo "                 bench-data (loaders), bench-balance (NearMiss), bench-train (training, latency),"
 	@echo "                 bench-accuracy (best recipe vs the write-ups' on byclass->47: accuracy, time),"
 	@echo "                 bench-read (reading lines and photos: CER against isolated error),"
@@ -85,9 +87,9 @@ lab: $(STAMP)
 
 # The most accurate recipe on the EMNIST files present, saved as the default reader
 # (outputs/model/reader.keras) for predict, read and serve. DATA_DIR= LIMIT= EPOCHS= DATASET=
-# MINUTES=
+# MINUTES= DOWNLOAD=1
 model: $(STAMP)
-	$(PY) -m helpers.recipe \
+	$(PY) -m helpers model $(if $(DOWNLOAD),--download) \
 		$(if $(DATASET),--dataset "$(DATASET)") $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
 		$(if $(EPOCHS),--epochs "$(EPOCHS)") $(if $(LIMIT),--limit "$(LIMIT)") \
 		$(if $(SEED),--seed "$(SEED)") $(if $(MINUTES),--minutes "$(MINUTES)")

@@ -1,9 +1,9 @@
-"""`python -m helpers`: recognise characters in images, train or evaluate a model, serve the
-web page.
+"""`python -m helpers`: recognise characters in images, train or evaluate a model, train the
+default reader (`make model`), serve the web page.
 
-Thin wiring over the library: `helpers.read` (predict, read), `helpers.balance`, `helpers.train`,
-`helpers.evaluate` and `helpers.models` (train, evaluate). Bad input ends in one line
-`error: <message>` on stderr and exit status 1.
+Thin wiring over the library: `helpers.reading` (predict, read), `helpers.learn.recipe` (train,
+model: the one training path), `helpers.learn.evaluate` (evaluate) and `helpers.web` (serve).
+Bad input or a bad option ends in one line `error: <message>` on stderr and exit status 1.
 """
 
 from __future__ import annotations
@@ -12,17 +12,19 @@ import argparse
 import importlib
 import json
 import os
-import re
 import shlex
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from helpers import paths
+from helpers.arguments import one_line, positive_float, positive_int, print_error
 from helpers.data import SOURCES
-from helpers.errors import DataError, DataWarning
+from helpers.errors import BundleError, ConfigError, DataError, DataWarning
 
 DEFAULT_EPOCHS = 6
 DEFAULT_TOP_K = 5
@@ -72,41 +74,9 @@ class LazyNames:
         return iter(self.names())
 
 
-ARCHITECTURE_NAMES = LazyNames("helpers.models", "ARCHITECTURES", tensorflow=True)
-BALANCE_METHODS = LazyNames("helpers.balance", "METHODS")
-THRESHOLDS = LazyNames("helpers.ink", "THRESHOLDS")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
-    return value
-
-
-def one_line(message: object) -> str:
-    """A message with its line breaks folded, so every error is exactly one line."""
-    return re.sub(r"\s*[\r\n]+\s*", " ", str(message)).strip()
-
-
-def print_error(error: Exception | str, file: str | None = None) -> None:
-    message = one_line(error)
-    if file is not None and file not in message:
-        message = f"{file}: {message}"
-    print(f"error: {message}", file=sys.stderr)
+ARCHITECTURE_NAMES = LazyNames("helpers.learn.models", "ARCHITECTURES", tensorflow=True)
+BALANCE_METHODS = LazyNames("helpers.learn.balance", "METHODS")
+THRESHOLDS = LazyNames("helpers.reading.ink", "THRESHOLDS")
 
 
 @contextmanager
@@ -130,7 +100,7 @@ def data_warnings_as_lines() -> Iterator[None]:
 
 
 def load_recognizer(model: str | None):
-    from helpers.read import Recognizer
+    from helpers.reading.recognizer import Recognizer
 
     return Recognizer.load(model)
 
@@ -163,17 +133,17 @@ def top_line(top: list[tuple[str, float]]) -> str:
 
 
 def predict_command(args: argparse.Namespace) -> int:
-    from helpers.read import predict
+    from helpers.reading.recognizer import classify
 
     return recognise_images(
-        args, lambda recognizer, image: predict(recognizer, image, top_k=args.top_k,
+        args, lambda recognizer, image: classify(recognizer, image, top_k=args.top_k,
                                                 threshold=args.threshold, what=image),
         lambda image, prediction: f"{image}  {top_line(prediction.top)}")
 
 
 def read_command(args: argparse.Namespace) -> int:
-    from helpers.lexicon import Lexicon
-    from helpers.read import read
+    from helpers.reading.lexicon import Lexicon
+    from helpers.reading.recognizer import read
 
     # Loaded once for all the images; a bad word list is an error before any image is read.
     lexicon = (False if args.no_lexicon else Lexicon.from_file(args.lexicon) if args.lexicon
@@ -198,33 +168,49 @@ def default_model_path(architecture: str, dataset: str) -> Path:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    from helpers.balance import balance
-    from helpers.evaluate import evaluate
-    from helpers.inputs import framing_of
-    from helpers.models import bfloat16_is_fast, build_model, info_path, save_model
-    from helpers.train import set_seed, train
+    from helpers.learn import recipe
+    from helpers.learn.balance import balance
+    from helpers.learn.models import info_path
 
     dataset = load_dataset(args)
     prepared = balance(dataset, args.balance, seed=args.seed)
     print(f"training {args.architecture} on {dataset.name}: {len(prepared.dataset.x_train):,} "
           f"training images after balancing ({args.balance}), {len(dataset.x_test):,} test "
           f"images, {dataset.num_classes} classes")
-    set_seed(args.seed)
-    # As the notebooks do (experiment.run_model): bfloat16 where the hardware makes it faster.
-    model = build_model(args.architecture, dataset.num_classes,
-                        mixed_precision=bfloat16_is_fast())
-    result = train(model, prepared.dataset, args.epochs, class_weight=prepared.class_weight,
-                   seed=args.seed, verbose=2)
-    evaluation = evaluate(model, prepared.dataset, name=args.architecture)
-    out = save_model(model, args.out or default_model_path(args.architecture, args.dataset),
-                     dataset.classes, framing=framing_of(prepared.dataset.x_train),
-                     dataset=dataset.name, accuracy=evaluation["accuracy"],
-                     macro_f1=evaluation["macro_f1"], balance=prepared.method, seed=args.seed,
-                     **result.as_dict())
+    # The notebooks' training (experiment.run_model): the same recipe and path.
+    trained = recipe.train_and_save(
+        recipe.Recipe(args.architecture, args.epochs), prepared.dataset,
+        args.out or default_model_path(args.architecture, args.dataset), seed=args.seed,
+        class_weight=prepared.class_weight, balance=prepared.method, verbose=2)
+    evaluation, out = trained.evaluation, trained.model_path
     print(f"\n{args.architecture} on {dataset.name}: test accuracy {evaluation['accuracy']:.1%}, "
           f"macro F1 {evaluation['macro_f1']:.3f} ({evaluation['test_images']:,} test images)")
     print(f"model:   {out}\nclasses: {info_path(out)}")
     print(f"use it:  python -m helpers predict IMAGE --model {shlex.quote(str(out))}")
+    return 0
+
+
+def model_command(args: argparse.Namespace) -> int:
+    """`make model`: the most accurate recipe on EMNIST, saved as the default reader."""
+    from helpers.learn import recipe
+
+    if args.download:
+        folder = Path(args.data_dir) if args.data_dir else None
+    else:
+        folder = recipe.emnist_location(args.data_dir, args.dataset)
+    dataset = recipe.reader_dataset(args.dataset, folder, args.limit, args.seed,
+                                    download=args.download)
+    best = replace(recipe.BEST, epochs=args.epochs) if args.epochs else recipe.BEST
+    within = f" (those that fit in {args.minutes:g} minutes)" if args.minutes else ""
+    print(f"training {best.model} for {best.epochs} epochs{within} on {dataset!r} from "
+          f"{folder or 'the download'}", flush=True)
+    started = time.perf_counter()
+    trained = recipe.train_and_save(
+        best, dataset, args.out or recipe.default_reader_path(), seed=args.seed, verbose=2,
+        budget=args.minutes * 60 if args.minutes else None, deterministic=False)
+    print(f"test accuracy {trained.evaluation['accuracy']:.1%}, macro F1 "
+          f"{trained.evaluation['macro_f1']:.3f}, {trained.training.epochs_run} epochs, "
+          f"{time.perf_counter() - started:.0f} s; saved {trained.model_path}")
     return 0
 
 
@@ -258,8 +244,8 @@ def confused_line(metrics) -> str:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from helpers.evaluate import evaluate
-    from helpers.models import load_model
+    from helpers.learn.evaluate import evaluate
+    from helpers.learn.models import load_model
 
     model, meta = load_model(args.model)
     dataset = load_dataset(args)
@@ -282,7 +268,7 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         serve(args.model, host=args.host, port=args.port, threads=args.threads)
     except OSError as e:  # the port is taken, or the host is not this machine's
-        raise DataError(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}") from None
+        raise ConfigError(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}") from None
     return 0
 
 
@@ -335,11 +321,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m helpers",
         description="Recognise handwritten or printed characters in images with a trained CNN, "
-                    "train one, evaluate one, or serve a web page to try one.",
+                    "train one, train the default reader on EMNIST, evaluate one, or serve a "
+                    "web page to try one.",
         epilog="examples:\n"
                "  python -m helpers predict photo.png --top-k 3\n"
                "  python -m helpers read line.jpg --json\n"
                "  python -m helpers train --dataset glyphs --model az_bn --epochs 6\n"
+               "  python -m helpers model --data-dir data/raw/emnist\n"
                "  python -m helpers evaluate --model outputs/models/az_bn-glyphs.keras "
                "--dataset glyphs\n"
                "  python -m helpers serve --port 8000\n\n"
@@ -394,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
         ["python -m helpers train --dataset glyphs --model az_bn",
          "python -m helpers train --dataset digits --model digits_small --epochs 3 "
          "--out digits.keras",
-         "python -m helpers train --dataset emnist-letters --data-dir ../shared/data/emnist "
+         "python -m helpers train --dataset emnist-letters --data-dir data/raw/emnist "
          "--model resnet --limit 20000"])
     add_dataset_options(train)
     train.add_argument("--model", dest="architecture", required=True,
@@ -411,6 +399,40 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how to balance the training split: %(choices)s (default: "
                             "%(default)s, as the notebooks)")
     train.set_defaults(run=train_command)
+
+    model = parser_for(
+        commands, "model", "train the most accurate recipe on EMNIST as the default reader",
+        "Train the bundle's most accurate recipe (a small residual network, AdamW, a cosine\n"
+        "schedule, label smoothing, a moving average of the weights) on EMNIST and save it as\n"
+        "the default reader that predict, read and serve use without --model\n"
+        "(outputs/model/reader.keras). byclass is merged to NIST's 47 classes; when only the\n"
+        "test part of a split is on disk it is split 80/20 stratified. What `make model` runs.",
+        ["python -m helpers model",
+         "python -m helpers model --download",
+         "python -m helpers model --data-dir data/raw/emnist --dataset emnist-balanced",
+         "python -m helpers model --limit 20000 --epochs 4 --out small.keras",
+         "python -m helpers model --minutes 15   # the epochs that fit in 15 minutes"])
+    model.add_argument("--dataset", default="emnist-byclass", metavar="SPLIT",
+                       choices=[n for n in SOURCES if n.startswith("emnist-")],
+                       help="the EMNIST split: %(choices)s (default: emnist-byclass, merged to "
+                            "47 classes)")
+    model.add_argument("--data-dir", metavar="DIR",
+                       help="folder with NIST's EMNIST files (default: $OCR_EMNIST_DIR, else "
+                            "data/raw/emnist)")
+    model.add_argument("--download", action="store_true",
+                       help="download the split first when it is not there (NIST's gzip.zip, "
+                            "about 560 MB, SHA-256 checked)")
+    model.add_argument("--limit", type=positive_int, metavar="N",
+                       help="train on a stratified sample of N images (default: all)")
+    model.add_argument("--epochs", type=positive_int, metavar="N",
+                       help="epochs (default: 12, the recipe's)")
+    model.add_argument("--minutes", type=positive_float, metavar="M",
+                       help="train only the whole epochs that fit in M minutes on this machine "
+                            "(timed on the first epoch), the schedule fitted to them")
+    model.add_argument("--seed", type=int, default=0, metavar="S", help="default: 0")
+    model.add_argument("--out", metavar="PATH",
+                       help="where to save the .keras file (default: outputs/model/reader.keras)")
+    model.set_defaults(run=model_command)
 
     evaluate = parser_for(
         commands, "evaluate", "score a saved model on a dataset's test split",
@@ -453,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with data_warnings_as_lines():
             return args.run(args)
-    except DataError as e:
+    except BundleError as e:
         print_error(e)
         return 1
     except KeyboardInterrupt:

@@ -14,19 +14,19 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import keras
 import numpy as np
 
 from helpers import data as data_package
 from helpers import paths
-from helpers.balance import METHODS, Balanced, balance, train_counts
 from helpers.data import Dataset, leakage, load_from
 from helpers.data.cache import atomic_path, cache_file, fingerprint, load_arrays, save_arrays
-from helpers.errors import DataError, DataWarning
-from helpers.evaluate import Evaluation, compare, evaluate, load_metrics
-from helpers.inputs import framing_of
-from helpers.models import ARCHITECTURES, bfloat16_is_fast, build_model, save_model
-from helpers.train import TrainResult, set_seed, train
+from helpers.errors import ConfigError, DataError, DataWarning
+from helpers.learn import recipe
+from helpers.learn.balance import METHODS, Balanced, balance, train_counts
+from helpers.learn.evaluate import load_metrics
+from helpers.learn.models import ARCHITECTURES
+from helpers.learn.recipe import Recipe, Trained
+from helpers.learn.train import TrainResult
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,12 @@ class RunConfig:
                       if m.strip())
         unknown = [m for m in names if m not in ARCHITECTURES]
         if unknown:
-            raise DataError(f"MODELS names unknown architecture(s) {', '.join(unknown)}; choose "
-                            f"from {', '.join(ARCHITECTURES)}")
+            raise ConfigError(f"MODELS names unknown architecture(s) {', '.join(unknown)}; choose "
+                              f"from {', '.join(ARCHITECTURES)}")
         if BALANCE not in METHODS:
-            raise DataError(f"BALANCE={BALANCE!r}; use one of {', '.join(METHODS)}")
+            raise ConfigError(f"BALANCE={BALANCE!r}; use one of {', '.join(METHODS)}")
         if int(EPOCHS) < 1:
-            raise DataError(f"EPOCHS must be at least 1, got {EPOCHS}")
+            raise ConfigError(f"EPOCHS must be at least 1, got {EPOCHS}")
         run_dir = Path(RUN_DIR) if RUN_DIR else paths.outputs_dir() / "lab"
         return cls(DATASET, DATA_DIR, None if LIMIT in (None, "") else int(LIMIT), int(SEED),
                    int(EPOCHS), names, BALANCE, run_dir)
@@ -121,7 +121,7 @@ def _balance_key(config: RunConfig, dataset: Dataset) -> str:
                        config.balance, len(dataset.x_train), dataset.classes)
 
 
-def prepare(config: RunConfig, dataset: Dataset | None = None) -> Balanced:
+def balanced_data(config: RunConfig, dataset: Dataset | None = None) -> Balanced:
     """The balanced training data for the CNN notebooks, cached in data/processed.
 
     The balancing notebook computes it once; each CNN notebook then reads the cache (and
@@ -150,39 +150,30 @@ def prepare(config: RunConfig, dataset: Dataset | None = None) -> Balanced:
     return result
 
 
-@dataclass
-class ModelRun:
-    """One architecture trained and evaluated: the model, its training and its test metrics."""
+class Skipped(Exception):  # noqa: N818 (a notice, not a failure)
+    """A CNN notebook whose network this run does not train. IPython shows the message alone
+    (no traceback), and "Run All" stops there instead of failing in the next cell."""
 
-    name: str
-    model: keras.Model
-    training: TrainResult
-    evaluation: Evaluation
-    model_path: Path
+    def _render_traceback_(self) -> list[str]:
+        return [f"skipped: {self}"]
 
 
-def run_model(name: str, config: RunConfig, prepared: Balanced) -> ModelRun | None:
-    """Train `name` on the prepared data, evaluate on the test split, save everything.
+def run_model(name: str, config: RunConfig, prepared: Balanced) -> Trained:
+    """Train `name` on the prepared data, evaluate on the test split, save everything under the
+    run folder: `helpers.learn.recipe.train_and_save` with the write-ups' training for
+    `config.epochs`.
 
-    Returns None when `name` is not among `config.models` (the notebook then says it skipped).
+    Raises `Skipped` when `name` is not among `config.models`: the notebook then says it skipped
+    and runs no further.
     """
     if name not in config.models:
-        return None
-    dataset = prepared.dataset
-    set_seed(config.seed)
-    model = build_model(name, dataset.num_classes, mixed_precision=bfloat16_is_fast())
-    # Silent: the notebook shows the epochs as a table (helpers.tables.training) and curves.
-    result = train(model, dataset, config.epochs, class_weight=prepared.class_weight,
-                   seed=config.seed, run_dir=config.run_dir / "training" / name, verbose=0)
-    extra = {**result.as_dict(), "history": result.history, "balance": prepared.method,
-             "mixed_precision": model.dtype_policy.name}
-    evaluation = evaluate(model, dataset, name=name, out_dir=config.run_dir / "metrics",
-                          extra=extra)
-    model_path = save_model(model, config.run_dir / "models" / name, dataset.classes,
-                            framing=framing_of(dataset.x_train), dataset=dataset.name,
-                            accuracy=evaluation["accuracy"],
-                            macro_f1=evaluation["macro_f1"])
-    return ModelRun(name, model, result, evaluation, model_path)
+        raise Skipped(f"{name} is not among this run's networks (MODELS={','.join(config.models)});"
+                      f" add {name} to MODELS, or set MODELS = None for all of them")
+    # Silent: the notebook shows the epochs as a table (helpers.report.tables.training) and curves.
+    return recipe.train_and_save(
+        Recipe(name, config.epochs), prepared.dataset, config.run_dir / "models" / name,
+        seed=config.seed, class_weight=prepared.class_weight, balance=prepared.method,
+        run_dir=config.run_dir / "training" / name, metrics_dir=config.run_dir / "metrics")
 
 
 def training_summary(result: TrainResult) -> str:
@@ -195,33 +186,26 @@ def training_summary(result: TrainResult) -> str:
             f"weights.")
 
 
-def saved_metrics(config: RunConfig) -> list[dict]:
-    """The metrics of every model this run trained, in the order of ARCHITECTURES.
+def saved_metrics(config: RunConfig, *, required: bool = False) -> list[dict]:
+    """The metrics of every model this run trained, in the order of ARCHITECTURES; with
+    `required`, an error that says what to run when there are none.
 
     Results for another dataset left in the same folder (e.g. outputs/lab after switching
     DATASET) are not mixed in.
     """
     found = {p.stem: load_metrics(p) for p in (config.run_dir / "metrics").glob("*.json")}
-    return [found[name] for name in ARCHITECTURES if name in found and name in config.models
-            and found[name].get("dataset") == config.dataset]
+    metrics = [found[name] for name in ARCHITECTURES if name in found
+               and name in config.models and found[name].get("dataset") == config.dataset]
+    if required and not metrics:
+        raise DataError(f"no metrics in {config.run_dir / 'metrics'}; run the CNN notebooks "
+                        "(or `make report`) first")
+    return metrics
 
 
 def best_model(config: RunConfig) -> Path:
     """The saved model of this run's most accurate network."""
-    metrics = saved_metrics(config)
-    if not metrics:
-        raise DataError(f"no metrics in {config.run_dir / 'metrics'}; run the CNN notebooks "
-                        "(or `make report`) first")
-    best = max(metrics, key=lambda m: m["accuracy"])
+    best = max(saved_metrics(config, required=True), key=lambda m: m["accuracy"])
     return config.run_dir / "models" / f"{best['model']}.keras"
-
-
-def comparison(config: RunConfig):
-    metrics = saved_metrics(config)
-    if not metrics:
-        raise DataError(f"no metrics in {config.run_dir / 'metrics'}; run the CNN notebooks "
-                        "(or `make report`) first")
-    return compare(metrics)
 
 
 def conclusions(metrics: list[dict]) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from support import emnist
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -18,14 +18,10 @@ def private_project_dir(tmp_path_factory, monkeypatch):
     return root
 
 
-def emnist_location() -> Path:
-    return Path(os.environ.get("OCR_EMNIST_DIR") or REPO.parent / "shared" / "data" / "emnist")
-
-
 @pytest.fixture(scope="session")
 def emnist_dir() -> Path:
     """The real EMNIST test splits (NIST's files); skip when this machine does not have them."""
-    folder = emnist_location()
+    folder = emnist.location()
     if not (folder / "emnist-byclass-test-images-idx3-ubyte.gz").exists():
         pytest.skip(f"real EMNIST files not found in {folder} (set OCR_EMNIST_DIR to their folder)")
     return folder
@@ -45,9 +41,9 @@ def glyph_model(reading_glyphs, tmp_path_factory) -> Path:
     (`<run>/models/<name>.keras` + `.json`, with the run's `metrics/<name>.json` beside)."""
     import json
 
-    from helpers.inputs import framing_of
-    from helpers.models import build_model, save_model
-    from helpers.train import set_seed, train
+    from helpers.learn.inputs import framing_of
+    from helpers.learn.models import build_model, save_model
+    from helpers.learn.train import set_seed, train
 
     set_seed(0)
     model = build_model("digits_small", reading_glyphs.num_classes)

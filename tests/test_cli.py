@@ -11,7 +11,7 @@ from PIL import Image
 
 from helpers.cli import main
 from helpers.data import load_dataset
-from helpers.lines import character_photo, generate_lines
+from helpers.reading.lines import character_photo, generate_lines
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from helpers import experiment, writeup
-from helpers.errors import DataError
+from helpers import experiment
+from helpers.errors import ConfigError, DataError
 from helpers.experiment import RunConfig
+from helpers.report import tables, writeup
 
 
 def config_for(tmp_path, **overrides) -> RunConfig:
@@ -21,17 +22,17 @@ def test_parameters_are_checked_and_parsed(tmp_path, private_project_dir):
     assert config.models == ("baseline", "resnet") and config.limit == 900 and config.seed == 3
     assert RunConfig.from_parameters().run_dir == private_project_dir / "outputs" / "lab"
     assert len(RunConfig.from_parameters().models) == 7
-    with pytest.raises(DataError, match="unknown architecture.*vgg"):
+    with pytest.raises(ConfigError, match="unknown architecture.*vgg"):
         config_for(tmp_path, MODELS="vgg")
-    with pytest.raises(DataError, match="BALANCE='smote'"):
+    with pytest.raises(ConfigError, match="BALANCE='smote'"):
         config_for(tmp_path, BALANCE="smote")
-    with pytest.raises(DataError, match="EPOCHS must be at least 1"):
+    with pytest.raises(ConfigError, match="EPOCHS must be at least 1"):
         config_for(tmp_path, EPOCHS=0)
 
 
 def test_prepare_balances_once_and_reads_the_cache_after(tmp_path, monkeypatch):
     config = config_for(tmp_path)
-    first = experiment.prepare(config)
+    first = experiment.balanced_data(config)
     counts = np.bincount(first.dataset.y_train)
     assert counts.min() == counts.max()  # NearMiss: every class cut to the smallest
     saved = json.loads((config.run_dir / "balance.json").read_text())
@@ -41,7 +42,7 @@ def test_prepare_balances_once_and_reads_the_cache_after(tmp_path, monkeypatch):
         raise AssertionError("balanced again instead of reading the cache")
 
     monkeypatch.setattr(experiment, "balance", fail)
-    again = experiment.prepare(config)
+    again = experiment.balanced_data(config)
     assert np.array_equal(again.dataset.x_train, first.dataset.x_train)
     assert again.method == first.method and again.after.equals(first.after)
 
@@ -65,13 +66,13 @@ def test_drawn_datasets_are_drawn_once_per_parameters(tmp_path, monkeypatch):
 
 def test_class_weights_survive_the_cache(tmp_path):
     config = config_for(tmp_path, BALANCE="class-weights")
-    first, again = experiment.prepare(config), experiment.prepare(config)
+    first, again = experiment.balanced_data(config), experiment.balanced_data(config)
     assert first.class_weight == again.class_weight and len(again.class_weight) == 36
 
 
 def test_run_model_saves_metrics_and_model_then_compares(tmp_path):
     config = config_for(tmp_path)
-    run = experiment.run_model("digits_small", config, experiment.prepare(config))
+    run = experiment.run_model("digits_small", config, experiment.balanced_data(config))
     saved = json.loads((config.run_dir / "metrics" / "digits_small.json").read_text())
     assert saved["accuracy"] == run.evaluation["accuracy"] and saved["epochs"] == 1
     assert saved["training_seconds"] > 0 and len(saved["history"]["loss"]) == 1
@@ -80,8 +81,10 @@ def test_run_model_saves_metrics_and_model_then_compares(tmp_path):
     assert run.model_path.exists() and run.model_path.with_suffix(".json").exists()
     other = {**saved, "model": "baseline", "dataset": "digits"}  # an earlier run's leftovers
     (config.run_dir / "metrics" / "baseline.json").write_text(json.dumps(other))
-    table = experiment.comparison(config_for(tmp_path, MODELS="baseline,digits_small"))
-    assert table["model"].tolist() == ["digits_small"]
+    both = config_for(tmp_path, MODELS="baseline,digits_small")
+    assert [m["model"] for m in experiment.saved_metrics(both)] == ["digits_small"]
+    assert tables.comparison(experiment.saved_metrics(both)).data["Model"].tolist() == \
+        ["digits_small"]
     found = writeup.facts(config)
     text = writeup.discussion(found)
     assert f"{saved['accuracy']:.1%}" in text
@@ -89,9 +92,22 @@ def test_run_model_saves_metrics_and_model_then_compares(tmp_path):
     assert "digits_small 1 (1)" in writeup.training_parameters(config, found)
 
 
-def test_comparison_without_runs_says_what_to_do(tmp_path):
+def test_no_saved_metrics_says_what_to_do_when_they_are_required(tmp_path):
+    assert experiment.saved_metrics(config_for(tmp_path)) == []
     with pytest.raises(DataError, match="run the CNN notebooks"):
-        experiment.comparison(config_for(tmp_path))
+        experiment.saved_metrics(config_for(tmp_path), required=True)
+    with pytest.raises(DataError, match="run the CNN notebooks"):
+        experiment.best_model(config_for(tmp_path))
+
+
+def test_a_network_the_run_does_not_train_is_skipped_with_a_notice(tmp_path):
+    config = config_for(tmp_path, MODELS="digits_small")
+    with pytest.raises(experiment.Skipped, match="baseline is not among this run's networks") \
+            as skipped:
+        experiment.run_model("baseline", config, experiment.balanced_data(config))
+    # IPython shows this instead of a traceback; "Run All" stops at that cell.
+    assert skipped.value._render_traceback_() == [f"skipped: {skipped.value}"]
+    assert not (config.run_dir / "models").exists()
 
 
 def test_conclusions_are_drawn_from_the_numbers():

@@ -12,7 +12,7 @@ import inspect
 from helpers.data.dataset import Dataset, stratified_sample, stratified_split
 from helpers.data.emnist import SPLITS as EMNIST_SPLITS
 from helpers.data.transforms import leakage, merge_lookalikes
-from helpers.errors import DataError, DataWarning
+from helpers.errors import ConfigError, DataError, DataWarning
 
 # name -> (module in helpers.data, fixed options, one-line description)
 SOURCES: dict[str, tuple[str, dict, str]] = {
@@ -34,7 +34,7 @@ __all__ = ["Dataset", "DataError", "DataWarning", "SOURCES", "leakage", "load_da
 def _loader(name: str):
     if name not in SOURCES:
         known = ", ".join(SOURCES)
-        raise DataError(f"unknown dataset {name!r}; known datasets: {known}")
+        raise ConfigError(f"unknown dataset {name!r}; known datasets: {known}")
     module, fixed, _ = SOURCES[name]
     load = importlib.import_module(f"helpers.data.{module}").load
     return load, fixed
@@ -57,8 +57,8 @@ def load_dataset(name: str, *, limit: int | None = None, seed: int = 0, **option
     allowed = dataset_options(name)
     unknown = sorted(set(options) - set(allowed))
     if unknown:
-        raise DataError(f"dataset {name!r} does not take option(s) {', '.join(unknown)}; "
-                        f"it takes: {', '.join(sorted(allowed)) or 'no options'}")
+        raise ConfigError(f"dataset {name!r} does not take option(s) {', '.join(unknown)}; "
+                          f"it takes: {', '.join(sorted(allowed)) or 'no options'}")
     options = {k: v for k, v in options.items() if v is not None}
     dataset = load(seed=seed, **fixed, **options)
     if limit is not None:

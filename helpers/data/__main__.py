@@ -6,8 +6,9 @@ import argparse
 import json
 import sys
 
+from helpers.arguments import positive_int, print_error
 from helpers.data import SOURCES, dataset_options, leakage, load_dataset, load_from
-from helpers.errors import DataError
+from helpers.errors import BundleError
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -16,7 +17,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="Datasets of the character-recognition bundle.",
         epilog="examples:\n  python -m helpers.data list\n"
                "  python -m helpers.data download emnist-balanced\n"
-               "  python -m helpers.data info emnist-letters --location ../shared/data/emnist",
+               "  python -m helpers.data info emnist-letters --location data/raw/emnist",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="the dataset names and their options")
@@ -24,7 +25,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     info.add_argument("name", choices=sorted(SOURCES), metavar="NAME")
     info.add_argument("--location", help="data folder (EMNIST/MNIST) or file/folder (az-csv, "
                                          "folder)")
-    info.add_argument("--limit", type=int, help="stratified sample of this many images")
+    info.add_argument("--limit", type=positive_int, help="stratified sample of this many images")
     info.add_argument("--seed", type=int, default=0)
     fetch = commands.add_parser("download", help="download an EMNIST split or MNIST, checked by "
                                                  "SHA-256, into data/raw (or --data-dir)")
@@ -49,8 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             dataset = load_dataset(args.name, data_dir=args.data_dir, download=True)
             print(f"{dataset!r} ready: {dataset.source}")
-    except DataError as e:
-        print(f"error: {e}", file=sys.stderr)
+    except BundleError as e:
+        print_error(e)
         return 1
     return 0
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from helpers.errors import DataError
+from helpers.errors import ConfigError, DataError
 
 IMAGE_SIZE = 28
 
@@ -144,7 +144,7 @@ def stratified_split(x: np.ndarray, y: np.ndarray, test_fraction: float = 0.2, s
     A class with a single image goes to train.
     """
     if not 0 < test_fraction < 1:
-        raise DataError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+        raise ConfigError(f"test_fraction must be between 0 and 1, got {test_fraction}")
     y = np.asarray(y)
     rng = np.random.default_rng(seed)
     test_idx = []

@@ -22,7 +22,7 @@ from helpers.data.dataset import Dataset, stratified_split
 from helpers.data.download import download as fetch_url
 from helpers.data.idx import read_pair
 from helpers.data.transforms import drop_empty_classes
-from helpers.errors import DataError, DataWarning
+from helpers.errors import ConfigError, DataError, DataWarning
 
 SPLITS = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
 URL = "https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip"
@@ -94,7 +94,7 @@ def load(*, split: str, data_dir: str | None = None, download: bool = False, see
          test_fraction: float = 0.2) -> Dataset:
     """EMNIST `split` from `data_dir` (default data/raw/emnist or $OCR_EMNIST_DIR)."""
     if split not in SPLITS:
-        raise DataError(f"unknown EMNIST split {split!r}; the splits are {', '.join(SPLITS)}")
+        raise ConfigError(f"unknown EMNIST split {split!r}; the splits are {', '.join(SPLITS)}")
     folder = Path(data_dir) if data_dir else default_dir()
     files = split_files(split, folder)
     have_train = files["train_images"].exists() and files["train_labels"].exists()

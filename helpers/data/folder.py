@@ -20,7 +20,7 @@ from tqdm import tqdm
 from helpers.data import cache as array_cache
 from helpers.data.dataset import IMAGE_SIZE, Dataset, stratified_split
 from helpers.data.images import MAX_PIXELS, TooManyPixels, to_character_image
-from helpers.errors import DataError, DataWarning
+from helpers.errors import ConfigError, DataError, DataWarning
 
 EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"})
 TRAIN_NAMES = frozenset({"train", "training", "train_data", "training_data"})
@@ -186,9 +186,9 @@ def load(*, path: str | None = None, seed: int = 0, test_fraction: float = 0.2,
     if not root.is_dir():
         raise DataError(f"{root} is not a folder; path= must be a folder of class subfolders")
     if max_pixels < 1:
-        raise DataError(f"max_pixels must be positive, got {max_pixels}")
+        raise ConfigError(f"max_pixels must be positive, got {max_pixels}")
     if not 0 < test_fraction < 1:  # checked now rather than after decoding a big folder
-        raise DataError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+        raise ConfigError(f"test_fraction must be between 0 and 1, got {test_fraction}")
     parts = _layout(root)
     files, class_dirs = _scan(parts)
     x, kept, skipped = _decode_cached(root, files, max_pixels, cache)

@@ -24,9 +24,9 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from helpers.data.images import NotAnImage, TooManyPixels, open_image
 from helpers.errors import DataError
-from helpers.ink import BlankImage, NoCharacters
-from helpers.lexicon import Lexicon
-from helpers.read import Recognizer, predict, read
+from helpers.reading.ink import BlankImage, NoCharacters
+from helpers.reading.lexicon import Lexicon
+from helpers.reading.recognizer import Recognizer, classify, read
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 25_000_000
@@ -127,7 +127,7 @@ def create_app(recognizer: Recognizer, *, max_upload_bytes: int = MAX_UPLOAD_BYT
     @app.post("/predict")
     def predict_endpoint():
         top_k = request.values.get("top_k", TOP_K, type=int) or TOP_K
-        name, prediction = answer(lambda data, what: predict(
+        name, prediction = answer(lambda data, what: classify(
             recognizer, open_image(data, max_pixels=max_pixels, name=what), top_k=max(1, top_k),
             what=what))
         body = {"file": name, **prediction.as_dict()}

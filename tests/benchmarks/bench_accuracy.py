@@ -3,8 +3,8 @@
 
 - precision: training throughput of the best recipe's network in bfloat16 and in float32, side
   by side, and which one `bfloat16_is_fast` picks on this CPU;
-- accuracy: the bundle's most accurate recipe (`helpers.recipe.BEST`) and the write-ups' recipe
-  (`deep`, ImageDataGenerator, Adam, early stopping on validation accuracy, patience 5), each
+- accuracy: the bundle's most accurate recipe (`helpers.learn.recipe.BEST`) and the write-ups'
+  recipe (`deep`, ImageDataGenerator, Adam, early stopping on validation accuracy, patience 5), each
   trained on the byclass test file split 80/20 and merged to 47 classes (the split of
   `make bench-train`), with test accuracy after every epoch, final test accuracy and training
   wall time (evaluations excluded). Targets: at least 91.5% in at most 15 minutes;
@@ -32,12 +32,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from bench_train import TestClock, emnist_dir, run_sections, seed_recipe  # noqa: E402
 
-from helpers.augment import pipeline  # noqa: E402
 from helpers.data import Dataset, load_dataset  # noqa: E402
-from helpers.evaluate import predict_proba  # noqa: E402
-from helpers.models import bfloat16_is_fast, build_model, load_model  # noqa: E402
-from helpers.recipe import BEST, SEED_RECIPE, fit, train_reader  # noqa: E402
-from helpers.train import set_seed  # noqa: E402
+from helpers.learn.augment import pipeline  # noqa: E402
+from helpers.learn.models import bfloat16_is_fast, build_model, load_model  # noqa: E402
+from helpers.learn.predict import probabilities  # noqa: E402
+from helpers.learn.recipe import BEST, SEED_RECIPE, fit, train_reader  # noqa: E402
+from helpers.learn.train import set_seed  # noqa: E402
 
 TARGET_ACCURACY = 0.915
 TARGET_SECONDS = 15 * 60
@@ -51,7 +51,7 @@ def accuracy(model, dataset: Dataset) -> float:
     """Test accuracy; also prints how much of the error is look-alikes mistaken for each other
     and so what accuracy would be if every other error were gone (the room left for a better
     classifier of single characters)."""
-    predicted = predict_proba(model, dataset.x_test).argmax(1)
+    predicted = probabilities(model, dataset.x_test).argmax(1)
     truth = dataset.y_test
     wrong = predicted != truth
     group = {c: i for i, g in enumerate(LOOKALIKES) for c in g}

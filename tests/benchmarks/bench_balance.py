@@ -1,7 +1,7 @@
 """NearMiss on the full EMNIST byclass test file (its ~93k-image train part): `make bench` or
 `.venv/bin/python tests/benchmarks/bench_balance.py [--versions 1 2 3] [--repeats N]`.
 
-Times `helpers.balance.nearmiss` (all cores, and one thread) against imbalanced-learn's
+Times `helpers.learn.balance.nearmiss` (all cores, and one thread) against imbalanced-learn's
 `NearMiss` with its defaults on the same float array, checks both keep the same images, and exits
 1 when a median misses 60 s or the images differ.
 """
@@ -18,6 +18,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]  # helpers without an install
 
+from support import emnist  # noqa: E402
 from support.timing import report, timed  # noqa: E402
 
 TARGET_S = 60.0
@@ -25,14 +26,13 @@ TARGET_S = 60.0
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description="Time NearMiss (helpers.balance.nearmiss vs imbalanced-learn's defaults) on "
-                    "the full EMNIST byclass test file.")
+        description="Time NearMiss (helpers.learn.balance.nearmiss vs imbalanced-learn's "
+                    "defaults) on the full EMNIST byclass test file.")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per step (default 3)")
     parser.add_argument("--versions", type=int, nargs="+", choices=(1, 2, 3), default=[1, 2, 3],
                         help="NearMiss versions to time (default: 1 2 3)")
     options = parser.parse_args(argv)
-    folder = Path(os.environ.get("OCR_EMNIST_DIR") or Path(__file__).parents[3]
-                  / "shared/data/emnist")
+    folder = emnist.location()
     if not (folder / "emnist-byclass-test-images-idx3-ubyte.gz").exists():
         print(f"skipped: no EMNIST files in {folder} (set OCR_EMNIST_DIR)")
         return 0
@@ -44,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         from imblearn.under_sampling import NearMiss
         from threadpoolctl import threadpool_info
 
-        from helpers.balance import nearmiss
         from helpers.data import load_dataset
+        from helpers.learn.balance import nearmiss
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "only the test part": expected here
@@ -67,10 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         for version in options.versions:
             print(f"== NearMiss-{version}", flush=True)
             ours, result = timed(lambda v=version: nearmiss(data, version=v), options.repeats)
-            ok &= report("helpers.balance.nearmiss", ours, target=TARGET_S)
+            ok &= report("helpers.learn.balance.nearmiss", ours, target=TARGET_S)
             single, _ = timed(lambda v=version: nearmiss(data, version=v, n_jobs=1),
                               options.repeats)
-            report("helpers.balance.nearmiss n_jobs=1", single)
+            report("helpers.learn.balance.nearmiss n_jobs=1", single)
             theirs, indices = timed(lambda v=version: imblearn_defaults(v), options.repeats)
             report("imblearn NearMiss() defaults", theirs)
             same = np.array_equal(data.x_train[indices], result.dataset.x_train)

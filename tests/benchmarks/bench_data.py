@@ -73,7 +73,7 @@ def bench_emnist(options: argparse.Namespace, scratch: Path) -> bool:
 
     from helpers.data import emnist
 
-    folder = Path(os.environ.get("OCR_EMNIST_DIR") or TESTS.parents[1] / "shared/data/emnist")
+    folder = emnist.location()
     files = emnist.split_files("byclass", folder)
     if not files["test_images"].exists():
         print(f"  skipped: no EMNIST files in {folder} (set OCR_EMNIST_DIR)")

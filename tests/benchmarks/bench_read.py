@@ -3,8 +3,8 @@
 
 Trains the bundle's fastest recipe (`dropout_bn`, three epochs, see bench_train.py) on the byclass
 test file merged to 47 classes, then reads lines and photos generated from the held-out test
-characters (`helpers.lines`): character error rate of `helpers.read.read` versus the same
-network's error on the same characters as EMNIST stores them (target: at most 3 points more),
+characters (`helpers.reading.lines`): character error rate of `helpers.reading.read` versus the
+same network's error on the same characters as EMNIST stores them (target: at most 3 points more),
 with and without the lexicon (English, wordfreq) on lines of random strings and on lines of real
 words, accuracy on photos, and the time to read a line and to predict a photo (medians).
 `--model PATH [--dataset NAME --location DIR]` measures a saved model instead, e.g. the reader
@@ -13,8 +13,8 @@ of `make model` or the best one of the latest `make report` run.
 Two more measurements on the same data: `--small` trains `deep` for 4 epochs on a stratified
 6,027 of the training images (a small training set, as a student's first run has) and reads
 the lines with and without the lexicon; the tight-spacing section reads lines whose letters
-touch or overlap (`helpers.lines.TIGHT_STYLE`), with the classifier-checked splitting of wide
-pieces and without it, counting lines where the number of characters found is wrong.
+touch or overlap (`helpers.reading.lines.TIGHT_STYLE`), with the classifier-checked splitting of
+wide pieces and without it, counting lines where the number of characters found is wrong.
 Exits 1 when the target is missed. Writes nothing into the checkout.
 """
 
@@ -37,14 +37,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import bench_train  # noqa: E402
 import numpy as np  # noqa: E402
 
-from helpers.cer import TARGET_GAP, score_reading  # noqa: E402
 from helpers.data import Dataset, load_from  # noqa: E402
-from helpers.inputs import CENTRES, INK_LEVEL, framing_of  # noqa: E402
-from helpers.lexicon import Lexicon  # noqa: E402
-from helpers.lines import DEFAULT_STYLE, character_photo, generate_lines  # noqa: E402
-from helpers.models import bfloat16_is_fast, build_model  # noqa: E402
-from helpers.read import Recognizer, frame, predict, read  # noqa: E402
-from helpers.train import set_seed, train  # noqa: E402
+from helpers.learn.inputs import CENTRES, INK_LEVEL, framing_of  # noqa: E402
+from helpers.learn.models import bfloat16_is_fast, build_model  # noqa: E402
+from helpers.learn.train import set_seed, train  # noqa: E402
+from helpers.reading.cer import TARGET_GAP, score_reading  # noqa: E402
+from helpers.reading.lexicon import Lexicon  # noqa: E402
+from helpers.reading.lines import DEFAULT_STYLE, character_photo, generate_lines  # noqa: E402
+from helpers.reading.recognizer import Recognizer, classify, frame_ink, read  # noqa: E402
 
 # The fastest recipe to 88% is bench_train.BEST; its values here keep this benchmark running
 # should that name change.
@@ -87,9 +87,9 @@ def small_recognizer(dataset: Dataset) -> Recognizer:
 
 def tight_check(recognizer: Recognizer, dataset: Dataset, count: int, seed: int) -> None:
     """Lines with touching letters: wrong character counts and CER, splitting on and off."""
-    import helpers.read as reading
-    from helpers.cer import cer
-    from helpers.lines import TIGHT_STYLE
+    import helpers.reading.recognizer as reading
+    from helpers.reading.cer import cer
+    from helpers.reading.lines import TIGHT_STYLE
 
     for style_name, style in (("normal spacing", DEFAULT_STYLE), ("touching letters", TIGHT_STYLE)):
         lines = generate_lines(dataset, count, seed=seed + 3, style=style)
@@ -132,7 +132,7 @@ def framing_check(recognizer: Recognizer, dataset: Dataset, count: int = 3000) -
     print(f"  accuracy on {len(picked)} test characters as stored  {accuracy(images):.1%}")
     for centre in CENTRES:
         framing = replace(recognizer.framing, centre=centre)
-        reframed = [frame(im.astype(np.float32), im > INK_LEVEL, framing) for im in images]
+        reframed = [frame_ink(im.astype(np.float32), im > INK_LEVEL, framing) for im in images]
         mark = " (the model's)" if centre == recognizer.framing.centre else ""
         print(f"  re-framed, {framing.ink_size:.0f} px, centred by {centre}{mark:<14} "
               f"{accuracy(reframed):.1%}")
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     read(recognizer, lines[0].image)  # warm
     line_ms = median_ms(lambda line: read(recognizer, line.image), lines)
     plain_ms = median_ms(lambda line: read(recognizer, line.image, lexicon=False), lines)
-    photo_ms = median_ms(lambda photo: predict(recognizer, photo), photos)
+    photo_ms = median_ms(lambda photo: classify(recognizer, photo), photos)
     characters = statistics.median(len(line.indices) for line in lines)
     print(f"  median time to read a line ({characters:.0f} characters)  {line_ms:.1f} ms with the "
           f"lexicon, {plain_ms:.1f} ms without")

@@ -5,8 +5,8 @@ Starts `python -m helpers serve` in its own process (as `make serve` does) with 
 the latest `make report` run, or `--model`, or else a small network trained here on the glyphs.
 Then sends `--requests` uploads of a 240×320 character photo to POST /predict and of a line to
 POST /read, first one at a time and then `--concurrency` at a time, and reports p50/p99 latency,
-throughput and errors. The baseline, timed in the same run, is `helpers.read.predict`/`read`
-called in this process on the same bytes (no HTTP). Exits 1 on any failed request.
+throughput and errors. The baseline, timed in the same run, is `helpers.reading.classify` and
+`read` called in this process on the same bytes (no HTTP). Exits 1 on any failed request.
 """
 
 from __future__ import annotations
@@ -34,11 +34,11 @@ from support.http import post_image  # noqa: E402
 
 from helpers.data import load_dataset  # noqa: E402
 from helpers.errors import DataError  # noqa: E402
-from helpers.inputs import framing_of  # noqa: E402
-from helpers.lines import character_photo, generate_lines  # noqa: E402
-from helpers.models import build_model, latest_model, save_model  # noqa: E402
-from helpers.read import Recognizer, predict, read  # noqa: E402
-from helpers.train import set_seed, train  # noqa: E402
+from helpers.learn.inputs import framing_of  # noqa: E402
+from helpers.learn.models import build_model, latest_model, save_model  # noqa: E402
+from helpers.learn.train import set_seed, train  # noqa: E402
+from helpers.reading.lines import character_photo, generate_lines  # noqa: E402
+from helpers.reading.recognizer import Recognizer, classify, read  # noqa: E402
 
 
 def png(array: np.ndarray) -> bytes:
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             base = f"http://127.0.0.1:{port}"
             for path, name, body, call in (
-                    ("/predict", "photo.png", photo, lambda b: predict(recognizer, b)),
+                    ("/predict", "photo.png", photo, lambda b: classify(recognizer, b)),
                     ("/read", "line.png", line, lambda b: read(recognizer, b))):
                 call(body)  # warm
                 direct = []

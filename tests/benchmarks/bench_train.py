@@ -28,20 +28,20 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from support import emnist  # noqa: E402
 
-from helpers.augment import ROTATION, SHEAR, SHIFT, ZOOM, pipeline  # noqa: E402
 from helpers.data import Dataset, load_dataset, merge_lookalikes  # noqa: E402
-from helpers.evaluate import predict_proba  # noqa: E402
-from helpers.inputs import to_input  # noqa: E402
-from helpers.models import bfloat16_is_fast, build_model  # noqa: E402
-from helpers.predict import Predictor  # noqa: E402
-from helpers.train import set_seed, train, validation_split  # noqa: E402
+from helpers.learn.augment import ROTATION, SHEAR, SHIFT, ZOOM, pipeline  # noqa: E402
+from helpers.learn.inputs import to_input  # noqa: E402
+from helpers.learn.models import bfloat16_is_fast, build_model  # noqa: E402
+from helpers.learn.predict import Predictor, probabilities  # noqa: E402
+from helpers.learn.train import set_seed, train, validation_split  # noqa: E402
 
 TARGET_ACCURACY = 0.88
 
 
 def emnist_dir() -> Path | None:
-    folder = Path(os.environ.get("OCR_EMNIST_DIR") or TESTS.parents[1] / "shared/data/emnist")
+    folder = emnist.location()
     return folder if (folder / "emnist-byclass-test-images-idx3-ubyte.gz").exists() else None
 
 
@@ -56,7 +56,7 @@ def byclass47_or_skip() -> Dataset | None:
     """`byclass47` of the real files, or None (with the reason printed) when they are absent."""
     folder = emnist_dir()
     if folder is None:
-        print("skipped: the EMNIST byclass test file is not in ../shared/data/emnist "
+        print(f"skipped: the EMNIST byclass test file is not in {emnist.location()} "
               "(set OCR_EMNIST_DIR)")
         return None
     dataset = byclass47(folder)
@@ -123,7 +123,7 @@ class TestClock(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         pause = time.perf_counter()
         elapsed = pause - self.start - self.paused
-        proba = predict_proba(self.model, self.dataset.x_test)
+        proba = probabilities(self.model, self.dataset.x_test)
         accuracy = float((proba.argmax(1) == self.dataset.y_test).mean())
         self.log.append((elapsed, accuracy))
         print(f"    epoch {epoch + 1:2d}  {elapsed:6.0f} s  test accuracy {accuracy:.4f}",

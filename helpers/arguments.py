@@ -1,0 +1,43 @@
+"""What the command lines share (`python -m helpers`, `python -m helpers.data`, `python -m
+helpers.report`): argparse types for counts and amounts, and the one-line `error:` message."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
+def one_line(message: object) -> str:
+    """A message with its line breaks folded, so every error is exactly one line."""
+    return re.sub(r"\s*[\r\n]+\s*", " ", str(message)).strip()
+
+
+def print_error(error: Exception | str, file: str | None = None) -> None:
+    """`error: <message>` on stderr, prefixed with `file` unless the message names it."""
+    message = one_line(error)
+    if file is not None and file not in message:
+        message = f"{file}: {message}"
+    print(f"error: {message}", file=sys.stderr)

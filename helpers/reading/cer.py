@@ -1,0 +1,230 @@
+"""How well a model reads: character error rate on generated lines against its error on the
+same characters in isolation, with and without the lexicon, and its accuracy on photos.
+
+Two kinds of line are read: random strings of the dataset's classes (`generate_lines`), where a
+lexicon cannot help and must not hurt, and real words sampled from the lexicon by frequency
+(`generate_word_lines`), where it should help. Without the lexicon, the gap between the CER and
+the isolated error is what reading adds on top of classifying: segmentation (split or merged
+characters), framing (crop, scale, centring), and word spaces. Texts are compared as the
+model's classes see them (`canonical`), so a model that folds o into O is not marked wrong for
+a case it cannot tell.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from helpers.data import Dataset
+from helpers.reading.lexicon import Lexicon, class_of
+from helpers.reading.lines import (
+    DEFAULT_STYLE,
+    Line,
+    LineStyle,
+    character_photo,
+    generate_lines,
+    generate_word_lines,
+    writable_words,
+)
+from helpers.reading.recognizer import Reading, Recognizer, classify, lexicon_of, read
+
+TARGET_GAP = 0.03  # reading may cost at most 3 points of CER over isolated classification
+
+
+def canonical(text: str, classes: Collection[str]) -> str:
+    """`text` as a model with these classes sees it: each character replaced by the class that
+    stands for it (with EMNIST's 47 classes "Cold" becomes "COLd": o and O are one class there,
+    d and D are not); characters no class stands for, such as spaces, stay."""
+    return "".join(class_of(c, classes) or c for c in text)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions turning a into b."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def cer(predicted: list[str], truth: list[str], classes: Collection[str] | None = None) -> float:
+    """Character error rate: total edit distance over the total length of the truth; with
+    `classes`, both texts are compared in their `canonical` form for those classes."""
+    if classes is not None:
+        predicted = [canonical(p, classes) for p in predicted]
+        truth = [canonical(t, classes) for t in truth]
+    total = sum(len(t) for t in truth)
+    return sum(edit_distance(p, t) for p, t in zip(predicted, truth, strict=True)) / max(total, 1)
+
+
+@dataclass(frozen=True)
+class ReadingScore:
+    """Random-string lines (`lines`, `cer`, …), real-word lines (`word_…`) and photos. `cer`
+    and `word_cer` are the network's own first choices (no lexicon); `…_lexicon` the text
+    `read` gives with the lexicon named in `lexicon` (None: read without one)."""
+
+    lines: int
+    characters: int  # characters in the lines, spaces excluded
+    cer: float  # of `read` on the line images, spaces included, without the lexicon
+    cer_without_spaces: float
+    isolated_error: float  # the same model on the same test characters, as the dataset has them
+    count_errors: int  # lines where segmentation found a different number of characters
+    photos: int
+    photo_error: float  # `predict` on photos of characters (same model)
+    photo_isolated_error: float  # the same characters, as the dataset has them
+    seconds_per_line: float  # `read` with the lexicon, random-string lines
+    cer_lexicon: float  # random-string lines read with the lexicon
+    # Real-word lines; the rates are None when the model's classes can write no word.
+    word_lines: int
+    word_characters: int
+    word_cer: float | None  # without the lexicon
+    word_cer_lexicon: float | None  # with the lexicon
+    word_isolated_error: float | None
+    word_count_errors: int
+    lexicon: str | None  # where the lexicon's words came from, and how many
+
+    @property
+    def gap(self) -> float:
+        return self.cer - self.isolated_error
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "gap": self.gap}
+
+    def table(self) -> list[tuple[str, str]]:
+        """(measure, value) rows for a notebook or report table."""
+        lexicon = self.lexicon or "no lexicon"
+
+        def rate(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.1%}"
+
+        return [("lines of random strings read", f"{self.lines}"),
+                ("characters in them", f"{self.characters}"),
+                ("CER of read without the lexicon (spaces included)", f"{self.cer:.1%}"),
+                ("CER without spaces", f"{self.cer_without_spaces:.1%}"),
+                ("error on the same characters in isolation", f"{self.isolated_error:.1%}"),
+                ("CER minus isolated error", f"{100 * self.gap:+.1f} points"),
+                ("lines with a wrong character count", f"{self.count_errors}"),
+                ("lexicon", lexicon),
+                ("CER of read with the lexicon", f"{self.cer_lexicon:.1%}"),
+                ("lines of real words read", f"{self.word_lines}"),
+                ("characters in the word lines", f"{self.word_characters}"),
+                ("word lines: CER without the lexicon", rate(self.word_cer)),
+                ("word lines: CER with the lexicon", rate(self.word_cer_lexicon)),
+                ("word lines: error on their characters in isolation",
+                 rate(self.word_isolated_error)),
+                ("word lines with a wrong character count", f"{self.word_count_errors}"),
+                ("photos of characters", f"{self.photos}"),
+                ("error on the photos", f"{self.photo_error:.1%}"),
+                ("error on the photos' characters in isolation",
+                 f"{self.photo_isolated_error:.1%}"),
+                ("time to read one line", f"{1000 * self.seconds_per_line:.0f} ms")]
+
+    def summary(self) -> str:
+        """A few sentences on what reading costs over classifying, and what the lexicon gives,
+        from the numbers."""
+        verdict = ("within" if self.gap <= TARGET_GAP else "over")
+        text = (f"Reading {self.lines} generated lines of random strings ({self.characters} "
+                f"characters) gave a character error rate of {self.cer:.1%}, against "
+                f"{self.isolated_error:.1%} for the same characters classified one by one: "
+                f"{100 * self.gap:+.1f} points, {verdict} the {100 * TARGET_GAP:.0f}-point "
+                f"allowance for segmentation, framing and word spaces.")
+        if self.count_errors:
+            text += (f" In {self.count_errors} of the lines the segmentation found a different "
+                     "number of characters than were drawn (broken or touching strokes).")
+        if not self.word_lines:
+            text += " The model's classes cannot write any word of the lexicon."
+        elif self.lexicon:
+            text += (f" With the lexicon ({self.lexicon}), {self.word_lines} lines of real "
+                     f"words were read with a CER of {self.word_cer_lexicon:.1%}, against "
+                     f"{self.word_cer:.1%} without it; on the random strings, which it cannot "
+                     f"help, the CER went from {self.cer:.1%} to {self.cer_lexicon:.1%}.")
+        else:
+            text += (f" {self.word_lines} lines of real words, read without a lexicon, gave "
+                     f"a CER of {self.word_cer:.1%}.")
+        if self.photos:
+            text += (f" On {self.photos} photos of single characters the error was "
+                     f"{self.photo_error:.1%} ({self.photo_isolated_error:.1%} for the same "
+                     "characters as the dataset stores them).")
+        return text
+
+
+def _isolated_error(rec: Recognizer, dataset: Dataset, indices: list[int]) -> float:
+    predicted = rec.probabilities(dataset.x_test[indices]).argmax(1)
+    truth = [rec.classes.index(dataset.classes[k]) for k in dataset.y_test[indices]]
+    return float(np.mean(predicted != np.array(truth)))
+
+
+@dataclass(frozen=True)
+class LinesScore:
+    """Lines of one kind read once with the lexicon: the CER of the text and of the raw text."""
+
+    lines: int
+    characters: int
+    cer: float  # the network's first choices (`Reading.raw_text`)
+    cer_without_spaces: float
+    cer_lexicon: float  # `Reading.text`
+    isolated_error: float
+    count_errors: int
+    seconds_per_line: float
+
+
+def score_lines(rec: Recognizer, dataset: Dataset, made: list[Line],
+                lexicon: Lexicon | None) -> LinesScore:
+    """Read each line once (with `lexicon`, or without one when None) and compare both its
+    text and its raw text with the truth, canonically for the model's classes."""
+    started = time.perf_counter()
+    readings: list[Reading] = [read(rec, line.image, lexicon=lexicon or False) for line in made]
+    seconds = (time.perf_counter() - started) / len(made)
+    truth = [line.text for line in made]
+    raw = [r.raw_text for r in readings]
+    used = [i for line in made for i in line.indices]
+    return LinesScore(
+        lines=len(made), characters=len(used), cer=cer(raw, truth, rec.classes),
+        cer_without_spaces=cer([t.replace(" ", "") for t in raw],
+                               [t.replace(" ", "") for t in truth], rec.classes),
+        cer_lexicon=cer([r.text for r in readings], truth, rec.classes),
+        isolated_error=_isolated_error(rec, dataset, used),
+        count_errors=sum(len(r.characters) != len(line.indices)
+                         for r, line in zip(readings, made, strict=True)),
+        seconds_per_line=seconds)
+
+
+def score_reading(rec: Recognizer, dataset: Dataset, *, lines: int = 100, photos: int = 100,
+                  seed: int = 0, style: LineStyle = DEFAULT_STYLE,
+                  lexicon: bool | Lexicon | None = True) -> ReadingScore:
+    """Read `lines` generated lines of random strings and as many of real words (sampled from
+    the lexicon, or the default English one when there is none), with and without the
+    lexicon, and predict `photos` character photos, all made from the dataset's test
+    characters; compare with the isolated error on those characters."""
+    words = lexicon_of(lexicon)
+    random = score_lines(rec, dataset, generate_lines(dataset, lines, seed=seed, style=style),
+                         words)
+    source = words if words is not None else Lexicon.default()
+    real = None
+    if writable_words(source, dataset.classes):
+        real = score_lines(rec, dataset, generate_word_lines(dataset, lines, lexicon=source,
+                                                             seed=seed, style=style), words)
+    rng = np.random.default_rng(seed + 1)
+    photo_indices = rng.integers(0, len(dataset.y_test), size=photos).tolist()
+    photo_chars = [classify(rec, character_photo(dataset.x_test[i], rng)).char
+                   for i in photo_indices]
+    photo_truth = [dataset.classes[dataset.y_test[i]] for i in photo_indices]
+    return ReadingScore(
+        lines=random.lines, characters=random.characters, cer=random.cer,
+        cer_without_spaces=random.cer_without_spaces, isolated_error=random.isolated_error,
+        count_errors=random.count_errors, photos=photos,
+        photo_error=float(np.mean([p != t for p, t in zip(photo_chars, photo_truth,
+                                                          strict=True)])) if photos else 0.0,
+        photo_isolated_error=_isolated_error(rec, dataset, photo_indices) if photos else 0.0,
+        seconds_per_line=random.seconds_per_line, cer_lexicon=random.cer_lexicon,
+        word_lines=real.lines if real else 0, word_characters=real.characters if real else 0,
+        word_cer=real.cer if real else None, word_cer_lexicon=real.cer_lexicon if real else None,
+        word_isolated_error=real.isolated_error if real else None,
+        word_count_errors=real.count_errors if real else 0,
+        lexicon=str(words) if words is not None else None)

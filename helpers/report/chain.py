@@ -1,0 +1,363 @@
+"""Run the notebook chain headless with papermill and render the report.
+
+`python -m helpers.report --dataset glyphs` (what `make report` calls) executes every
+`notebooks/NN_*.ipynb` in order into `outputs/<run>/notebooks/` (CNN notebooks only for the
+chosen models), renders each to HTML, then puts the executed cells together with the chapters of
+`helpers.report.writeup` into `outputs/<run>/report.html` (nbconvert, code hidden) and `report.pdf`
+(xhtml2pdf), and points `outputs/latest` at the run. A failing notebook stops the chain; its
+partial copy is kept and no report is written for that run.
+
+The chain runs in three stages (`stages`): preparation, the CNN notebooks, the results. Within
+a stage no notebook reads another's output, so `--jobs` of them (default 2) run at a time, each
+kernel's TensorFlow limited to its share of the cores; the next stage starts when all of one
+have finished. The console shows one progress bar per running notebook and real warnings;
+TensorFlow's and the kernels' start-up chatter is filtered out (`helpers.report.console`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nbformat
+import papermill as pm
+from nbconvert import HTMLExporter
+from tqdm import tqdm
+
+from helpers import paths
+from helpers.data import SOURCES
+from helpers.data.cache import atomic_path
+from helpers.errors import BundleError
+from helpers.report.console import filtered_stderr
+from helpers.report.pdf import notebook_to_pdf
+
+if TYPE_CHECKING:  # TensorFlow is imported once stderr is filtered (see main)
+    from helpers.experiment import RunConfig
+
+KERNEL = "char-recognition"
+# Environment variables TensorFlow reads at start-up for the sizes of its thread pools.
+THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+
+
+def notebooks_dir() -> Path:
+    return paths.project_root() / "notebooks"
+
+
+def notebooks_for(models: list[str] | None = None) -> list[Path]:
+    """The notebooks in the order their number prefix gives; CNN notebooks (`NN_cnn_<model>`)
+    only for the chosen models."""
+    notebooks = sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    if models is None:
+        return notebooks
+    return [p for p in notebooks
+            if "_cnn_" not in p.stem or p.stem.split("_cnn_", 1)[1] in models]
+
+
+def declared_parameters(notebook: Path) -> set[str]:
+    return set(pm.inspect_notebook(str(notebook)))
+
+
+def run_notebook(notebook: Path, out: Path, parameters: dict, *, label: str = "Executing",
+                 position: int = 0) -> float:
+    """Execute one notebook into `out` with a progress bar named `label` on line `position`;
+    returns seconds taken."""
+    wanted = declared_parameters(notebook)
+    started = time.perf_counter()
+    bar = {"desc": label, "position": position, "leave": False, "ncols": _bar_width()}
+    # Every cell has run and the notebook is saved when the kernel is shut down, so it is
+    # stopped at once: a graceful shutdown waits seconds on a busy machine, then interrupts it.
+    pm.execute_notebook(str(notebook), str(out), kernel_name=KERNEL, progress_bar=bar,
+                        cwd=str(notebooks_dir()), shutdown_kernel="immediate",
+                        parameters={k: v for k, v in parameters.items() if k in wanted})
+    return time.perf_counter() - started
+
+
+def _bar_width() -> int | None:
+    """The terminal's width (stderr goes through a pipe while the chain runs, so tqdm cannot
+    measure it then); None lets tqdm choose where stderr is not a terminal."""
+    columns = shutil.get_terminal_size((0, 0)).columns
+    return min(columns, 120) if columns and sys.stderr.isatty() else None
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def stages(notebooks: list[Path]) -> list[list[Path]]:
+    """The chain in stages that run one after the other: the notebooks before the CNNs (data,
+    balancing, augmentation: each reads only the dataset), the CNN notebooks (each trains one
+    network on the balanced set), and the ones after (each reads the networks' results). Within
+    a stage the notebooks do not read each other's output, so they may run at the same time."""
+    groups: list[list[Path]] = []
+    for path in notebooks:
+        if groups and ("_cnn_" in path.stem) == ("_cnn_" in groups[-1][-1].stem):
+            groups[-1].append(path)
+        else:
+            groups.append([path])
+    return groups
+
+
+def longest_first(notebooks: list[Path], previous: dict[str, float]) -> list[Path]:
+    """Notebooks that took longest in the previous run first (fewer idle workers at the end);
+    in number order where there is no previous run."""
+    return sorted(notebooks, key=lambda p: -previous.get(p.stem, 0.0))
+
+
+def previous_timings() -> dict[str, float]:
+    try:
+        return json.loads((paths.outputs_dir() / "latest" / "timings.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+class NotebookFailed(Exception):
+    pass
+
+
+class Chain:
+    """Runs the notebooks of one run folder, `jobs` at a time where `stages` allows it."""
+
+    def __init__(self, run: Path, notebooks: list[Path], parameters: dict, jobs: int):
+        self.run, self.notebooks, self.parameters = run, notebooks, parameters
+        self.jobs = max(1, jobs)
+        self.timings: dict[str, float] = {}
+        self.number = {p: i for i, p in enumerate(notebooks, 1)}
+
+    def out(self, notebook: Path) -> Path:
+        return self.run / "notebooks" / notebook.name
+
+    def label(self, notebook: Path) -> str:
+        return f"[{self.number[notebook]}/{len(self.notebooks)}] {notebook.name}"
+
+    def execute(self, notebook: Path, position: int) -> None:
+        out = self.out(notebook)
+        try:
+            seconds = run_notebook(notebook, out, self.parameters, label=self.label(notebook),
+                                   position=position)
+        except pm.PapermillExecutionError as e:
+            raise NotebookFailed(f"{notebook.name} failed in {failed_cell(out)}: {e.ename}: "
+                                 f"{e.evalue}\npartially executed copy kept at {out}") from None
+        self.timings[notebook.stem] = seconds
+        write_html(nbformat.read(out, as_version=4), out.with_suffix(".html"), hide_code=False)
+        tqdm.write(f"{self.label(notebook)}  {seconds:.0f} s", file=sys.stderr)
+
+    def run_stage(self, group: list[Path]) -> None:
+        if len(group) == 1 or self.jobs == 1:
+            for notebook in group:
+                self.execute(notebook, 0)
+            return
+        waiting = longest_first(group, previous_timings())
+        jobs = min(self.jobs, len(waiting))
+        free, running, failures = list(range(jobs)), {}, []
+        with thread_share(cpu_count(), jobs), ThreadPoolExecutor(jobs) as pool:
+            while running or (waiting and not failures):
+                while free and waiting and not failures:
+                    notebook, position = waiting.pop(0), free.pop(0)
+                    running[pool.submit(self.execute, notebook, position)] = (notebook, position)
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    notebook, position = running.pop(future)
+                    free.append(position)
+                    if future.exception() is not None:
+                        failures.append((self.number[notebook], future.exception()))
+        if failures:  # the ones already running were let finish; none was started after
+            raise min(failures, key=lambda f: f[0])[1]
+
+    def run_all(self) -> list[Path]:
+        (self.run / "notebooks").mkdir(parents=True, exist_ok=True)
+        for group in stages(self.notebooks):
+            self.run_stage(group)
+        return [self.out(p) for p in self.notebooks]
+
+
+def failed_cell(path: Path) -> str:
+    """Which code cell of the source notebook raised, counted as the user sees it there."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"
+            and "injected-parameters" not in c.metadata.get("tags", [])]
+    for i, cell in enumerate(code, 1):
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            first_line = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
+            return f"code cell {i} ({first_line[:60]!r})"
+    return "an unknown cell"
+
+
+def _demoted(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """Notebook titles become report sections: every markdown heading one level down."""
+    if cell.cell_type == "markdown":
+        cell = nbformat.from_dict(dict(cell))
+        cell.source = re.sub(r"^(#+) ", r"#\1 ", cell.source, flags=re.MULTILINE)
+    return cell
+
+
+# TensorFlow's C++ start-up log lines ("I0000 00:00:... port.cc] oneDNN ...") go to stderr before
+# its log level is read; they say nothing about the run, so the report leaves them out.
+TF_LOG_LINE = re.compile(r"^([IWEF]\d{4} [\d:.]+ +\d+ \S+\] |WARNING: All log messages before "
+                         r"absl::InitializeLog\(\) is called)")
+
+
+def _without_tf_logs(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    if cell.cell_type != "code":
+        return cell
+    cell = nbformat.from_dict(dict(cell))
+    outputs = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") == "stream" and out.get("name") == "stderr":
+            kept = [line for line in out["text"].splitlines(keepends=True)
+                    if not TF_LOG_LINE.match(line)]
+            if not "".join(kept).strip():
+                continue
+            out = nbformat.from_dict({**out, "text": "".join(kept)})
+        outputs.append(out)
+    cell.outputs = outputs
+    return cell
+
+
+def _body(path: Path) -> list[nbformat.NotebookNode]:
+    nb = nbformat.read(path, as_version=4)
+    skip = {"parameters", "injected-parameters"}
+    return [_without_tf_logs(_demoted(c)) for c in nb.cells
+            if not skip & set(c.metadata.get("tags", []))]
+
+
+def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, float], *,
+                    wall: float | None = None, jobs: int = 1) -> nbformat.NotebookNode:
+    """The write-up: generated chapters around the executed notebooks' cells (code included
+    here, hidden when rendered)."""
+    from helpers.report import writeup
+
+    found = writeup.facts(config)
+    md = nbformat.v4.new_markdown_cell
+    # Notebooks before the first CNN describe the method; the CNNs, the comparison and what
+    # follows it (reading real images) are results.
+    first = next((i for i, p in enumerate(executed)
+                  if "_cnn_" in p.stem or "comparison" in p.stem), len(executed))
+    method, results = executed[:first], executed[first:]
+    cells = [md(writeup.title_page(config, found)), md(writeup.abstract(found)),
+             md(writeup.introduction(config, found)), md(writeup.methodology_opening())]
+    for path in method:
+        cells += _body(path)
+    cells += [md(writeup.training_parameters(config, found)), md(writeup.results_opening())]
+    for path in results:
+        cells += _body(path)
+    cells += [md(writeup.discussion(found)), md(writeup.conclusion(found)),
+              md(writeup.appendix(config, timings, wall=wall, jobs=jobs))]
+    report = nbformat.v4.new_notebook(cells=cells)
+    report.metadata = nbformat.read(executed[0], as_version=4).metadata
+    return report
+
+
+def write_html(nb: nbformat.NotebookNode, path: Path, *, hide_code: bool) -> None:
+    html, _ = HTMLExporter(exclude_input=hide_code, exclude_input_prompt=True,
+                           exclude_output_prompt=True).from_notebook_node(nb)
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+
+
+def point_latest(run: Path) -> None:
+    latest = run.parent / "latest"
+    tmp = run.parent / ".latest.tmp"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(run.name, target_is_directory=True)
+    os.replace(tmp, latest)
+
+
+@contextmanager
+def thread_share(cpus: int, jobs: int):
+    """While several kernels train at once, each one's TensorFlow gets `cpus // jobs` threads
+    (unless the caller set them): more threads than cores only make them wait for each other.
+    Kernels copy the environment when they start."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(max(1, cpus // jobs)))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def run_chain(config: RunConfig, parameters: dict, jobs: int = 2) -> Path:
+    run = config.run_dir
+    chosen = notebooks_for(list(config.models))
+    if not chosen:
+        raise SystemExit(f"no notebooks named NN_*.ipynb in {notebooks_dir()}")
+    started = time.perf_counter()
+    steps = Chain(run, chosen, parameters, jobs)
+    try:
+        executed = steps.run_all()
+    except NotebookFailed as e:
+        raise SystemExit(str(e)) from None
+    wall = time.perf_counter() - started
+    timings = {p.stem: steps.timings[p.stem] for p in chosen}  # in notebook order
+    (run / "timings.json").write_text(json.dumps(timings, indent=2))
+    report = report_notebook(executed, config, timings, wall=wall, jobs=jobs)
+    write_html(report, run / "report.html", hide_code=True)
+    notebook_to_pdf(report, run / "report.pdf", title="Character recognition with CNNs")
+    point_latest(run)
+    return run / "report.html"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers.report",
+        description="Execute the notebooks in notebooks/ in order and render the report into "
+                    "outputs/<run>/ (also reachable as outputs/latest).")
+    parser.add_argument("--dataset", default="glyphs", choices=sorted(SOURCES),
+                        help="dataset to use (default: glyphs, built in and offline)")
+    parser.add_argument("--data-dir", help="folder (EMNIST/MNIST) or file/folder (az-csv, folder) "
+                                           "holding the data")
+    parser.add_argument("--epochs", type=int, help="training epochs per model")
+    parser.add_argument("--limit", type=int, help="use a stratified sample of this many images")
+    parser.add_argument("--seed", type=int, default=0, help="seed for every random choice")
+    parser.add_argument("--models", help="comma-separated architecture names")
+    parser.add_argument("--balance", help="nearmiss, class-weights or none")
+    parser.add_argument("--out", type=Path, help="run folder (default outputs/<time>-<dataset>)")
+    parser.add_argument("--jobs", type=int, default=min(2, cpu_count()),
+                        help="notebooks run at once within a stage, each with its share of the "
+                             "cores (default: 2, or 1 on a single core)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # The kernels inherit this: TensorFlow's start-up chatter would fill the report otherwise.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with filtered_stderr():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
+    from helpers.experiment import RunConfig  # imports TensorFlow
+
+    # The notebooks run inside notebooks/, so a relative location is resolved here, against the
+    # folder the command was started in.
+    data_dir = str(Path(args.data_dir).expanduser().resolve()) if args.data_dir else None
+    parameters = {"DATASET": args.dataset, "DATA_DIR": data_dir, "EPOCHS": args.epochs,
+                  "LIMIT": args.limit, "SEED": args.seed, "MODELS": args.models,
+                  "BALANCE": args.balance}
+    parameters = {k: v for k, v in parameters.items() if v is not None}
+    run = args.out or paths.outputs_dir() / f"{datetime.now():%Y%m%d-%H%M%S}-{args.dataset}"
+    parameters["RUN_DIR"] = str(run.resolve())
+    try:
+        config = RunConfig.from_parameters(**parameters)
+    except BundleError as e:
+        raise SystemExit(f"error: {e}") from None
+    started = time.perf_counter()
+    report = run_chain(config, parameters, jobs=args.jobs)
+    print(f"report: {report} ({time.perf_counter() - started:.0f} s)")
+    return 0
+

@@ -1,0 +1,80 @@
+"""Tables as the notebooks and the report show them: titles a reader understands, numbers
+rounded the way they are quoted, no index column.
+
+Each function returns a pandas Styler, which Jupyter, nbconvert's HTML and the PDF (its table
+markup, without the stylesheet) all render; the data stays in `.data` for code that wants it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+from pandas.io.formats.style import Styler
+
+from helpers.learn.evaluate import compare
+
+# Column name in `helpers.learn.evaluate.compare` -> (title, format).
+COMPARISON = {
+    "model": ("Model", "{}"),
+    "dataset": ("Dataset", "{}"),
+    "accuracy": ("Test accuracy", "{:.1%}"),
+    "macro_f1": ("Macro F1", "{:.1%}"),
+    "weighted_f1": ("Weighted F1", "{:.1%}"),
+    "parameters": ("Parameters", "{:,.0f}"),
+    "epochs": ("Epochs", "{:.0f}"),
+    "best_epoch": ("Best epoch", "{:.0f}"),
+    "training_seconds": ("Training time (s)", "{:.1f}"),
+    "images_per_second": ("Images/s", "{:,.0f}"),
+}
+
+# Keras history key -> (title, format), in the order shown.
+HISTORY = {
+    "loss": ("Loss", "{:.3f}"),
+    "accuracy": ("Accuracy", "{:.1%}"),
+    "val_loss": ("Val loss", "{:.3f}"),
+    "val_accuracy": ("Val accuracy", "{:.1%}"),
+    "learning_rate": ("Learning rate", "{:g}"),
+}
+
+
+def styled(frame: pd.DataFrame, formats: dict[str, str]) -> Styler:
+    """`frame` without its index, each column in its format; missing values show as a dash."""
+    return (frame.style.hide(axis="index")
+            .format({c: f for c, f in formats.items() if c in frame.columns}, na_rep="–"))
+
+
+def comparison(metrics: pd.DataFrame | Iterable) -> Styler:
+    """Networks side by side for reading: the table `helpers.learn.evaluate.compare` makes of
+    `metrics` (or that table itself), accuracy and F1 in percent with one decimal, parameters
+    with thousands separators, seconds with one decimal. The dataset column is left out when
+    every row has the same one (the report names it)."""
+    table = metrics if isinstance(metrics, pd.DataFrame) else compare(metrics)
+    if "dataset" in table.columns and table["dataset"].nunique(dropna=False) <= 1:
+        table = table.drop(columns="dataset")
+    known = [c for c in COMPARISON if c in table.columns]
+    table = table[known + [c for c in table.columns if c not in COMPARISON]]
+    titles = {c: COMPARISON[c][0] for c in known}
+    return styled(table.rename(columns=titles),
+                  {COMPARISON[c][0]: COMPARISON[c][1] for c in known})
+
+
+def training(history: dict[str, list[float]], best_epoch: int | None = None) -> Styler:
+    """One row per epoch of a Keras history: loss and accuracy on the training and validation
+    images and the learning rate when it was recorded; the best epoch is marked."""
+    epochs = len(history.get("loss", []))
+    frame = pd.DataFrame({"Epoch": [f"{e} (best)" if e == best_epoch else str(e)
+                                    for e in range(1, epochs + 1)]})
+    for key, (title, _) in HISTORY.items():
+        if key in history and len(history[key]) == epochs:
+            frame[title] = history[key]
+    return styled(frame, dict(HISTORY.values()))
+
+
+def most_confused(metrics: list[dict], top: int = 5) -> Styler:
+    """Each network's most frequent confusions, "true→predicted (count)", most frequent first."""
+    ordinals = ["1st", "2nd", "3rd"] + [f"{i}th" for i in range(4, top + 1)]
+    rows = [{"Model": m["model"],
+             **{ordinals[i]: f"{p['true']}→{p['predicted']} ({p['count']})"
+                for i, p in enumerate(m.get("most_confused", [])[:top])}} for m in metrics]
+    return styled(pd.DataFrame(rows, columns=["Model", *ordinals[:top]]), {})

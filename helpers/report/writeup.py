@@ -1,0 +1,224 @@
+"""The prose chapters of the report, written from the run's own numbers.
+
+The notebooks supply the method and result sections; this module writes what surrounds them —
+title page, abstract, introduction, chapter openings, discussion, conclusion, appendix — as
+markdown, reading only what the run saved (`dataset.json`, `balance.json`, `metrics/*.json`,
+`reading.json`).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from datetime import datetime
+from pathlib import Path
+
+from helpers.experiment import RunConfig, conclusions, saved_metrics
+from helpers.reading.cer import TARGET_GAP
+
+PAGEBREAK = "<!-- pagebreak -->"
+
+
+def _read(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def facts(config: RunConfig) -> dict:
+    return {"dataset": _read(config.run_dir / "dataset.json"),
+            "balance": _read(config.run_dir / "balance.json"),
+            "metrics": saved_metrics(config),
+            "planned_epochs": config.epochs,
+            "reading": _read(config.run_dir / "reading.json")}
+
+
+def title_page(config: RunConfig, found: dict) -> str:
+    data = found["dataset"]
+    return (f"# Optical character recognition with convolutional neural networks\n\n"
+            f"**Dataset:** {data.get('name', config.dataset)} — {data.get('classes', '?')} "
+            f"classes, {data.get('train_images', 0):,} training and "
+            f"{data.get('test_images', 0):,} test images  \n"
+            f"**Networks compared:** {', '.join(config.models)}  \n"
+            f"**Generated:** {datetime.now():%d %B %Y, %H:%M} by `make report`")
+
+
+def abstract(found: dict) -> str:
+    data, metrics = found["dataset"], found["metrics"]
+    text = (f"This report trains and compares {len(metrics)} convolutional neural networks for "
+            f"recognising {data.get('classes', 'the')} classes of characters. ")
+    if metrics:
+        text += conclusions(metrics)
+    return f"{PAGEBREAK}\n# Abstract\n\n{text}"
+
+
+def introduction(config: RunConfig, found: dict) -> str:
+    data = found["dataset"]
+    return f"""{PAGEBREAK}
+# 1. Introduction
+
+## 1.1 Background
+Optical character recognition (OCR) turns images of printed or handwritten characters into text:
+digitising documents, reading forms, cheques and number plates. Convolutional neural networks
+(CNNs) learn the strokes and shapes that tell characters apart directly from pixels.
+
+## 1.2 Problem
+Characters vary with the writer, the pen and the scan; some look alike (O and 0, I and 1, S and
+5), and real collections are imbalanced, so a network can do well on average while failing the
+rare classes. The dataset here is **{data.get('name', config.dataset)}**:
+{data.get('source', '')}
+
+## 1.3 Objectives
+1. Explore the data and check that the test set shares no images with the training set.
+2. Balance the training classes ({config.balance}) and augment the training images.
+3. Train {len(config.models)} CNN architectures and evaluate them with accuracy, precision,
+   recall, F1, confusion matrices and ROC curves.
+4. Compare the architectures and identify the best one, from the numbers of this run."""
+
+
+def methodology_opening() -> str:
+    return f"""{PAGEBREAK}
+# 2. Methodology
+The sections below are the executed notebooks of this run: the data (2.1), balancing (2.2) and
+augmentation (2.3). Every network takes 28×28 grey-level images scaled to [0, 1], white ink on
+black, and ends in a softmax over the classes."""
+
+
+def training_parameters(config: RunConfig, found: dict) -> str:
+    first = found["metrics"][0] if found["metrics"] else {}
+    rows = [("epochs (at most)", config.epochs),
+            *([("epochs run (best epoch)", epochs_run(found["metrics"]))]
+              if found["metrics"] else []),
+            ("batch size", 128),
+            ("optimiser", "Adam, learning rate 0.001, halved on validation-loss plateaus"),
+            ("early stopping", "validation accuracy, patience 5, best weights restored"),
+            ("validation", "a stratified 10% of the training split"),
+            ("balancing", found["balance"].get("method", config.balance)),
+            ("augmentation", "rotation ±10°, shift 0.1, shear 0.1, zoom 0.1, no flip"),
+            ("precision", first.get("mixed_precision", "float32")), ("seed", config.seed)]
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return f"## Training parameters\n\n| setting | value |\n|---|---|\n{table}"
+
+
+def epochs_run(metrics: list[dict]) -> str:
+    """Each network's epochs and, in brackets, the epoch whose weights it kept."""
+    return ", ".join(f"{m['model']} {m.get('epochs', '?')} ({m.get('best_epoch', '?')})"
+                     for m in metrics)
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def training_course(metrics: list[dict], planned: int | None = None) -> str:
+    """What the epochs say: who stopped early, where each was best, who was still improving."""
+    ran = [m for m in metrics if m.get("epochs") and m.get("best_epoch")]
+    if not ran:
+        return ""
+    planned = planned or max(m["epochs"] for m in ran)
+    stopped = [m for m in ran if m["epochs"] < planned]
+    epochs = f"{planned} epoch{'s' if planned != 1 else ''}"
+    if stopped:
+        text = ("Early stopping ended " + _listed([f"{m['model']} after {m['epochs']}"
+                                                   for m in stopped]) + f" of {epochs}")
+    else:
+        text = (f"All {len(ran)} networks ran" if len(ran) > 1 else f"{ran[0]['model']} ran") \
+            + f" the full {epochs}"
+    best: dict[int, list[str]] = {}
+    for m in ran:
+        best.setdefault(m["best_epoch"], []).append(m["model"])
+    text += ("; the best validation accuracy came in "
+             + _listed([f"epoch {e} for {_listed(names)}" for e, names in sorted(best.items())])
+             + ", and each network kept the weights of that epoch.")
+    late = [m["model"] for m in ran if m["best_epoch"] == m["epochs"] == planned]
+    if late:
+        text += (f" {_listed(late)} still improved in the last epoch, so "
+                 f"{'they' if len(late) > 1 else 'it'} would likely gain from more epochs.")
+    return text
+
+
+def results_opening() -> str:
+    return f"""{PAGEBREAK}
+# 3. Results
+One section per network: training curves, the classification report, the confusion matrix, ROC
+curves and misclassified test images; then the comparison of all of them."""
+
+
+def discussion(found: dict) -> str:
+    metrics, data = found["metrics"], found["dataset"]
+    leak = data.get("leakage", {})
+    parts = [f"{PAGEBREAK}\n# 4. Discussion"]
+    if metrics:
+        parts.append(conclusions(metrics))
+        if course := training_course(metrics, found.get("planned_epochs")):
+            parts.append(course)
+    if leak:
+        share = leak.get("test_in_train_fraction", 0.0)
+        parts.append(f"The leakage audit found {leak.get('test_in_train', 0):,} test images "
+                     f"({share:.1%}) identical to a training image"
+                     + (", so these accuracies partly measure memory." if share > 0.01 else
+                        "; the test accuracy measures recognition of unseen images."))
+    reading = found.get("reading")
+    if reading:
+        parts.append(f"Reading generated lines of test characters with {reading['model']} gave "
+                     f"a character error rate of {reading['cer']:.1%}, against "
+                     f"{reading['isolated_error']:.1%} for the same characters one by one "
+                     f"({100 * reading['gap']:+.1f} points): "
+                     + ("segmentation and framing add little to the classifier's own errors."
+                        if reading["gap"] <= TARGET_GAP else
+                        "segmentation and framing add more than the 3-point allowance.")
+                     + " Photos of single characters "
+                     f"were misread {reading['photo_error']:.1%} of the time.")
+        if reading.get("lexicon") and reading.get("word_lines"):
+            parts[-1] += (
+                f" With a lexicon ({reading['lexicon']}), the reader spells each word by a "
+                f"beam search that favours frequent words: on lines of real words its CER was "
+                f"{reading['word_cer_lexicon']:.1%}, against {reading['word_cer']:.1%} for "
+                f"each character's first choice; on the random strings, which no lexicon can "
+                f"help, {reading['cer_lexicon']:.1%} against {reading['cer']:.1%}.")
+    balance = found["balance"]
+    if balance:
+        parts.append(f"Balancing: {balance.get('method', '')} — "
+                     f"{balance.get('train_images_before', 0):,} training images before, "
+                     f"{balance.get('train_images_after', 0):,} after.")
+    return "\n\n".join(parts)
+
+
+def conclusion(found: dict) -> str:
+    metrics = found["metrics"]
+    if not metrics:
+        return f"{PAGEBREAK}\n# 5. Conclusion\n\nNo network was trained in this run."
+    best = max(metrics, key=lambda m: m["accuracy"])
+    return (f"{PAGEBREAK}\n# 5. Conclusion\n\nOf the {len(metrics)} networks, **{best['model']}** "
+            f"recognised the test characters best ({best['accuracy']:.1%} accuracy, macro F1 "
+            f"{best['macro_f1']:.3f}). Longer training (more epochs), the full training split "
+            f"and a model that uses the context of whole words (a language model over the "
+            f"characters read) are the next steps.")
+
+
+def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None = None,
+             jobs: int = 1) -> str:
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    params = "\n".join(f"| `{k}` | `{v}` |" for k, v in config.as_dict().items())
+    times = "\n".join(f"| {name} | {seconds:.1f} s |" for name, seconds in timings.items())
+    times += f"\n| **sum** | **{sum(timings.values()):.1f} s** |"
+    if wall is not None:
+        together = f"{jobs} at a time within each stage" if jobs > 1 else "one at a time"
+        times += f"\n| **wall clock** (notebooks {together}) | **{wall:.1f} s** |"
+    return f"""{PAGEBREAK}
+# Appendix
+
+## Parameters of this run
+| parameter | value |
+|---|---|
+{params}
+
+## Run time per notebook
+| notebook | time |
+|---|---|
+{times}
+
+## Environment
+Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__},
+NumPy {np.__version__} on {platform.platform()} ({platform.processor() or platform.machine()})."""

@@ -1,0 +1,40 @@
+"""helpers.plots.reading: photos with what the network saw and said, lines with their boxes."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plots  # noqa: E402
+from helpers.reading import Recognizer, character_photo, classify, generate_lines, read  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def glyphs(reading_glyphs):
+    return reading_glyphs
+
+
+@pytest.fixture(scope="module")
+def recognizer(glyph_model):
+    return Recognizer.load(glyph_model)
+
+
+def test_reading_figures_draw_one_box_per_character_and_tables_list_the_guesses(recognizer,
+                                                                                glyphs):
+    lines = generate_lines(glyphs, 2, seed=4)
+    readings = [read(recognizer, line.image) for line in lines]
+    fig = plots.line_readings([line.image for line in lines], readings,
+                              [line.text for line in lines])
+    assert [len(ax.patches) for ax in fig.axes] == [len(r.characters) for r in readings]
+    assert lines[0].text in fig.axes[0].get_title(loc="left")
+    rng = np.random.default_rng(0)
+    photos = [character_photo(glyphs.x_test[i], rng) for i in range(3)]
+    predictions = [classify(recognizer, p, top_k=3) for p in photos]
+    fig = plots.photo_predictions(photos, predictions, ["A", "B", "C"], cols=2)
+    assert sum(bool(ax.images) for ax in fig.axes) == 6
+    table = plots.top_table(predictions, ["A", "B", "C"])
+    assert list(table.columns) == ["true", "top 1", "top 2", "top 3"] and len(table) == 3
+    plt.close("all")

@@ -1,0 +1,211 @@
+"""The headless chain: papermill runs the notebooks, nbconvert and xhtml2pdf render the report."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from conftest import REPO
+
+from helpers.report import chain, console
+from helpers.report.pdf import pdf_summary
+
+SMOKE_MODELS = ["baseline", "digits_small", "resnet"]
+
+
+@pytest.fixture
+def project(private_project_dir):
+    shutil.copytree(REPO / "notebooks", private_project_dir / "notebooks")
+    return private_project_dir
+
+
+def test_chain_selects_cnn_notebooks_by_model(project):
+    names = [p.name for p in chain.notebooks_for(["deep"])]
+    assert names[:3] == ["01_data_exploration.ipynb", "02_nearmiss_balancing.ipynb",
+                         "03_augmentation.ipynb"]
+    assert names[3:] == ["05_cnn_deep.ipynb", "11_comparison.ipynb",
+                         "12_reading_images.ipynb"]
+    assert len(chain.notebooks_for()) == 12
+
+
+@pytest.mark.emnist
+@pytest.mark.slow
+def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
+    """What CI checks: every notebook runs, the report exists as HTML and as a readable PDF."""
+    assert chain.main(["--dataset", "emnist-byclass",
+                        "--data-dir", str(emnist_dir), "--limit", "2500", "--epochs", "1",
+                        "--seed", "1", "--models", ",".join(SMOKE_MODELS),
+                        "--balance", "class-weights"]) == 0
+    latest = project / "outputs" / "latest"
+    html = (latest / "report.html").read_text()
+    for chapter in ("Abstract", "1. Introduction", "2. Methodology", "3. Results",
+                    "4. Discussion", "5. Conclusion", "Appendix"):
+        assert chapter in html, chapter
+    assert "load_from" not in html and "run_model" not in html  # code hidden in the report
+    assert "run_model" in (latest / "notebooks" / "04_cnn_baseline.html").read_text()
+    summary = pdf_summary(latest / "report.pdf")
+    assert summary["pages"] >= 8 and summary["images"] >= 10 and summary["text_chars"] > 3000
+    executed = sorted(p.name for p in (latest / "notebooks").glob("*.ipynb"))
+    assert executed == sorted(p.name for p in chain.notebooks_for(SMOKE_MODELS))
+    metrics = {p.stem: json.loads(p.read_text()) for p in (latest / "metrics").glob("*.json")}
+    assert sorted(metrics) == sorted(SMOKE_MODELS)
+    comparison = nbformat.read(latest / "notebooks" / "11_comparison.ipynb", as_version=4)
+    table = next(c for c in comparison.cells if c.cell_type == "code" and "comparison(" in c.source)
+    table_html = table.outputs[0]["data"]["text/html"]
+    assert all(model in table_html for model in SMOKE_MODELS)
+    assert (latest / "models" / "resnet.keras").exists()
+    reading = json.loads((latest / "reading.json").read_text())
+    assert reading["lines"] == 100 and 0 <= reading["cer"] <= 1.5
+    # Reading real images comes after the comparison, among the results, and is discussed.
+    assert html.index("3. Results") < html.index("Reading real-world images") < \
+        html.index("4. Discussion")
+    assert f"character error rate of {reading['cer']:.1%}" in html
+    timings = json.loads((latest / "timings.json").read_text())
+    assert len(timings) == len(executed)
+
+
+def test_failing_notebook_stops_the_chain_and_names_the_cell(private_project_dir):
+    notebooks = private_project_dir / "notebooks"
+    notebooks.mkdir()
+    cells = [nbformat.v4.new_code_cell("DATASET = 'glyphs'", metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_code_cell("x = 1"),
+             nbformat.v4.new_code_cell("raise RuntimeError('broken on purpose')")]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": chain.KERNEL, "display_name": "k", "language": "python"}
+    nbformat.write(nb, notebooks / "01_broken.ipynb")
+    nbformat.write(nb, notebooks / "02_never_run.ipynb")
+    run = private_project_dir / "outputs" / "run1"
+    with pytest.raises(SystemExit) as e:
+        chain.main(["--out", str(run), "--jobs", "1"])  # one at a time: strictly in order
+    message = str(e.value)
+    assert "01_broken.ipynb failed in code cell 3" in message  # papermill's own cell is skipped
+    assert "broken on purpose" in message
+    assert (run / "notebooks" / "01_broken.ipynb").exists()  # partial copy kept for debugging
+    assert not (run / "notebooks" / "02_never_run.ipynb").exists()
+    assert not (run / "report.html").exists() and not (run / "report.pdf").exists()
+    assert not (private_project_dir / "outputs" / "latest").exists()
+
+
+def test_bad_parameters_stop_before_any_notebook_runs(private_project_dir, capsys):
+    with pytest.raises(SystemExit, match="unknown architecture.*vgg"):
+        chain.main(["--models", "baseline,vgg"])
+    assert not (private_project_dir / "outputs").exists()
+
+
+def test_report_drops_tensorflow_start_up_logs_but_keeps_real_warnings():
+    logs = ("WARNING: All log messages before absl::InitializeLog() is called are written to "
+            "STDERR\nI0000 00:00:1795266229.342422   29402 port.cc:153] oneDNN custom "
+            "operations are on.\n")
+    cell = nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("stream", name="stderr", text=logs),
+        nbformat.v4.new_output("stream", name="stderr", text=logs + "UserWarning: real one\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="I0000 kept on stdout\n")])
+    cleaned = chain._without_tf_logs(cell)
+    assert [o.get("text") for o in cleaned.outputs] == ["UserWarning: real one\n",
+                                                        "I0000 kept on stdout\n"]
+    assert len(cell.outputs) == 3  # the executed notebook itself is left as it ran
+
+
+def test_a_relative_data_dir_is_resolved_before_the_notebooks_run(monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_chain(config, parameters, **options):
+        seen.update(parameters)
+        return tmp_path / "report.html"
+
+    monkeypatch.setattr(chain, "run_chain", fake_chain)
+    monkeypatch.chdir(tmp_path)
+    chain.main(["--dataset", "emnist-letters", "--data-dir", "data/emnist"])
+    assert seen["DATA_DIR"] == str(tmp_path / "data" / "emnist")
+
+
+def notebook_of(*sources: str) -> nbformat.NotebookNode:
+    cells = [nbformat.v4.new_code_cell("DATASET = 'glyphs'", metadata={"tags": ["parameters"]}),
+             *map(nbformat.v4.new_code_cell, sources)]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": chain.KERNEL, "display_name": "k", "language": "python"}
+    return nb
+
+
+def test_cnn_notebooks_run_together_and_a_failure_among_them_stops_the_chain(
+        private_project_dir):
+    notebooks = private_project_dir / "notebooks"
+    notebooks.mkdir()
+    seen = private_project_dir / "threads.txt"
+    nbformat.write(notebook_of("x = 1"), notebooks / "01_prepare.ipynb")
+    nbformat.write(notebook_of("raise RuntimeError('broken on purpose')"),
+                   notebooks / "04_cnn_baseline.ipynb")
+    nbformat.write(notebook_of("import os, pathlib",
+                               f"pathlib.Path({str(seen)!r}).write_text("
+                               "os.environ.get('TF_NUM_INTRAOP_THREADS', 'unset'))"),
+                   notebooks / "05_cnn_deep.ipynb")
+    nbformat.write(notebook_of("x = 2"), notebooks / "11_after.ipynb")
+    run = private_project_dir / "outputs" / "run1"
+    with pytest.raises(SystemExit) as e:
+        chain.main(["--out", str(run), "--models", "baseline,deep", "--jobs", "2"])
+    assert "04_cnn_baseline.ipynb failed in code cell 2" in str(e.value)
+    assert "broken on purpose" in str(e.value)
+    executed = sorted(p.name for p in (run / "notebooks").glob("*.ipynb"))
+    assert executed == ["01_prepare.ipynb", "04_cnn_baseline.ipynb", "05_cnn_deep.ipynb"]
+    assert not (run / "report.html").exists() and not (run / "report.pdf").exists()
+    assert not (private_project_dir / "outputs" / "latest").exists()
+    # Two kernels at once share the cores: each TensorFlow gets half of them.
+    assert seen.read_text() == str(max(1, chain.cpu_count() // 2))
+
+
+def test_stages_are_preparation_the_cnns_and_the_results(tmp_path):
+    names = ["01_a", "02_b", "04_cnn_x", "05_cnn_y", "11_c", "12_d"]
+    groups = chain.stages([tmp_path / f"{n}.ipynb" for n in names])
+    assert [[p.stem for p in g] for g in groups] == [["01_a", "02_b"], ["04_cnn_x", "05_cnn_y"],
+                                                    ["11_c", "12_d"]]
+    order = chain.longest_first(groups[1], {"05_cnn_y": 30.0, "04_cnn_x": 10.0})
+    assert [p.stem for p in order] == ["05_cnn_y", "04_cnn_x"]
+    assert chain.longest_first(groups[1], {}) == groups[1]
+
+
+def test_thread_share_sets_only_what_the_caller_left_unset(monkeypatch):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "3")
+    with chain.thread_share(cpus=8, jobs=2):
+        assert os.environ["TF_NUM_INTRAOP_THREADS"] == "4"
+        assert os.environ["TF_NUM_INTEROP_THREADS"] == "3"
+    assert "TF_NUM_INTRAOP_THREADS" not in os.environ
+    assert os.environ["TF_NUM_INTEROP_THREADS"] == "3"
+
+
+NOISE = [
+    "[IPKernelApp] WARNING | Kernel is running over TCP without encryption. All communication "
+    "(including code and outputs) is sent in plain text.",
+    "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+    "I0000 00:00:1795477481.405626    2081 port.cc:153] oneDNN custom operations are on. You may "
+    "see slightly different numerical results.",
+    "I0000 00:00:1795477481.436904    2081 cpu_feature_guard.cc:227] This TensorFlow binary is "
+    "optimized to use available CPU instructions in performance-critical operations.",
+    "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild "
+    "TensorFlow with the appropriate compiler flags.",
+    "E0000 00:00:1795477518.517847    2396 node_def_util.cc:682] NodeDef mentions attribute "
+    "use_unbounded_threadpool which is not in the op definition: Op<name=MapDataset>",
+]
+KEPT = ["/work/helpers/plots.py:12: UserWarning: Glyph 8594 missing from font", "  warnings.warn(",
+        "E0000 00:00:1795477518.5 12 some_kernel.cc:9] a real TensorFlow error"]
+
+
+def test_console_filter_drops_start_up_noise_and_keeps_real_warnings():
+    text = "\n".join([NOISE[0], KEPT[0], *NOISE[1:4], KEPT[1], *NOISE[4:], KEPT[2]]) + "\n"
+    assert console.filter_text(text) == "\n".join(KEPT) + "\n"
+    # Noise right after a progress bar's unfinished line: the bar stays, the noise goes.
+    bar = "\rExecuting:   0%|          | 0/13 [00:00<?, ?cell/s]"
+    assert console.filter_text(bar + NOISE[0] + "\n" + bar) == bar + bar
+    shown, held = console.split((bar + NOISE[2][:40]).encode())
+    assert shown.decode() == bar and held.decode() == NOISE[2][:40]
+
+
+def test_filtered_stderr_applies_to_child_processes(capfd):
+    script = ("import sys; sys.stderr.write(" + repr("\n".join(NOISE + KEPT) + "\n") + ")")
+    with console.filtered_stderr():
+        subprocess.run([sys.executable, "-c", script], check=True)
+        print("from this process", file=sys.stderr)
+    assert capfd.readouterr().err == "\n".join(KEPT) + "\nfrom this process\n"
