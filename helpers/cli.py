@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import shlex
 import sys
 import time
@@ -25,33 +24,11 @@ from helpers import paths
 from helpers.arguments import one_line, positive_float, positive_int, print_error
 from helpers.data import SOURCES
 from helpers.errors import BundleError, ConfigError, DataError, DataWarning
+from helpers.report.console import filtered_stderr, import_tensorflow_quietly
 
 DEFAULT_EPOCHS = 6
 DEFAULT_TOP_K = 5
 MOST_CONFUSED_SHOWN = 5
-
-
-def import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up notices (oneDNN, CUDA probing) kept off stderr.
-
-    TF_CPP_MIN_LOG_LEVEL silences most of them, but not those logged before absl's logging is
-    initialised (tensorflow/tensorflow#100442), so stderr itself is closed during the import.
-    A failing import still raises, and its traceback is printed after stderr is back.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            try:
-                import tensorflow  # noqa: F401
-            finally:
-                os.dup2(saved, 2)
-    finally:
-        os.close(saved)
 
 
 class LazyNames:
@@ -470,6 +447,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; TensorFlow's C++ notices are kept off the console throughout (they
+    come at import and again when a dataset pipeline is first traced)."""
+    with filtered_stderr():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     import_tensorflow_quietly()  # every command needs it; --help has exited by now
     try:

@@ -1,5 +1,6 @@
 """The bundle's own promises: one set of pins, clean notebooks, nothing derived tracked."""
 
+import ast
 import json
 import os
 import re
@@ -89,6 +90,70 @@ def test_report_passes_jobs_only_when_given():
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_model_passes_a_time_budget_only_when_given():
+def test_model_passes_a_time_budget_and_the_download_only_when_given():
     assert '--minutes "15"' in dry_run("model", "MINUTES=15")
-    assert "--minutes" not in dry_run("model")
+    assert "-m helpers model " in dry_run("model") and "--minutes" not in dry_run("model")
+    assert "--download" in dry_run("model", "DOWNLOAD=1") and "--download" not in dry_run("model")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_help_and_the_command_lines_speak_of_the_users_folders():
+    """`../shared` is this repository's CI layout; a user keeps EMNIST in data/raw/emnist."""
+    texts = {"make help": dry_run("help"), "README.md": (REPO / "README.md").read_text()}
+    texts.update({str(p.relative_to(REPO)): p.read_text()
+                  for p in (REPO / "helpers").rglob("*.py")})
+    assert [name for name, text in texts.items() if "shared/data" in text] == []
+
+
+# Which rooms of helpers/ each room may import: data flows one way, from the data layer to the
+# report, and nothing but the command line itself imports the command line.
+MAY_IMPORT = {
+    "data": {"data"},
+    "learn": {"data", "learn"},
+    "reading": {"data", "learn", "reading"},
+    "plots": {"data", "learn", "reading", "plots"},
+    "experiment": {"data", "learn"},
+    "report": {"data", "learn", "reading", "experiment", "report"},
+    "web": {"data", "learn", "reading", "web"},
+    "cli": {"data", "learn", "reading", "report", "web"},
+}
+SHARED = {"errors", "paths", "arguments"}  # anyone may import these
+
+
+def imported_rooms(path) -> set[str]:
+    """The rooms of helpers/ (`data`, `learn`, … or a top-level module) a module imports."""
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("helpers"):
+            parts = node.module.split(".")
+            names |= ({parts[1]} if len(parts) > 1 else {a.name for a in node.names})
+        elif isinstance(node, ast.Import):
+            names |= {a.name.split(".")[1] for a in node.names
+                      if a.name.startswith("helpers.")}
+    return names - SHARED
+
+
+def test_imports_run_one_way_through_the_stages_and_only_the_cli_imports_the_cli():
+    wrong = []
+    for path in sorted((REPO / "helpers").rglob("*.py")):
+        parts = path.relative_to(REPO / "helpers").with_suffix("").parts
+        room = parts[0]
+        if room in SHARED or room in ("__init__", "__main__"):
+            continue
+        allowed = MAY_IMPORT[room]
+        wrong += [f"{'/'.join(parts)} imports helpers.{name}"
+                  for name in sorted(imported_rooms(path) - allowed)]
+    assert wrong == []
+    # The check sees imports at the top and inside functions alike.
+    assert imported_rooms(REPO / "helpers" / "report" / "chain.py") >= {"experiment", "report"}
+    assert "cli" in imported_rooms(REPO / "helpers" / "__main__.py")
+
+
+def test_the_package_folders_are_the_stages_and_each_says_what_it_is_for():
+    top = {p.name for p in (REPO / "helpers").iterdir() if not p.name.startswith((".", "_"))}
+    assert top == {"data", "learn", "reading", "plots", "report", "web", "experiment.py",
+                   "cli.py", "arguments.py", "errors.py", "paths.py"}
+    for room in ("data", "learn", "reading", "plots", "report", "web"):
+        doc = ast.get_docstring(ast.parse((REPO / "helpers" / room / "__init__.py").read_text()))
+        assert doc and len(doc) > 80, room

@@ -1,4 +1,5 @@
-"""Keep the console of `make report` to progress bars and warnings someone can act on.
+"""Keep the console to progress bars and warnings someone can act on: `make report`, `make
+model`, `python -m helpers` and the benchmarks.
 
 TensorFlow's C++ start-up lines ("I0000 … port.cc] oneDNN custom operations are on") go to
 stderr before it reads its log level, so TF_CPP_MIN_LOG_LEVEL cannot silence them; every kernel
@@ -11,6 +12,7 @@ once (a progress bar's unfinished line is not held back).
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import sys
@@ -87,3 +89,34 @@ def filtered_stderr():
         os.close(original)
         # The pump ends when the last writer (a child still shutting down) closes its end.
         pump.join(timeout=5)
+
+
+def filter_stderr_until_exit() -> None:
+    """For scripts: `filtered_stderr` from now until the interpreter exits. Call it before
+    TensorFlow is imported; a traceback printed at exit still gets through."""
+    block = filtered_stderr()
+    block.__enter__()
+    atexit.register(block.__exit__, None, None, None)
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow with its C++ start-up notices (oneDNN, CUDA probing) kept off stderr.
+
+    TF_CPP_MIN_LOG_LEVEL silences most of them, but not those logged before absl's logging is
+    initialised (tensorflow/tensorflow#100442), so stderr itself is closed during the import.
+    A failing import still raises, and its traceback is printed after stderr is back.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            try:
+                import tensorflow  # noqa: F401
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)

@@ -17,6 +17,9 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]  # helpers without an install
+from helpers.report.console import filter_stderr_until_exit  # noqa: E402
+
+filter_stderr_until_exit()  # TensorFlow's C++ notices off the console
 
 from support import emnist  # noqa: E402
 from support.timing import report, timed  # noqa: E402

@@ -19,6 +19,9 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]  # tests/support, and helpers without an install
+from helpers.report.console import filter_stderr_until_exit  # noqa: E402
+
+filter_stderr_until_exit()  # TensorFlow's C++ notices off the console
 
 from support.timing import report, timed  # noqa: E402
 

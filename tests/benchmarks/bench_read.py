@@ -31,6 +31,10 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS.parent), str(TESTS / "benchmarks")]
+from helpers.report.console import filter_stderr_until_exit  # noqa: E402
+
+filter_stderr_until_exit()  # TensorFlow's C++ notices off the console
+
 os.environ.setdefault("OCR_PROJECT_DIR", tempfile.mkdtemp(prefix="bench-read-"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

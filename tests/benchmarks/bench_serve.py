@@ -26,6 +26,10 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]
+from helpers.report.console import filter_stderr_until_exit  # noqa: E402
+
+filter_stderr_until_exit()  # TensorFlow's C++ notices off the console
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402

@@ -23,6 +23,11 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(TESTS), str(TESTS.parent)]
+from helpers.report.console import filter_stderr_until_exit  # noqa: E402
+
+if __name__ == "__main__":  # (imported by other benchmarks, which filter themselves)
+    filter_stderr_until_exit()  # TensorFlow's C++ notices off the console
+
 os.environ.setdefault("OCR_PROJECT_DIR", tempfile.mkdtemp(prefix="bench-train-"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

@@ -189,3 +189,43 @@ def test_make_model_on_a_slice_of_real_emnist(emnist_dir, tmp_path):
     info = json.loads((tmp_path / "outputs" / DEFAULT_READER).with_suffix(".json").read_text())
     assert len(info["classes"]) == 47 and info["dataset"] == "emnist-byclass"
     assert info["accuracy"] > 0.1  # 2 short epochs: a residual network is past chance (1/47)
+
+
+class TrainerCalled(Exception):
+    """Raised by the stand-in for `train_and_save`: the entry point got as far as training."""
+
+
+def test_every_trainer_takes_the_one_training_path(tmp_path, monkeypatch):
+    """The notebooks, `python -m helpers train` and `make model` (`python -m helpers model`)
+    all train through `recipe.train_and_save`; one that trained its own way would not stop at
+    the stand-in below."""
+    from helpers import experiment
+    from helpers.learn import recipe
+
+    seen = []
+
+    def stand_in(chosen, dataset, out, **options):
+        seen.append((chosen.model, dataset.name))
+        raise TrainerCalled
+
+    monkeypatch.setattr(recipe, "train_and_save", stand_in)
+    config = experiment.RunConfig.from_parameters(DATASET="glyphs", LIMIT=900, EPOCHS=1,
+                                                  MODELS="digits_small",
+                                                  RUN_DIR=str(tmp_path / "run"))
+    with pytest.raises(TrainerCalled):
+        experiment.run_model("digits_small", config, experiment.balanced_data(config))
+    with pytest.raises(TrainerCalled):
+        main(["train", "--dataset", "digits", "--model", "baseline", "--epochs", "1"])
+    folder = tmp_path / "emnist"
+    write_emnist_split(folder, "digits", "0123456789", 100, 30)
+    with pytest.raises(TrainerCalled):
+        main(["model", "--dataset", "emnist-digits", "--data-dir", str(folder)])
+    assert seen == [("digits_small", "glyphs"), ("baseline", "digits"),
+                    (BEST.model, "emnist-digits")]
+
+
+def test_make_models_help_gives_the_recipes_own_default_epochs(capsys):
+    with pytest.raises(SystemExit):
+        main(["model", "--help"])
+    assert f"epochs (default: {BEST.epochs}, the recipe's)" in " ".join(
+        capsys.readouterr().out.split())
