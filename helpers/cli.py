@@ -398,7 +398,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "data/raw/emnist)")
     model.add_argument("--download", action="store_true",
                        help="download the split first when it is not there (NIST's gzip.zip, "
-                            "about 560 MB, SHA-256 checked)")
+                            "with a progress bar, SHA-256 checked)")
     model.add_argument("--limit", type=positive_int, metavar="N",
                        help="train on a stratified sample of N images (default: all)")
     model.add_argument("--epochs", type=positive_int, metavar="N",

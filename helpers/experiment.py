@@ -1,5 +1,7 @@
-"""What the notebooks share: one set of run parameters, the prepared (balanced) training data,
-and "train, evaluate and save one architecture" with every artefact under the run folder.
+"""What the notebooks share: one set of run parameters (`RunConfig`), the run's dataset
+(`load`), its balanced training data (`balanced_data`), and "train, evaluate and save one
+network" (`run_model`, the one training path of `helpers.learn.recipe`) with every artefact
+under the run folder; then what the comparison reads back (`saved_metrics`, `best_model`).
 
 Layout of a run folder: `metrics/<model>.json` (numbers for the comparison and the report),
 `models/<model>.keras` + `.json` (classes), `training/<model>/` (history.csv, TensorBoard logs),
@@ -150,7 +152,7 @@ def balanced_data(config: RunConfig, dataset: Dataset | None = None) -> Balanced
     return result
 
 
-class Skipped(Exception):  # noqa: N818 (a notice, not a failure)
+class Skipped(Exception):
     """A CNN notebook whose network this run does not train. IPython shows the message alone
     (no traceback), and "Run All" stops there instead of failing in the next cell."""
 

@@ -56,3 +56,11 @@ def glyph_model(reading_glyphs, tmp_path_factory) -> Path:
     return save_model(model, run / "models" / "digits_small", reading_glyphs.classes,
                       framing=framing_of(reading_glyphs.x_train), dataset="glyphs",
                       accuracy=0.5)
+
+
+@pytest.fixture(scope="session")
+def glyph_recognizer(glyph_model):
+    """`glyph_model` loaded as the reading code and the web page load a model."""
+    from helpers.reading import Recognizer
+
+    return Recognizer.load(glyph_model)

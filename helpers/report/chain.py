@@ -35,6 +35,7 @@ from nbconvert import HTMLExporter
 from tqdm import tqdm
 
 from helpers import paths
+from helpers.arguments import positive_int
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
 from helpers.errors import BundleError
@@ -320,13 +321,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="dataset to use (default: glyphs, built in and offline)")
     parser.add_argument("--data-dir", help="folder (EMNIST/MNIST) or file/folder (az-csv, folder) "
                                            "holding the data")
-    parser.add_argument("--epochs", type=int, help="training epochs per model")
-    parser.add_argument("--limit", type=int, help="use a stratified sample of this many images")
+    parser.add_argument("--epochs", type=positive_int, help="training epochs per model")
+    parser.add_argument("--limit", type=positive_int,
+                        help="use a stratified sample of this many images")
     parser.add_argument("--seed", type=int, default=0, help="seed for every random choice")
     parser.add_argument("--models", help="comma-separated architecture names")
     parser.add_argument("--balance", help="nearmiss, class-weights or none")
     parser.add_argument("--out", type=Path, help="run folder (default outputs/<time>-<dataset>)")
-    parser.add_argument("--jobs", type=int, default=min(2, cpu_count()),
+    parser.add_argument("--jobs", type=positive_int, default=min(2, cpu_count()),
                         help="notebooks run at once within a stage, each with its share of the "
                              "cores (default: 2, or 1 on a single core)")
     return parser.parse_args(argv)

@@ -6,24 +6,14 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pytest  # noqa: E402
 
 from helpers import plots  # noqa: E402
-from helpers.reading import Recognizer, character_photo, classify, generate_lines, read  # noqa: E402
+from helpers.reading import character_photo, classify, generate_lines, read  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def glyphs(reading_glyphs):
-    return reading_glyphs
-
-
-@pytest.fixture(scope="module")
-def recognizer(glyph_model):
-    return Recognizer.load(glyph_model)
-
-
-def test_reading_figures_draw_one_box_per_character_and_tables_list_the_guesses(recognizer,
-                                                                                glyphs):
+def test_reading_figures_draw_one_box_per_character_and_tables_list_the_guesses(
+        glyph_recognizer, reading_glyphs):
+    recognizer, glyphs = glyph_recognizer, reading_glyphs
     lines = generate_lines(glyphs, 2, seed=4)
     readings = [read(recognizer, line.image) for line in lines]
     fig = plots.line_readings([line.image for line in lines], readings,

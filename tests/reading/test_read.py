@@ -33,8 +33,8 @@ def saved(glyph_model):
 
 
 @pytest.fixture(scope="module")
-def recognizer(saved):
-    return Recognizer.load(saved)
+def recognizer(glyph_recognizer):
+    return glyph_recognizer
 
 
 def test_framing_measures_the_ink_box_and_how_characters_are_centred():
