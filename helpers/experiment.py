@@ -23,10 +23,10 @@ from helpers import paths
 from helpers.data import Dataset, leakage, load_from
 from helpers.data.cache import atomic_path, cache_file, fingerprint, load_arrays, save_arrays
 from helpers.errors import ConfigError, DataError, DataWarning
-from helpers.learn import recipe
+from helpers.learn import anatomy, recipe
 from helpers.learn.balance import METHODS, Balanced, balance, train_counts
 from helpers.learn.evaluate import load_metrics
-from helpers.learn.models import ARCHITECTURES
+from helpers.learn.models import ARCHITECTURES, load_model
 from helpers.learn.recipe import Recipe, Trained
 from helpers.learn.train import TrainResult
 
@@ -178,6 +178,24 @@ def run_model(name: str, config: RunConfig, prepared: Balanced) -> Trained:
         run_dir=config.run_dir / "training" / name, metrics_dir=config.run_dir / "metrics")
 
 
+def network_code(name: str):
+    """The Keras code that builds network `name`, as a highlighted listing for a notebook:
+    the source of `helpers.learn.models`, shown rather than copied (`anatomy.source`)."""
+    from IPython.display import Code
+
+    return Code(anatomy.source(name), language="python")
+
+
+def saved_history(config: RunConfig, name: str) -> dict | None:
+    """The per-epoch history network `name` saved in this run, or None when it was not trained
+    (another notebook of the run reads it instead of training it again)."""
+    path = config.run_dir / "metrics" / f"{name}.json"
+    if name not in config.models or not path.exists():
+        return None
+    metrics = load_metrics(path)
+    return metrics.get("history") if metrics.get("dataset") == config.dataset else None
+
+
 def training_summary(result: TrainResult) -> str:
     """One sentence on how a training went: epochs run, the best one, time and speed."""
     epochs = result.epochs_run
@@ -208,6 +226,13 @@ def best_model(config: RunConfig) -> Path:
     """The saved model of this run's most accurate network."""
     best = max(saved_metrics(config, required=True), key=lambda m: m["accuracy"])
     return config.run_dir / "models" / f"{best['model']}.keras"
+
+
+def best_network(config: RunConfig):
+    """This run's most accurate network, loaded, with its test metrics: `(model, metrics)`."""
+    best = max(saved_metrics(config, required=True), key=lambda m: m["accuracy"])
+    model, _ = load_model(config.run_dir / "models" / f"{best['model']}.keras")
+    return model, best
 
 
 def conclusions(metrics: list[dict]) -> str:

@@ -121,12 +121,13 @@ def digits_small(num_classes: int) -> keras.Model:
     ], name="digits_small")
 
 
-def resnet(num_classes: int, width: int = 32) -> keras.Model:
+def resnet(num_classes: int, width: int = 32, skip: bool = True) -> keras.Model:
     """A small pre-activation residual network (He et al. 2016) sized for a CPU.
 
     Three stages of two residual blocks at 14×14, 7×7 and 4×4 (width, 2×width, 4×width
     filters): every stage halves the resolution, so most arithmetic happens on small maps.
-    Global average pooling instead of a large dense layer, then dropout.
+    Global average pooling instead of a large dense layer, then dropout. `skip=False` builds
+    the same stack without the identity shortcuts (to see what they change).
     """
     def residual(x, filters: int, strides: int = 1):
         shortcut = x
@@ -138,7 +139,7 @@ def resnet(num_classes: int, width: int = 32) -> keras.Model:
         x = batch_norm()(x)
         x = layers.Activation("relu")(x)
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        return layers.Add()([x, shortcut])
+        return layers.Add()([x, shortcut]) if skip else x
 
     inputs = keras.Input(INPUT_SHAPE)
     x = layers.Conv2D(width, 3, padding="same", use_bias=False)(inputs)

@@ -82,3 +82,34 @@ def augmentation_grid(dataset: Dataset, rows: int = 6, copies: int = 8,
                 ax.set_title(f"{dataset.classes[label]} (original)", fontsize=7, loc="left")
     fig.subplots_adjust(wspace=0.05, hspace=0.3, left=0.01, right=0.99, top=0.95, bottom=0.01)
     return fig
+
+
+PIPELINE = (
+    ("data", "EMNIST, MNIST, CSV,\nfolders or glyphs\n→ 28×28 uint8", "helpers.data"),
+    ("balancing", "NearMiss under-\nsampling or class\nweights", "learn.balance"),
+    ("augmentation", "rotation, shift,\nshear, zoom\n(Keras layers)", "learn.augment"),
+    ("networks", "seven CNNs,\ntrained with Adam\nand early stopping", "learn.models"),
+    ("evaluation", "accuracy, F1,\nconfusion, ROC,\nheat maps", "learn.evaluate"),
+    ("reading", "photos and lines,\nsegmented, spelled\nwith a lexicon", "helpers.reading"),
+)
+
+
+def pipeline() -> plt.Figure:
+    """The method as a picture: each stage of the pipeline, what it does and where its code is."""
+    fig, ax = plt.subplots(figsize=(11, 2.1))
+    ax.set(xlim=(0, len(PIPELINE) * 1.8), ylim=(0, 1.6))
+    ax.axis("off")
+    for i, (stage, what, where) in enumerate(PIPELINE):
+        left = i * 1.8 + 0.1
+        ax.add_patch(plt.Rectangle((left, 0.25), 1.4, 1.2, facecolor="#e8f0fb",
+                                   edgecolor="#3a6ea5", lw=1.2))
+        ax.text(left + 0.7, 1.27, stage, ha="center", va="center", fontsize=10,
+                fontweight="bold")
+        ax.text(left + 0.7, 0.78, what, ha="center", va="center", fontsize=7.5)
+        ax.text(left + 0.7, 0.1, where, ha="center", va="center", fontsize=7, color="#555555",
+                family="monospace")
+        if i:
+            ax.annotate("", xy=(left, 0.85), xytext=(left - 0.4, 0.85),
+                        arrowprops={"arrowstyle": "->", "color": "#3a6ea5", "lw": 1.5})
+    fig.tight_layout(pad=0.2)
+    return fig

@@ -189,3 +189,40 @@ def side_by_side_confusion(items, cols: int = 3) -> plt.Figure:
             ax.set_ylabel("")
     fig.tight_layout()
     return fig
+
+
+def curves_compared(histories: dict[str, dict]) -> plt.Figure:
+    """Validation accuracy and the gap between training and validation accuracy per epoch, for
+    several networks (name → Keras history) on the same axes."""
+    fig, (acc_ax, gap_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
+    for name, history in histories.items():
+        epochs = np.arange(1, len(history.get("val_accuracy", [])) + 1)
+        val = np.asarray(history.get("val_accuracy", []), dtype=float)
+        train = np.asarray(history.get("accuracy", []), dtype=float)
+        acc_ax.plot(epochs, val, "-o", ms=3, label=name)
+        if len(train) == len(val):
+            gap_ax.plot(epochs, train - val, "-o", ms=3, label=name)
+    acc_ax.set(title="validation accuracy", xlabel="epoch")
+    gap_ax.set(title="training minus validation accuracy", xlabel="epoch")
+    gap_ax.axhline(0, color="gray", lw=0.8)
+    for ax in (acc_ax, gap_ax):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_per_parameter(metrics: list[dict]) -> plt.Figure:
+    """Test accuracy against the number of parameters (log scale), one labelled dot per
+    network: what size buys."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for m in metrics:
+        ax.scatter(m["parameters"], m["accuracy"], s=30)
+        ax.annotate(m["model"], (m["parameters"], m["accuracy"]), fontsize=8,
+                    xytext=(4, 4), textcoords="offset points")
+    ax.set(xscale="log", xlabel="parameters", ylabel="test accuracy",
+           title="test accuracy against size")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -98,7 +98,8 @@ def stages(notebooks: list[Path]) -> list[list[Path]]:
     """The chain in stages that run one after the other: the notebooks before the CNNs (data,
     balancing, augmentation: each reads only the dataset), the CNN notebooks (each trains one
     network on the balanced set), and the ones after (each reads the networks' results). Within
-    a stage the notebooks do not read each other's output, so they may run at the same time."""
+    a stage the notebooks may run at the same time, except that one starts only after those
+    whose results it `reads`."""
     groups: list[list[Path]] = []
     for path in notebooks:
         if groups and ("_cnn_" in path.stem) == ("_cnn_" in groups[-1][-1].stem):
@@ -106,6 +107,13 @@ def stages(notebooks: list[Path]) -> list[list[Path]]:
         else:
             groups.append([path])
     return groups
+
+
+def reads(notebook: Path) -> set[str]:
+    """The notebooks (by name, without `.ipynb`) whose saved results this one reads: its
+    metadata `helpers.reads`. Within a stage it starts only after they have finished."""
+    meta = nbformat.read(notebook, as_version=4).metadata.get("helpers", {})
+    return set(meta.get("reads", []))
 
 
 def longest_first(notebooks: list[Path], previous: dict[str, float]) -> list[Path]:
@@ -163,7 +171,12 @@ class Chain:
         with thread_share(cpu_count(), jobs), ThreadPoolExecutor(jobs) as pool:
             while running or (waiting and not failures):
                 while free and waiting and not failures:
-                    notebook, position = waiting.pop(0), free.pop(0)
+                    busy = {p.stem for p in waiting} | {n.stem for n, _ in running.values()}
+                    ready = [p for p in waiting if not reads(p) & busy]
+                    if not ready and running:
+                        break  # what the next one reads is still being made
+                    notebook, position = (ready or waiting)[0], free.pop(0)
+                    waiting.remove(notebook)
                     running[pool.submit(self.execute, notebook, position)] = (notebook, position)
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
@@ -225,8 +238,10 @@ def _without_tf_logs(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def _body(path: Path) -> list[nbformat.NotebookNode]:
+    """A notebook's cells for the report: not its parameters, and not the network listings,
+    which the method chapter gathers (`writeup.networks`)."""
     nb = nbformat.read(path, as_version=4)
-    skip = {"parameters", "injected-parameters"}
+    skip = {"parameters", "injected-parameters", "listing"}
     return [_without_tf_logs(_demoted(c)) for c in nb.cells
             if not skip & set(c.metadata.get("tags", []))]
 
@@ -248,10 +263,12 @@ def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, 
              md(writeup.introduction(config, found)), md(writeup.methodology_opening())]
     for path in method:
         cells += _body(path)
-    cells += [md(writeup.training_parameters(config, found)), md(writeup.results_opening())]
+    cells += [md(writeup.networks(config, found)), md(writeup.training_parameters(config, found)),
+              md(writeup.results_opening())]
     for path in results:
         cells += _body(path)
     cells += [md(writeup.discussion(found)), md(writeup.conclusion(found)),
+              md(writeup.references()),
               md(writeup.appendix(config, timings, wall=wall, jobs=jobs))]
     report = nbformat.v4.new_notebook(cells=cells)
     report.metadata = nbformat.read(executed[0], as_version=4).metadata

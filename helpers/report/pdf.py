@@ -36,6 +36,7 @@ MAX_TABLE_COLUMNS = 16  # past this a table's cells get too narrow to read; pand
 KEEP_WITH_OUTPUT_CHARS = 600  # longer prose may end a page; shorter stays with its output
 SKIP_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag"}
 PAGEBREAK = "<!-- pagebreak -->"
+WHOLE_TABLE_ROWS = 45  # rows of a table that still fits on one page at its font size
 
 CSS = """
 @font-face { font-family: "DejaVu Sans Mono"; src: url("FONTDIR/DejaVuSansMono.ttf"); }
@@ -105,6 +106,11 @@ def columns_of(markup: str) -> int:
     return max(1, sum(int(m.group(1)) if m else 1 for m in spans))
 
 
+def rows_of(markup: str) -> int:
+    """How many rows an HTML table has."""
+    return len(re.findall(r"<tr\b", markup, re.IGNORECASE))
+
+
 def table_html(markup: str) -> str:
     """HTML output (a DataFrame) without its stylesheet, the font shrunk for many columns."""
     markup = re.sub(r"(<table\b[^>]*?)\s+border=\"?\d+\"?", r"\1", _STRIP.sub("", markup))
@@ -113,8 +119,10 @@ def table_html(markup: str) -> str:
     # xhtml2pdf shares the width out equally, so a narrow table need not span the page; a
     # column narrower than its padding makes reportlab raise, so wide tables get less of it.
     markup = re.sub(r"<table\b", f'<table width="{min(100, 25 * columns)}%"', markup, flags=re.I)
-    return f'<div class="table{" tight" if columns > 10 else ""}" style="font-size: {size}pt">' \
-           f"{markup}</div>"
+    # A table that fits on a page is kept on one; a longer one breaks between rows.
+    whole = "page-break-inside: avoid; " if rows_of(markup) <= WHOLE_TABLE_ROWS else ""
+    return f'<div class="table{" tight" if columns > 10 else ""}" ' \
+           f'style="{whole}font-size: {size}pt">{markup}</div>'
 
 
 def pre_html(text: str, css_class: str = "") -> str:

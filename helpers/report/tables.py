@@ -78,3 +78,36 @@ def most_confused(metrics: list[dict], top: int = 5) -> Styler:
              **{ordinals[i]: f"{p['true']}→{p['predicted']} ({p['count']})"
                 for i, p in enumerate(m.get("most_confused", [])[:top])}} for m in metrics]
     return styled(pd.DataFrame(rows, columns=["Model", *ordinals[:top]]), {})
+
+
+def classification_report(report: dict) -> Styler:
+    """scikit-learn's classification report (the `report` of `helpers.learn.evaluate`) as a
+    table: one row per class and average, precision, recall and F1 with three decimals and the
+    support as a whole number of test images."""
+    frame = pd.DataFrame({name: row for name, row in report.items() if isinstance(row, dict)}).T
+    frame = frame.rename(columns={"precision": "Precision", "recall": "Recall",
+                                  "f1-score": "F1", "support": "Test images"})
+    frame.insert(0, "Class", frame.index)
+    if "Test images" in frame:
+        frame["Test images"] = frame["Test images"].round().astype(int)
+    return styled(frame, {"Precision": "{:.3f}", "Recall": "{:.3f}", "F1": "{:.3f}",
+                          "Test images": "{:,d}"})
+
+
+def layers(rows: list[dict]) -> Styler:
+    """A network's layers with parameters (`helpers.learn.anatomy.layer_table`): kind, output
+    shape, parameters and how the count comes about."""
+    frame = pd.DataFrame(rows).rename(columns={
+        "layer": "Layer", "kind": "Kind", "output": "Output", "parameters": "Parameters",
+        "arithmetic": "Arithmetic"})
+    return styled(frame, {"Parameters": "{:,d}"})
+
+
+def receptive_fields(rows: list[dict]) -> Styler:
+    """Each convolution or pooling layer's kernel, stride, output size and receptive field
+    (`helpers.learn.anatomy.receptive_fields`)."""
+    frame = pd.DataFrame(rows).rename(columns={
+        "layer": "Layer", "kind": "Kind", "kernel": "Kernel", "stride": "Stride",
+        "output": "Output", "receptive field": "Receptive field",
+        "sees": "Share of the image"})
+    return styled(frame, {"Share of the image": "{:.0%}"})

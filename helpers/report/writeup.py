@@ -78,8 +78,9 @@ def methodology_opening() -> str:
     return f"""{PAGEBREAK}
 # 2. Methodology
 The sections below are the executed notebooks of this run: the data (2.1), balancing (2.2) and
-augmentation (2.3). Every network takes 28×28 grey-level images scaled to [0, 1], white ink on
-black, and ends in a softmax over the classes."""
+augmentation (2.3), then the networks' code (2.4) and how they were trained (2.5). Every network
+takes 28×28 grey-level images scaled to [0, 1], white ink on black, and ends in a softmax over
+the classes."""
 
 
 def training_parameters(config: RunConfig, found: dict) -> str:
@@ -95,7 +96,75 @@ def training_parameters(config: RunConfig, found: dict) -> str:
             ("augmentation", "rotation ±10°, shift 0.1, shear 0.1, zoom 0.1, no flip"),
             ("precision", first.get("mixed_precision", "float32")), ("seed", config.seed)]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
-    return f"## Training parameters\n\n| setting | value |\n|---|---|\n{table}"
+    return f"## 2.5 Training parameters\n\n| setting | value |\n|---|---|\n{table}"
+
+
+# What the networks are, in one line each, for the method chapter (their code follows each).
+NETWORK_SUMMARIES = {
+    "baseline": "one convolution, one pooling, one dense layer (the write-ups' baseline)",
+    "deep": "two convolutions before the pooling and a wider dense layer",
+    "dropout_bn": "the deep network with batch normalisation and dropout 0.5",
+    "az_bn": "three 75-50-25 convolution blocks with batch normalisation (the A–Z report)",
+    "nist47": "seven convolutions, strided 5×5 ones in place of pooling (the NIST SD19 project)",
+    "digits_small": "a small network for ten printed digits (the printed-digits project)",
+    "resnet": "a small pre-activation residual network, this bundle's own",
+}
+
+
+def networks(config: RunConfig, found: dict) -> str:
+    """The method chapter's section on the networks: each one's Keras code, as it was built
+    (the source of `helpers.learn.models`), with its parameter count from this run."""
+    from helpers.learn.anatomy import source
+
+    counts = {m["model"]: m.get("parameters") for m in found["metrics"]}
+    parts = ["""## 2.4 The networks
+Each network is a function that returns a `keras.Model` for a number of classes; these are the
+functions this run called. Every network is compiled and trained the same way (next section)."""]
+    for number, name in enumerate(config.models, 1):
+        size = f", {counts[name]:,} parameters" if counts.get(name) else ""
+        parts.append(f"### 2.4.{number} {name}: {NETWORK_SUMMARIES.get(name, '')}{size}\n\n"
+                     f"```python\n{source(name).rstrip()}\n```")
+    return "\n\n".join(parts)
+
+
+# Works the report builds on, cited by what the run used.
+REFERENCES = (
+    "Cohen, G., Afshar, S., Tapson, J. and van Schaik, A. (2017). EMNIST: an extension of "
+    "MNIST to handwritten letters. *International Joint Conference on Neural Networks "
+    "(IJCNN)*, 2921–2926.",
+    "LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998). Gradient-based learning applied "
+    "to document recognition. *Proceedings of the IEEE* 86(11), 2278–2324.",
+    "Mani, I. and Zhang, I. (2003). kNN approach to unbalanced data distributions: a case "
+    "study involving information extraction. *ICML Workshop on Learning from Imbalanced "
+    "Datasets*.",
+    "Lemaître, G., Nogueira, F. and Aridas, C. K. (2017). Imbalanced-learn: a Python toolbox to "
+    "tackle the curse of imbalanced datasets in machine learning. *Journal of Machine Learning "
+    "Research* 18(17), 1–5.",
+    "Chollet, F. et al. (2015–). Keras. https://keras.io",
+    "Abadi, M. et al. (2015). TensorFlow: large-scale machine learning on heterogeneous "
+    "systems. https://www.tensorflow.org",
+    "Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic optimization. *ICLR*.",
+    "Ioffe, S. and Szegedy, C. (2015). Batch normalization: accelerating deep network training "
+    "by reducing internal covariate shift. *ICML*, 448–456.",
+    "Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and Salakhutdinov, R. (2014). "
+    "Dropout: a simple way to prevent neural networks from overfitting. *Journal of Machine "
+    "Learning Research* 15, 1929–1958.",
+    "He, K., Zhang, X., Ren, S. and Sun, J. (2016). Identity mappings in deep residual "
+    "networks. *European Conference on Computer Vision (ECCV)*, 630–645.",
+    "Selvaraju, R. R., Cogswell, M., Das, A., Vedantam, R., Parikh, D. and Batra, D. (2017). "
+    "Grad-CAM: visual explanations from deep networks via gradient-based localization. "
+    "*ICCV*, 618–626.",
+    "Simonyan, K., Vedaldi, A. and Zisserman, A. (2014). Deep inside convolutional networks: "
+    "visualising image classification models and saliency maps. *ICLR Workshop*.",
+    "Pedregosa, F. et al. (2011). Scikit-learn: machine learning in Python. *Journal of Machine "
+    "Learning Research* 12, 2825–2830.",
+    "Speer, R. (2022). wordfreq 3.0. https://doi.org/10.5281/zenodo.7199437",
+)
+
+
+def references() -> str:
+    items = "\n".join(f"{i}. {ref}" for i, ref in enumerate(REFERENCES, 1))
+    return f"{PAGEBREAK}\n# References\n\n{items}"
 
 
 def epochs_run(metrics: list[dict]) -> str:

@@ -209,3 +209,39 @@ def test_filtered_stderr_applies_to_child_processes(capfd):
         subprocess.run([sys.executable, "-c", script], check=True)
         print("from this process", file=sys.stderr)
     assert capfd.readouterr().err == "\n".join(KEPT) + "\nfrom this process\n"
+
+
+def test_a_notebook_that_reads_another_starts_after_it_even_when_two_run_at_once(
+        private_project_dir):
+    """06 reads 05's saved results: with two lanes free it still waits for 05 to finish."""
+    notebooks = private_project_dir / "notebooks"
+    notebooks.mkdir()
+    log = private_project_dir / "order.txt"
+    stamp = (f"import time, pathlib\nlog = pathlib.Path({str(log)!r})\n"
+             "log.write_text(log.read_text() + '{} ' if log.exists() else '{} ')")
+    nbformat.write(notebook_of("x = 1"), notebooks / "01_prepare.ipynb")
+    nbformat.write(notebook_of(f"import time\ntime.sleep(3)\n{stamp.format('05', '05')}"),
+                   notebooks / "05_cnn_deep.ipynb")
+    reader = notebook_of(stamp.format("06", "06"))
+    reader.metadata["helpers"] = {"reads": ["05_cnn_deep"]}
+    nbformat.write(reader, notebooks / "06_cnn_dropout_bn.ipynb")
+    assert chain.reads(notebooks / "06_cnn_dropout_bn.ipynb") == {"05_cnn_deep"}
+    run = private_project_dir / "outputs" / "run1"
+    steps = chain.Chain(run, chain.notebooks_for(["deep", "dropout_bn"]), {}, jobs=2)
+    (run / "notebooks").mkdir(parents=True)
+    steps.run_stage(chain.stages(steps.notebooks)[1])
+    assert log.read_text().split() == ["05", "06"]
+
+
+def test_the_report_gathers_every_networks_code_and_its_references(tmp_path):
+    from helpers.experiment import RunConfig
+    from helpers.report import writeup
+
+    config = RunConfig.from_parameters(MODELS="baseline,resnet", RUN_DIR=str(tmp_path))
+    found = {"metrics": [{"model": "baseline", "parameters": 697316}]}
+    text = writeup.networks(config, found)
+    assert text.count("```python") == 2 and "def baseline(num_classes" in text
+    assert "def resnet(num_classes" in text and "697,316 parameters" in text
+    references = writeup.references()
+    assert "EMNIST" in references and "Mani, I. and Zhang" in references
+    assert "He, K." in references and "Grad-CAM" in references

@@ -65,3 +65,21 @@ def test_most_confused_pairs_per_model():
                                                {"model": "b", "most_confused": []}], top=3))
     assert header == ["Model", "1st", "2nd", "3rd"]
     assert a == ["a", "O→0 (7)", "I→1 (3)", "–"] and b == ["b", "–", "–", "–"]
+
+
+def test_classification_report_counts_test_images_as_whole_numbers():
+    report = {"A": {"precision": 0.5, "recall": 1.0, "f1-score": 2 / 3, "support": 137.0},
+              "accuracy": 0.9,
+              "macro avg": {"precision": 0.5, "recall": 1.0, "f1-score": 0.6667, "support": 137.0}}
+    html = tables.classification_report(report).to_html()
+    assert ">137<" in html and "137.0" not in html and ">0.667<" in html
+    assert tables.classification_report(report).data["Class"].tolist() == ["A", "macro avg"]
+
+
+def test_layer_and_receptive_field_tables_have_titles():
+    rows = [{"layer": "conv2d", "kind": "convolution", "output": "26×26×32", "parameters": 320,
+             "arithmetic": "3·3·1·32 + 32 = 320"}]
+    assert "Arithmetic" in tables.layers(rows).to_html()
+    fields = [{"layer": "c", "kind": "convolution", "kernel": 3, "stride": 1, "output": "26×26",
+               "receptive field": "3×3", "sees": 9 / 784}]
+    assert ">1%<" in tables.receptive_fields(fields).to_html()

@@ -1,0 +1,123 @@
+"""What a trained network sees: its first layer's filters, the maps they make of one character,
+and which pixels decided an answer (gradient saliency and Grad-CAM).
+
+Saliency is the size of the gradient of a class's score with respect to each input pixel, where
+a small change of ink would change the answer most (averaged over noisy copies, SmoothGrad). Grad-CAM (Selvaraju et al. 2017) weights a
+late convolution's maps by the mean gradient of the class score over each map and keeps the
+positive part: coarser, but it shows the regions the network's own features respond to.
+Both are computed for any class, so a wrong answer can be explained against the right one.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from helpers.errors import ConfigError
+from helpers.learn.anatomy import conv_layers, last_spatial_conv
+from helpers.learn.inputs import to_input
+
+
+def first_filters(model: keras.Model) -> np.ndarray:
+    """The first convolution's kernels as F×H×W (the input has one channel)."""
+    convs = conv_layers(model)
+    if not convs:
+        raise ConfigError(f"{model.name} has no convolution")
+    kernel = np.asarray(convs[0].kernel, dtype=np.float32)  # H×W×1×F
+    return np.moveaxis(kernel[:, :, 0, :], -1, 0)
+
+
+def _forward(model: keras.Model, x, layer):
+    """(`layer`'s output, the model's output) for the input batch `x`, at inference.
+
+    A Sequential network is run layer by layer (a loaded one's `layer.output` may belong to
+    another call of the layer than its outputs); any other network through a probe model.
+    """
+    if isinstance(model, keras.Sequential):
+        maps, out = None, x
+        for step in model.layers:
+            out = step(out, training=False)
+            if step is layer:
+                maps = out
+        return maps, out
+    probe = keras.Model(model.inputs[0], [layer.output, model.outputs[0]])
+    maps, out = probe(x, training=False)
+    return maps, out
+
+
+def feature_maps(model: keras.Model, image: np.ndarray, layer=None) -> np.ndarray:
+    """The maps (C×H×W) a convolution (by default the first) makes of one uint8 28×28 image."""
+    layer = layer if layer is not None else conv_layers(model)[0]
+    maps, _ = _forward(model, tf.constant(to_input(np.asarray(image)[None])), layer)
+    return np.moveaxis(np.asarray(tf.cast(maps, tf.float32))[0], -1, 0)
+
+
+def _class_scores(model: keras.Model, x: tf.Tensor, classes: np.ndarray) -> tf.Tensor:
+    """Each image's log-probability of its class (softmax outputs): a smooth score."""
+    probabilities = tf.cast(model(x, training=False), tf.float32)
+    picked = tf.gather(probabilities, classes, axis=1, batch_dims=1)
+    return tf.math.log(picked + 1e-9)
+
+
+def saliency(model: keras.Model, images: np.ndarray, classes, *, samples: int = 16,
+             noise: float = 0.1, seed: int = 0) -> np.ndarray:
+    """|∂ log p(class) / ∂ pixel| for each uint8 image and its class, averaged over `samples`
+    copies with Gaussian noise of `noise` (SmoothGrad, Smilkov et al. 2017: a single gradient
+    is speckled), scaled to 0..1 per image (N×28×28)."""
+    x = to_input(np.asarray(images))
+    classes = np.asarray(classes, dtype=np.int32)
+    rng = np.random.default_rng(seed)
+    total = np.zeros(x.shape[:3], np.float32)
+    for _ in range(samples):
+        noisy = tf.constant(x + rng.normal(0, noise, x.shape).astype(np.float32))
+        with tf.GradientTape() as tape:
+            tape.watch(noisy)
+            scores = _class_scores(model, noisy, classes)
+        total += np.abs(np.asarray(tape.gradient(scores, noisy), np.float32))[..., 0]
+    return _unit(total / samples)
+
+
+def grad_cam(model: keras.Model, images: np.ndarray, classes, layer=None) -> np.ndarray:
+    """Grad-CAM heat maps (N×28×28, 0..1 per image) of each image for its class, at `layer`
+    (by default the last map of at least 7×7 pixels), resized to the input."""
+    layer = layer if layer is not None else last_spatial_conv(model, minimum=7)
+    x = tf.constant(to_input(np.asarray(images)))
+    classes = np.asarray(classes, dtype=np.int32)
+    with tf.GradientTape() as tape:
+        maps, probabilities = _forward(model, x, layer)
+        picked = tf.gather(tf.cast(probabilities, tf.float32), classes, axis=1, batch_dims=1)
+        scores = tf.math.log(picked + 1e-9)
+    gradient = tf.cast(tape.gradient(scores, maps), tf.float32)
+    maps = tf.cast(maps, tf.float32)
+    weights = tf.reduce_mean(gradient, axis=(1, 2), keepdims=True)
+    cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
+    cam = tf.image.resize(cam, images.shape[1:3], method="bilinear")[..., 0]
+    return _unit(np.asarray(cam, np.float32))
+
+
+def _unit(maps: np.ndarray) -> np.ndarray:
+    """Each map scaled to 0..1 (a map with no signal stays 0)."""
+    top = maps.reshape(len(maps), -1).max(axis=1)
+    return maps / np.where(top > 0, top, 1)[:, None, None]
+
+
+def layer_outputs(model: keras.Model, images: np.ndarray, layer) -> np.ndarray:
+    """What `layer` outputs for uint8 images (float32, as computed at inference)."""
+    maps, _ = _forward(model, tf.constant(to_input(np.asarray(images))), layer)
+    return np.asarray(tf.cast(maps, tf.float32))
+
+
+def gradient_norms(model: keras.Model, images: np.ndarray, labels) -> list[tuple[str, float]]:
+    """(layer, size of the loss gradient on its kernel) for every convolution wider than 1×1,
+    input side first: how much of the training signal reaches each depth for one batch. (1×1
+    projections on shortcuts are left out, so stacks with and without shortcuts line up.)"""
+    x = tf.constant(to_input(np.asarray(images)))
+    labels = tf.constant(np.asarray(labels, dtype=np.int32))
+    loss = keras.losses.SparseCategoricalCrossentropy()
+    convs = [layer for layer in conv_layers(model) if max(layer.kernel.shape[:2]) > 1]
+    with tf.GradientTape() as tape:
+        value = loss(labels, tf.cast(model(x, training=True), tf.float32))
+    gradients = tape.gradient(value, [layer.kernel for layer in convs])
+    return [(layer.name, float(tf.norm(tf.cast(g, tf.float32)))) for layer, g
+            in zip(convs, gradients, strict=True) if g is not None]
