@@ -2,9 +2,10 @@
 and which pixels decided an answer (gradient saliency and Grad-CAM).
 
 Saliency is the size of the gradient of a class's score with respect to each input pixel, where
-a small change of ink would change the answer most (averaged over noisy copies, SmoothGrad). Grad-CAM (Selvaraju et al. 2017) weights a
-late convolution's maps by the mean gradient of the class score over each map and keeps the
-positive part: coarser, but it shows the regions the network's own features respond to.
+a small change of ink would change the answer most (averaged over noisy copies, SmoothGrad).
+Grad-CAM (Selvaraju et al. 2017) weights a late convolution's maps by the mean gradient of the
+class score over each map and keeps the positive part: coarser, but it shows the regions the
+network's own features respond to.
 Both are computed for any class, so a wrong answer can be explained against the right one.
 """
 
