@@ -144,3 +144,17 @@ def test_appendix_gives_notebook_times_their_sum_and_the_wall_clock(tmp_path):
     text = writeup.appendix(config, {"01_a": 10.0, "04_cnn_b": 20.0}, wall=25.0, jobs=2)
     assert "| 04_cnn_b | 20.0 s |" in text and "| **sum** | **30.0 s** |" in text
     assert "| **wall clock** (notebooks 2 at a time within each stage) | **25.0 s** |" in text
+
+
+def test_the_discussion_explains_what_nearmiss_cost_from_validation_and_test():
+    metrics = [{"model": "a", "accuracy": 0.80, "best_epoch": 2,
+                "history": {"val_accuracy": [0.7, 0.90]}},
+               {"model": "b", "accuracy": 0.70, "best_epoch": 1,
+                "history": {"val_accuracy": [0.80]}}]
+    balance = {"method": "nearmiss", "train_images_before": 1000, "train_images_after": 200}
+    text = writeup.balancing_cost(metrics, balance)
+    assert "kept 20%" in text and "+10.0 points" in text and "not typical" in text
+    close = [{**m, "accuracy": m["history"]["val_accuracy"][m["best_epoch"] - 1]}
+             for m in metrics]
+    assert "not typical" not in writeup.balancing_cost(close, balance)
+    assert writeup.balancing_cost(metrics, {**balance, "method": "class-weights"}) == ""

@@ -157,3 +157,19 @@ def test_the_package_folders_are_the_stages_and_each_says_what_it_is_for():
     for room in ("data", "learn", "reading", "plots", "report", "web"):
         doc = ast.get_docstring(ast.parse((REPO / "helpers" / room / "__init__.py").read_text()))
         assert doc and len(doc) > 80, room
+
+
+def test_every_cnn_notebook_teaches_something_no_other_one_has():
+    """The CNN notebooks share a frame (train, curves, report, confusion); each also has code
+    of its own, tied to its network."""
+    code = {}
+    for path in sorted((REPO / "notebooks").glob("*_cnn_*.ipynb")):
+        network = path.stem.split("_cnn_", 1)[1]
+        cells = json.loads(path.read_text())["cells"]
+        # A cell that differs from another notebook's only by the network's name is shared.
+        code[path.stem] = {"".join(c["source"]).strip().replace(f'"{network}"', '"NAME"')
+                           for c in cells if c["cell_type"] == "code"}
+    assert len(code) == 7
+    for name, cells in code.items():
+        others = set().union(*(c for n, c in code.items() if n != name))
+        assert cells - others, f"{name} has no code cell of its own"

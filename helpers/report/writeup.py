@@ -247,8 +247,39 @@ def discussion(found: dict) -> str:
     if balance:
         parts.append(f"Balancing: {balance.get('method', '')} — "
                      f"{balance.get('train_images_before', 0):,} training images before, "
-                     f"{balance.get('train_images_after', 0):,} after.")
+                     f"{balance.get('train_images_after', 0):,} after."
+                     + (" " + text if (text := balancing_cost(metrics, balance)) else ""))
     return "\n\n".join(parts)
+
+
+def validation_at_best(metrics: dict) -> float | None:
+    """The validation accuracy of the epoch whose weights a network kept."""
+    history, best = metrics.get("history", {}), metrics.get("best_epoch")
+    values = history.get("val_accuracy", [])
+    return values[best - 1] if best and 0 < best <= len(values) else None
+
+
+def balancing_cost(metrics: list[dict], balance: dict) -> str:
+    """What the validation accuracy (on held-out images of the balanced training split) and
+    the test accuracy (on the untouched, imbalanced test split) say about the balancing."""
+    pairs = [(m, v) for m in metrics if (v := validation_at_best(m)) is not None]
+    if not pairs or balance.get("method") != "nearmiss":
+        return ""
+    gap = sum(v - m["accuracy"] for m, v in pairs) / len(pairs)
+    kept = balance.get("train_images_after", 0) / max(1, balance.get("train_images_before", 1))
+    text = (f"NearMiss kept {kept:.0%} of the training images: every class was cut to the size "
+            f"of the smallest, keeping the images of the larger classes that lie nearest to the "
+            f"other classes. The networks were validated on held-out images of that selection "
+            f"and tested on the untouched test split; on average their validation accuracy was "
+            f"{100 * gap:+.1f} points from their test accuracy.")
+    if gap > 0.02:
+        text += (" The selected images are not typical of their classes, so what the networks "
+                 "learned from them carries over less well to ordinary test images; with this "
+                 "few images per class, each network is also short of data, which is why the "
+                 "smaller and slower-learning networks score low here. Class weights keep every "
+                 "image (`BALANCE=class-weights`), and more images per class or more epochs "
+                 "(`EPOCHS=`) raise every score at the cost of time.")
+    return text
 
 
 def conclusion(found: dict) -> str:

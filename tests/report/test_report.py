@@ -65,6 +65,18 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     assert f"character error rate of {reading['cer']:.1%}" in html
     timings = json.loads((latest / "timings.json").read_text())
     assert len(timings) == len(executed)
+    # Each network's Keras code: in its executed notebook (the listing cell) and, all of them,
+    # in the report's method chapter; what it sees: filters, maps and heat maps.
+    for model in SMOKE_MODELS:
+        notebook = next((latest / "notebooks").glob(f"*_cnn_{model}.ipynb"))
+        listing = next(c for c in nbformat.read(notebook, as_version=4).cells
+                       if "listing" in c.metadata.get("tags", []))
+        assert f"def {model}(num_classes" in listing.outputs[0]["data"]["text/plain"]
+        assert f"def {model}(num_classes" in html
+    assert html.index("2.4 The networks") < html.index("3. Results")
+    for section in ("What the first layer learned", "Inside the best network", "References",
+                    "The method at a glance", "What the skip connections change"):
+        assert section in html, section
 
 
 def test_failing_notebook_stops_the_chain_and_names_the_cell(private_project_dir):
