@@ -151,7 +151,8 @@ def test_the_discussion_explains_what_nearmiss_cost_from_validation_and_test():
                 "history": {"val_accuracy": [0.7, 0.90]}},
                {"model": "b", "accuracy": 0.70, "best_epoch": 1,
                 "history": {"val_accuracy": [0.80]}}]
-    balance = {"method": "nearmiss", "train_images_before": 1000, "train_images_after": 200}
+    balance = {"method": "NearMiss-1 (3 neighbours)", "train_images_before": 1000,
+               "train_images_after": 200}
     text = writeup.balancing_cost(metrics, balance)
     assert "kept 20%" in text and "+10.0 points" in text and "not typical" in text
     close = [{**m, "accuracy": m["history"]["val_accuracy"][m["best_epoch"] - 1]}

@@ -223,6 +223,7 @@ def accuracy_per_parameter(metrics: list[dict]) -> plt.Figure:
                     xytext=(4, 4), textcoords="offset points")
     ax.set(xscale="log", xlabel="parameters", ylabel="test accuracy",
            title="test accuracy against size")
+    ax.margins(x=0.15, y=0.1)  # room for the labels of the outermost networks
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig

@@ -263,7 +263,7 @@ def balancing_cost(metrics: list[dict], balance: dict) -> str:
     """What the validation accuracy (on held-out images of the balanced training split) and
     the test accuracy (on the untouched, imbalanced test split) say about the balancing."""
     pairs = [(m, v) for m in metrics if (v := validation_at_best(m)) is not None]
-    if not pairs or balance.get("method") != "nearmiss":
+    if not pairs or not str(balance.get("method", "")).lower().startswith("nearmiss"):
         return ""
     gap = sum(v - m["accuracy"] for m, v in pairs) / len(pairs)
     kept = balance.get("train_images_after", 0) / max(1, balance.get("train_images_before", 1))
