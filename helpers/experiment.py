@@ -137,14 +137,17 @@ def balanced_data(config: RunConfig, dataset: Dataset | None = None) -> Balanced
         weights = meta["class_weight"]
         balanced = dataset.with_arrays(x_train=cached["x_train"], y_train=cached["y_train"],
                                        notes=tuple(meta["notes"]))
-        return Balanced(balanced, train_counts(dataset).rename("before"),
-                        train_counts(balanced).rename("after"), meta["method"], meta["seconds"],
-                        {int(k): v for k, v in weights.items()} if weights else None)
-    result = balance(dataset, config.balance, seed=config.seed)
-    meta = {"method": result.method, "seconds": result.seconds, "notes": result.dataset.notes,
-            "class_weight": result.class_weight}
-    save_arrays(path, x_train=result.dataset.x_train, y_train=result.dataset.y_train,
-                meta=np.array(json.dumps(meta)))
+        result = Balanced(balanced, train_counts(dataset).rename("before"),
+                          train_counts(balanced).rename("after"), meta["method"],
+                          meta["seconds"],
+                          {int(k): v for k, v in weights.items()} if weights else None)
+    else:
+        result = balance(dataset, config.balance, seed=config.seed)
+        meta = {"method": result.method, "seconds": result.seconds,
+                "notes": result.dataset.notes, "class_weight": result.class_weight}
+        save_arrays(path, x_train=result.dataset.x_train, y_train=result.dataset.y_train,
+                    meta=np.array(json.dumps(meta)))
+    # Every run folder gets the facts the report quotes, from the cache or not.
     write_json(config.run_dir / "balance.json",
                {**meta, "before": result.before.to_dict(), "after": result.after.to_dict(),
                 "train_images_before": int(result.before.sum()),

@@ -42,7 +42,10 @@ def test_prepare_balances_once_and_reads_the_cache_after(tmp_path, monkeypatch):
         raise AssertionError("balanced again instead of reading the cache")
 
     monkeypatch.setattr(experiment, "balance", fail)
-    again = experiment.balanced_data(config)
+    later = config_for(tmp_path, RUN_DIR=str(tmp_path / "later run"))
+    again = experiment.balanced_data(later)
+    # A later run reads the cache and still records the balancing for its own report.
+    assert json.loads((later.run_dir / "balance.json").read_text()) == saved
     assert np.array_equal(again.dataset.x_train, first.dataset.x_train)
     assert again.method == first.method and again.after.equals(first.after)
 
