@@ -23,7 +23,7 @@ from helpers import paths
 from helpers.data import Dataset, leakage, load_from
 from helpers.data.cache import atomic_path, cache_file, fingerprint, load_arrays, save_arrays
 from helpers.errors import ConfigError, DataError, DataWarning
-from helpers.learn import anatomy, recipe
+from helpers.learn import anatomy, recipe, stats
 from helpers.learn.balance import METHODS, Balanced, balance, train_counts
 from helpers.learn.evaluate import load_metrics
 from helpers.learn.models import ARCHITECTURES, load_model
@@ -244,9 +244,26 @@ def conclusions(metrics: list[dict]) -> str:
         return "No model was trained in this run."
     ranked = sorted(metrics, key=lambda m: m["accuracy"], reverse=True)
     best, worst = ranked[0], ranked[-1]
+    within = (f" (95% interval {stats.percent(best['accuracy_interval'])})"
+              if best.get("accuracy_interval") else "")
+    f1_within = (f", interval {stats.percent(best['macro_f1_interval'])}"
+                 if best.get("macro_f1_interval") else "")
     lines = [f"**{best['model']}** reached the highest test accuracy, "
-             f"{best['accuracy']:.1%} (macro F1 {best['macro_f1']:.3f}), with "
-             f"{best['parameters']:,} parameters."]
+             f"{best['accuracy']:.1%}{within} (macro F1 {best['macro_f1']:.3f}{f1_within}), "
+             f"with {best['parameters']:,} parameters."]
+    tests = stats.against_best(metrics)
+    alike = [t for t in tests if not t["significant"]]
+    if tests:
+        images = tests[0]["images"]
+        if alike:
+            lines.append(f"On these {images:,} test images it cannot be told apart from "
+                         + ", ".join(f"{t['model']} (McNemar p = {t['p_value']:.2g})"
+                                     for t in alike)
+                         + (f"; it is better than the other {len(tests) - len(alike)} "
+                            f"(p < {stats.ALPHA:g})." if len(alike) < len(tests) else "."))
+        else:
+            lines.append(f"On these {images:,} test images it is better than every other "
+                         f"network (McNemar p < {stats.ALPHA:g} each).")
     if len(ranked) > 1:
         lines.append(f"The spread between models is {best['accuracy'] - worst['accuracy']:.1%} "
                      f"(lowest: {worst['model']}, {worst['accuracy']:.1%}).")

@@ -22,6 +22,7 @@ from helpers.data.cache import atomic_path
 from helpers.data.dataset import Dataset
 from helpers.errors import DataError
 from helpers.learn.predict import probabilities
+from helpers.learn.stats import accuracy_interval, macro_f1_interval
 
 MOST_CONFUSED = 10
 MISCLASSIFIED = 100
@@ -69,8 +70,11 @@ def metrics_from_predictions(y_true, proba, classes) -> dict:
     support = cm.sum(axis=1)
     auc, skipped = roc_auc_per_class(y_true, proba, classes)
     wrong = np.flatnonzero(y_pred != y_true)
+    correct = int(np.sum(y_pred == y_true))
     metrics = {
-        "accuracy": float(np.mean(y_pred == y_true)),
+        "accuracy": correct / len(y_true),
+        # How sure the test split makes those two numbers (helpers.learn.stats).
+        "accuracy_interval": list(accuracy_interval(correct, len(y_true))),
         **{f"{avg}_{m}": report[f"{avg} avg"][key]
            for avg in ("macro", "weighted")
            for m, key in (("precision", "precision"), ("recall", "recall"), ("f1", "f1-score"))},
@@ -90,7 +94,12 @@ def metrics_from_predictions(y_true, proba, classes) -> dict:
                           for i in wrong[:MISCLASSIFIED]],
         "confusion_matrix": cm.tolist(),
         "report": report,
+        # Every answer, for paired tests between networks scored on the same images.
+        "labels": y_true.tolist(),
+        "predictions": y_pred.tolist(),
     }
+    metrics["macro_f1_interval"] = (list(macro_f1_interval(y_true, y_pred))
+                                    if len(y_true) >= 2 else None)
     return _plain(metrics)
 
 
@@ -185,7 +194,8 @@ def compare(items: Iterable) -> pd.DataFrame:
     for item in items:
         metrics = load_metrics(item) if isinstance(item, str | Path) else metrics_of(item)
         row = {key: metrics.get(key) for key in
-               ("model", "dataset", "accuracy", "macro_f1", "weighted_f1", "parameters")}
+               ("model", "dataset", "accuracy", "accuracy_interval", "macro_f1",
+                "macro_f1_interval", "weighted_f1", "parameters")}
         train = metrics.get("train") if isinstance(metrics.get("train"), dict) else {}
         for key in TRAINING_COLUMNS:
             row[key] = metrics.get(key, train.get(key))

@@ -227,3 +227,20 @@ def accuracy_per_parameter(metrics: list[dict]) -> plt.Figure:
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def accuracy_intervals(metrics: list[dict]) -> plt.Figure:
+    """Each network's test accuracy with its 95% interval (Wilson), best at the top: where the
+    bars overlap, the test set cannot rank the networks."""
+    ranked = sorted((m for m in metrics if m.get("accuracy_interval")),
+                    key=lambda m: m["accuracy"])
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(ranked) + 1.2))
+    for row, m in enumerate(ranked):
+        low, high = m["accuracy_interval"]
+        ax.errorbar(m["accuracy"], row, xerr=[[m["accuracy"] - low], [high - m["accuracy"]]],
+                    fmt="o", color="#3a6ea5", capsize=4, ms=5)
+    ax.set_yticks(range(len(ranked)), [m["model"] for m in ranked])
+    ax.set(xlabel="test accuracy (95% interval)", title="test accuracy and its uncertainty")
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return fig

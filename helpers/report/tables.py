@@ -13,13 +13,16 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from helpers.learn.evaluate import compare
+from helpers.learn.stats import percent
 
 # Column name in `helpers.learn.evaluate.compare` -> (title, format).
 COMPARISON = {
     "model": ("Model", "{}"),
     "dataset": ("Dataset", "{}"),
     "accuracy": ("Test accuracy", "{:.1%}"),
+    "accuracy_interval": ("95% interval", "{}"),
     "macro_f1": ("Macro F1", "{:.1%}"),
+    "macro_f1_interval": ("95% interval (F1)", "{}"),
     "weighted_f1": ("Weighted F1", "{:.1%}"),
     "parameters": ("Parameters", "{:,.0f}"),
     "epochs": ("Epochs", "{:.0f}"),
@@ -50,6 +53,10 @@ def comparison(metrics: pd.DataFrame | Iterable) -> Styler:
     with thousands separators, seconds with one decimal. The dataset column is left out when
     every row has the same one (the report names it)."""
     table = metrics if isinstance(metrics, pd.DataFrame) else compare(metrics)
+    table = table.copy()
+    for column in ("accuracy_interval", "macro_f1_interval"):
+        if column in table:
+            table[column] = table[column].map(interval)
     if "dataset" in table.columns and table["dataset"].nunique(dropna=False) <= 1:
         table = table.drop(columns="dataset")
     known = [c for c in COMPARISON if c in table.columns]
@@ -57,6 +64,24 @@ def comparison(metrics: pd.DataFrame | Iterable) -> Styler:
     titles = {c: COMPARISON[c][0] for c in known}
     return styled(table.rename(columns=titles),
                   {COMPARISON[c][0]: COMPARISON[c][1] for c in known})
+
+
+def interval(bounds) -> str | None:
+    """(0.856, 0.875) as "85.6–87.5%"; None stays None (shown as a dash)."""
+    if bounds is None or (isinstance(bounds, float) and pd.isna(bounds)):
+        return None
+    return percent(bounds)
+
+
+def paired_tests(rows: list[dict]) -> Styler:
+    """The best network against each other one (`helpers.learn.stats.against_best`): the test
+    images only one of the two got right, McNemar's p-value and what it means."""
+    frame = pd.DataFrame([{
+        "Network": r["model"], f"Only {r['best']} right": r["only_first"],
+        "Only this one right": r["only_second"], "p-value": r["p_value"],
+        "On these test images": "better" if r["significant"] else "cannot be told apart"}
+        for r in rows])
+    return styled(frame, {"p-value": "{:.2g}"})
 
 
 def training(history: dict[str, list[float]], best_epoch: int | None = None) -> Styler:

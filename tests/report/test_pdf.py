@@ -178,3 +178,11 @@ def test_render_errors_leave_no_file_behind(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="fresh.pdf"):
         pdf.notebook_to_pdf(nb, fresh)
     assert sorted(p.name for p in target.parent.iterdir()) == ["report.pdf"]
+
+
+def test_a_table_that_fits_a_page_is_kept_on_one():
+    def rows(n: int) -> str:
+        return pd.DataFrame({"epoch": range(n), "loss": np.linspace(1, 0, n)}).to_html()
+
+    assert "page-break-inside: avoid" in pdf.table_html(rows(12))
+    assert "page-break-inside: avoid" not in pdf.table_html(rows(pdf.WHOLE_TABLE_ROWS + 20))

@@ -1,7 +1,9 @@
 """The headless chain: papermill runs the notebooks, nbconvert and xhtml2pdf render the report."""
 
+import html as html_module
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -67,12 +69,13 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     assert len(timings) == len(executed)
     # Each network's Keras code: in its executed notebook (the listing cell) and, all of them,
     # in the report's method chapter; what it sees: filters, maps and heat maps.
+    text = html_module.unescape(re.sub(r"<[^>]+>", "", html))
     for model in SMOKE_MODELS:
         notebook = next((latest / "notebooks").glob(f"*_cnn_{model}.ipynb"))
         listing = next(c for c in nbformat.read(notebook, as_version=4).cells
                        if "listing" in c.metadata.get("tags", []))
         assert f"def {model}(num_classes" in listing.outputs[0]["data"]["text/plain"]
-        assert f"def {model}(num_classes" in html
+        assert f"def {model}(num_classes" in text  # highlighted: the words are in spans
     assert html.index("2.4 The networks") < html.index("3. Results")
     for section in ("What the first layer learned", "Inside the best network", "References",
                     "The method at a glance", "What the skip connections change"):

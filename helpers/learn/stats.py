@@ -1,0 +1,120 @@
+"""What a test score can and cannot show: intervals on accuracy and macro-F1, and paired tests
+between networks scored on the same test images.
+
+The statistics come from the libraries that define them: Wilson's interval for a proportion
+(`statsmodels.stats.proportion.proportion_confint`), the percentile bootstrap
+(`scipy.stats.bootstrap`) for macro-F1, which has no closed-form interval, and McNemar's exact
+test (`statsmodels.stats.contingency_tables.mcnemar`) for two networks' answers to the same
+images: only the images one got right and the other wrong count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import bootstrap
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.proportion import proportion_confint
+
+from helpers.errors import DataError
+
+LEVEL = 0.95  # confidence of every interval
+ALPHA = 0.05  # significance level of the paired tests
+RESAMPLES = 1000  # bootstrap resamples of the test images
+SEED = 0  # the bootstrap's, so a report's intervals do not change between renderings
+
+
+def percent(bounds) -> str:
+    """An interval of shares, (0.856, 0.875), as the report writes it: "85.6–87.5%"."""
+    low, high = bounds
+    return f"{100 * low:.1f}–{100 * high:.1f}%"
+
+
+def accuracy_interval(correct: int, total: int, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson's interval for an accuracy of `correct` out of `total` test images."""
+    if total < 1 or not 0 <= correct <= total:
+        raise DataError(f"an accuracy needs 0 <= correct <= total and total >= 1, got "
+                        f"{correct} of {total}")
+    low, high = proportion_confint(correct, total, alpha=1 - level, method="wilson")
+    return float(low), float(high)
+
+
+def macro_f1_of(y_true: np.ndarray, y_pred: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Macro-averaged F1 over `labels` (scikit-learn's `f1_score(average="macro")` with those
+    labels and zero_division=0), for arrays whose last axis is the test images: one value per
+    leading index, so a batch of bootstrap resamples is scored at once."""
+    scores = []
+    for k in labels:
+        truth, answer = y_true == k, y_pred == k
+        hits = np.sum(truth & answer, axis=-1)
+        wrong = np.sum(truth ^ answer, axis=-1)  # false positives plus false negatives
+        denominator = 2 * hits + wrong
+        scores.append(np.divide(2 * hits, denominator, out=np.zeros(denominator.shape),
+                                where=denominator > 0))
+    return np.mean(scores, axis=0)
+
+
+def macro_f1_interval(y_true, y_pred, *, level: float = LEVEL, resamples: int = RESAMPLES,
+                      seed: int = SEED) -> tuple[float, float]:
+    """Percentile-bootstrap interval of macro-F1 over the test images (resampled in pairs of
+    truth and answer), over the classes present in either."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if len(y_true) != len(y_pred) or len(y_true) < 2:
+        raise DataError(f"need one answer per test image and at least two images; got "
+                        f"{len(y_true)} labels and {len(y_pred)} answers")
+    labels = np.union1d(y_true, y_pred)
+    if np.array_equal(y_true, y_pred):  # every resample scores 1: nothing to bootstrap
+        return 1.0, 1.0
+    result = bootstrap((y_true, y_pred), lambda t, p, axis=-1: macro_f1_of(t, p, labels),
+                       paired=True, vectorized=True, n_resamples=resamples,
+                       confidence_level=level, method="percentile", batch=100,
+                       rng=np.random.default_rng(seed))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+def paired_test(right_a, right_b) -> dict:
+    """McNemar's exact test of two networks on the same test images, from whether each got
+    each image right: the images only `a` got right, only `b`, and the two-sided p-value."""
+    right_a, right_b = np.asarray(right_a, bool), np.asarray(right_b, bool)
+    if right_a.shape != right_b.shape or right_a.ndim != 1:
+        raise DataError(f"paired answers must cover the same test images, got shapes "
+                        f"{right_a.shape} and {right_b.shape}")
+    only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
+    table = [[int(np.sum(right_a & right_b)), only_a], [only_b, int(np.sum(~right_a & ~right_b))]]
+    result = mcnemar(table, exact=True)
+    return {"only_first": only_a, "only_second": only_b, "images": int(right_a.size),
+            "p_value": float(result.pvalue)}
+
+
+def verdict(first: str, second: str, test: dict, alpha: float = ALPHA) -> str:
+    """The sentence a report should write about two networks from their paired test."""
+    p, n = test["p_value"], test["images"]
+    if p >= alpha:
+        return (f"{first} and {second} cannot be told apart on these {n:,} test images "
+                f"(McNemar p = {p:.2g})")
+    better, worse = (first, second) if test["only_first"] > test["only_second"] else \
+        (second, first)
+    return f"{better} is better than {worse} on these {n:,} test images (McNemar p = {p:.2g})"
+
+
+def against_best(metrics: list[dict], alpha: float = ALPHA) -> list[dict]:
+    """The most accurate network against each other one, paired on the test images both
+    answered (`predictions` and `labels` of `helpers.learn.evaluate`): a row per other network
+    with its McNemar test and the verdict."""
+    scored = [m for m in metrics if m.get("predictions") is not None]
+    if len(scored) < 2:
+        return []
+    best = max(scored, key=lambda m: m["accuracy"])
+    truth = np.asarray(best["labels"])
+    rows = []
+    for other in scored:
+        if other is best:
+            continue
+        if not np.array_equal(np.asarray(other["labels"]), truth):
+            raise DataError(f"{best['model']} and {other['model']} were not scored on the same "
+                            f"test images; a paired test needs the same ones")
+        test = paired_test(np.asarray(best["predictions"]) == truth,
+                           np.asarray(other["predictions"]) == truth)
+        rows.append({"best": best["model"], "model": other["model"], **test,
+                     "significant": test["p_value"] < alpha,
+                     "verdict": verdict(best["model"], other["model"], test, alpha)})
+    return rows
