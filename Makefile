@@ -17,6 +17,7 @@ SEED     ?=
 MODELS   ?=
 BALANCE  ?=
 JOBS     ?=
+ABLATION ?=
 MINUTES  ?=
 DOWNLOAD ?=
 
@@ -28,6 +29,7 @@ help:  ## list the targets
 	@echo "make report      run the notebook chain headless and render the report into outputs/"
 	@echo "                 parameters: DATASET= DATA_DIR= EPOCHS= LIMIT= SEED= MODELS= BALANCE="
 	@echo "                 JOBS= (notebooks at once within a stage; default 2, 1 on one core)"
+	@echo "                 ABLATION=0 (leave out the ablation of balancing and augmentation)"
 	@echo "make model       train the most accurate recipe on EMNIST (data/raw/emnist, or DATA_DIR=)"
 	@echo "                 and save it as the default reader for predict/read/serve"
 	@echo "                 parameters: DATA_DIR= DATASET= (default emnist-byclass, 47 classes) EPOCHS= LIMIT="
@@ -78,7 +80,8 @@ report: $(STAMP)
 		$(if $(DATASET),--dataset "$(DATASET)") $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
 		$(if $(EPOCHS),--epochs "$(EPOCHS)") $(if $(LIMIT),--limit "$(LIMIT)") \
 		$(if $(SEED),--seed "$(SEED)") $(if $(MODELS),--models "$(MODELS)") \
-		$(if $(BALANCE),--balance "$(BALANCE)") $(if $(JOBS),--jobs "$(JOBS)")
+		$(if $(BALANCE),--balance "$(BALANCE)") $(if $(JOBS),--jobs "$(JOBS)") \
+		$(if $(filter 0 no false,$(ABLATION)),--no-ablation)
 
 lab: PORT ?= 8888
 lab: $(STAMP)

@@ -23,6 +23,7 @@ from helpers import paths
 from helpers.data import Dataset, leakage, load_from
 from helpers.data.cache import atomic_path, cache_file, fingerprint, load_arrays, save_arrays
 from helpers.errors import ConfigError, DataError, DataWarning
+from helpers.learn import ablation as ablation_study
 from helpers.learn import anatomy, recipe, stats
 from helpers.learn.balance import METHODS, Balanced, balance, train_counts
 from helpers.learn.evaluate import load_metrics
@@ -197,6 +198,16 @@ def saved_history(config: RunConfig, name: str) -> dict | None:
         return None
     metrics = load_metrics(path)
     return metrics.get("history") if metrics.get("dataset") == config.dataset else None
+
+
+def ablation(config: RunConfig) -> list[dict]:
+    """The method's choices measured on this run's dataset (`helpers.learn.ablation.run`),
+    written to `ablation.json` for the report's discussion."""
+    rows = ablation_study.run(load(config), seed=config.seed)
+    write_json(config.run_dir / "ablation.json",
+               {"network": ablation_study.NETWORK, "epochs": ablation_study.EPOCHS,
+                "rows": rows})
+    return rows
 
 
 def training_summary(result: TrainResult) -> str:

@@ -13,6 +13,7 @@ from helpers.plots.data import (
     sample_grid,
 )
 from helpers.plots.evaluation import (
+    ablation_effects,
     accuracy_intervals,
     accuracy_per_parameter,
     confusion_heatmap,
@@ -31,7 +32,7 @@ from helpers.plots.inside import (
 )
 from helpers.plots.reading import line_reading, line_readings, photo_predictions, top_table
 
-__all__ = ["accuracy_intervals", "accuracy_per_parameter", "augmentation_grid",
+__all__ = ["ablation_effects", "accuracy_intervals", "accuracy_per_parameter", "augmentation_grid",
            "balance_counts", "class_counts",
            "confused_pair_heat_maps", "confusion_heatmap", "curves_compared",
            "filters_and_maps", "gradient_norms", "line_reading", "line_readings",

@@ -54,14 +54,26 @@ def notebooks_dir() -> Path:
     return paths.project_root() / "notebooks"
 
 
-def notebooks_for(models: list[str] | None = None) -> list[Path]:
+def notebooks_for(models: list[str] | None = None, *, ablation: bool = True) -> list[Path]:
     """The notebooks in the order their number prefix gives; CNN notebooks (`NN_cnn_<model>`)
-    only for the chosen models."""
-    notebooks = sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    only for the chosen models, and the ablation unless it is left out."""
+    chosen = sorted(notebooks_dir().glob("[0-9][0-9]_*.ipynb"))
+    if not ablation:
+        chosen = [p for p in chosen if not p.stem.endswith("_ablation")]
     if models is None:
-        return notebooks
-    return [p for p in notebooks
-            if "_cnn_" not in p.stem or p.stem.split("_cnn_", 1)[1] in models]
+        return chosen
+    return [p for p in chosen if "_cnn_" not in p.stem or p.stem.split("_cnn_", 1)[1] in models]
+
+
+def trains(notebook: Path) -> bool:
+    """Whether a notebook trains networks (the CNN notebooks, and those whose metadata
+    `helpers.stage` says "training"): they run in the training stage."""
+    if "_cnn_" in notebook.stem:
+        return True
+    if not notebook.exists():
+        return False
+    meta = nbformat.read(notebook, as_version=4).metadata.get("helpers", {})
+    return meta.get("stage") == "training"
 
 
 def declared_parameters(notebook: Path) -> set[str]:
@@ -95,18 +107,18 @@ def cpu_count() -> int:
 
 
 def stages(notebooks: list[Path]) -> list[list[Path]]:
-    """The chain in stages that run one after the other: the notebooks before the CNNs (data,
-    balancing, augmentation: each reads only the dataset), the CNN notebooks (each trains one
-    network on the balanced set), and the ones after (each reads the networks' results). Within
-    a stage the notebooks may run at the same time, except that one starts only after those
-    whose results it `reads`."""
-    groups: list[list[Path]] = []
-    for path in notebooks:
-        if groups and ("_cnn_" in path.stem) == ("_cnn_" in groups[-1][-1].stem):
-            groups[-1].append(path)
-        else:
-            groups.append([path])
-    return groups
+    """The chain in stages that run one after the other: the notebooks before the first that
+    trains (data, balancing, augmentation: each reads only the dataset), the ones that train
+    (`trains`: each trains on the balanced set), and the ones after (each reads the networks'
+    results). Within a stage the notebooks may run at the same time, except that one starts
+    only after those whose results it `reads`."""
+    training = [p for p in notebooks if trains(p)]
+    if not training:
+        return [notebooks] if notebooks else []
+    first = notebooks.index(training[0])
+    before = notebooks[:first]
+    after = [p for p in notebooks[first:] if p not in training]
+    return [group for group in (before, training, after) if group]
 
 
 def reads(notebook: Path) -> set[str]:
@@ -308,9 +320,9 @@ def thread_share(cpus: int, jobs: int):
                 os.environ[name] = value
 
 
-def run_chain(config: RunConfig, parameters: dict, jobs: int = 2) -> Path:
+def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool = True) -> Path:
     run = config.run_dir
-    chosen = notebooks_for(list(config.models))
+    chosen = notebooks_for(list(config.models), ablation=ablation)
     if not chosen:
         raise SystemExit(f"no notebooks named NN_*.ipynb in {notebooks_dir()}")
     started = time.perf_counter()
@@ -345,6 +357,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--models", help="comma-separated architecture names")
     parser.add_argument("--balance", help="nearmiss, class-weights or none")
     parser.add_argument("--out", type=Path, help="run folder (default outputs/<time>-<dataset>)")
+    parser.add_argument("--no-ablation", dest="ablation", action="store_false",
+                        help="leave out the ablation notebook (balancing and augmentation "
+                             "measured on one fast network)")
     parser.add_argument("--jobs", type=positive_int, default=min(2, cpu_count()),
                         help="notebooks run at once within a stage, each with its share of the "
                              "cores (default: 2, or 1 on a single core)")
@@ -376,7 +391,7 @@ def _main(args: argparse.Namespace) -> int:
     except BundleError as e:
         raise SystemExit(f"error: {e}") from None
     started = time.perf_counter()
-    report = run_chain(config, parameters, jobs=args.jobs)
+    report = run_chain(config, parameters, jobs=args.jobs, ablation=args.ablation)
     print(f"report: {report} ({time.perf_counter() - started:.0f} s)")
     return 0
 

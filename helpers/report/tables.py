@@ -136,3 +136,17 @@ def receptive_fields(rows: list[dict]) -> Styler:
         "output": "Output", "receptive field": "Receptive field",
         "sees": "Share of the image"})
     return styled(frame, {"Share of the image": "{:.0%}"})
+
+
+def ablation(rows: list[dict]) -> Styler:
+    """One row per arm of the ablation (`helpers.learn.ablation.run`): what it kept, its time,
+    accuracy and macro F1 with intervals, and the paired test against the first arm."""
+    frame = pd.DataFrame([{
+        "Arm": r["arm"], "Training images": r["train_images"], "Time (s)": r["seconds"],
+        "Test accuracy": r["accuracy"], "95% interval": interval(r["accuracy_interval"]),
+        "Macro F1": r["macro_f1"], "95% interval (F1)": interval(r["macro_f1_interval"]),
+        "p against the first": r.get("against_reference", {}).get("p_value")}
+        for r in rows])
+    return styled(frame, {"Training images": "{:,d}", "Time (s)": "{:.1f}",
+                          "Test accuracy": "{:.1%}", "Macro F1": "{:.1%}",
+                          "p against the first": "{:.2g}"})

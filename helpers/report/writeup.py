@@ -28,7 +28,8 @@ def facts(config: RunConfig) -> dict:
             "balance": _read(config.run_dir / "balance.json"),
             "metrics": saved_metrics(config),
             "planned_epochs": config.epochs,
-            "reading": _read(config.run_dir / "reading.json")}
+            "reading": _read(config.run_dir / "reading.json"),
+            "ablation": _read(config.run_dir / "ablation.json")}
 
 
 def title_page(config: RunConfig, found: dict) -> str:
@@ -243,6 +244,8 @@ def discussion(found: dict) -> str:
                 f"{reading['word_cer_lexicon']:.1%}, against {reading['word_cer']:.1%} for "
                 f"each character's first choice; on the random strings, which no lexicon can "
                 f"help, {reading['cer_lexicon']:.1%} against {reading['cer']:.1%}.")
+    if text := ablation_findings(found.get("ablation") or {}):
+        parts.append(text)
     balance = found["balance"]
     if balance:
         parts.append(f"Balancing: {balance.get('method', '')} — "
@@ -250,6 +253,23 @@ def discussion(found: dict) -> str:
                      f"{balance.get('train_images_after', 0):,} after."
                      + (" " + text if (text := balancing_cost(metrics, balance)) else ""))
     return "\n\n".join(parts)
+
+
+def ablation_findings(study: dict) -> str:
+    """What the ablation notebook measured, as the discussion quotes it."""
+    from helpers.learn.ablation import effect
+
+    rows = study.get("rows", [])
+    if len(rows) < 2:
+        return ""
+    effects = [text for arm in ("class weights", "no balancing", "NearMiss-1, no augmentation")
+               if (text := effect(rows, arm))]
+    text = "; ".join(effects)
+    return (f"The ablation trained {study.get('network', 'one network')} for "
+            f"{study.get('epochs', '?')} epochs once per choice on this dataset: "
+            f"{text[:1].lower() + text[1:] if text.startswith('augmentation') else text}. "
+            "The claims the write-ups make for balancing and augmentation hold here only where "
+            "these tests say so.")
 
 
 def validation_at_best(metrics: dict) -> float | None:

@@ -28,9 +28,13 @@ def test_chain_selects_cnn_notebooks_by_model(project):
     names = [p.name for p in chain.notebooks_for(["deep"])]
     assert names[:3] == ["01_data_exploration.ipynb", "02_nearmiss_balancing.ipynb",
                          "03_augmentation.ipynb"]
-    assert names[3:] == ["05_cnn_deep.ipynb", "11_comparison.ipynb",
-                         "12_reading_images.ipynb"]
-    assert len(chain.notebooks_for()) == 12
+    assert names[3:] == ["05_cnn_deep.ipynb", "11_ablation.ipynb", "12_comparison.ipynb",
+                         "13_reading_images.ipynb"]
+    assert len(chain.notebooks_for()) == 13
+    assert "11_ablation.ipynb" not in [p.name for p in chain.notebooks_for(ablation=False)]
+    # The ablation trains: it runs in the training stage, beside the CNN notebooks.
+    stages = chain.stages(chain.notebooks_for(["deep"]))
+    assert [p.stem for p in stages[1]] == ["05_cnn_deep", "11_ablation"]
 
 
 @pytest.mark.emnist
@@ -54,7 +58,8 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     assert executed == sorted(p.name for p in chain.notebooks_for(SMOKE_MODELS))
     metrics = {p.stem: json.loads(p.read_text()) for p in (latest / "metrics").glob("*.json")}
     assert sorted(metrics) == sorted(SMOKE_MODELS)
-    comparison = nbformat.read(latest / "notebooks" / "11_comparison.ipynb", as_version=4)
+    comparison = nbformat.read(latest / "notebooks" / "11_ablation.ipynb",
+                         "12_comparison.ipynb", as_version=4)
     table = next(c for c in comparison.cells if c.cell_type == "code" and "comparison(" in c.source)
     table_html = table.outputs[0]["data"]["text/html"]
     assert all(model in table_html for model in SMOKE_MODELS)
