@@ -14,6 +14,7 @@ DATA_DIR ?=
 EPOCHS   ?=
 LIMIT    ?=
 SEED     ?=
+SEEDS    ?=
 MODELS   ?=
 BALANCE  ?=
 JOBS     ?=
@@ -28,6 +29,7 @@ help:  ## list the targets
 	@echo "make test        lint, then the test suite (creates .venv on first use)"
 	@echo "make report      run the notebook chain headless and render the report into outputs/"
 	@echo "                 parameters: DATASET= DATA_DIR= EPOCHS= LIMIT= SEED= MODELS= BALANCE="
+	@echo "                 SEEDS= (trainings per network, for a mean ± sd; default 1)"
 	@echo "                 JOBS= (notebooks at once within a stage; default 2, 1 on one core)"
 	@echo "                 ABLATION=0 (leave out the ablation of balancing and augmentation)"
 	@echo "make model       train the most accurate recipe on EMNIST (data/raw/emnist, or DATA_DIR=)"
@@ -79,7 +81,8 @@ report: $(STAMP)
 	$(PY) -m helpers.report \
 		$(if $(DATASET),--dataset "$(DATASET)") $(if $(DATA_DIR),--data-dir "$(DATA_DIR)") \
 		$(if $(EPOCHS),--epochs "$(EPOCHS)") $(if $(LIMIT),--limit "$(LIMIT)") \
-		$(if $(SEED),--seed "$(SEED)") $(if $(MODELS),--models "$(MODELS)") \
+		$(if $(SEED),--seed "$(SEED)") $(if $(SEEDS),--seeds "$(SEEDS)") \
+		$(if $(MODELS),--models "$(MODELS)") \
 		$(if $(BALANCE),--balance "$(BALANCE)") $(if $(JOBS),--jobs "$(JOBS)") \
 		$(if $(filter 0 no false,$(ABLATION)),--no-ablation)
 

@@ -26,7 +26,7 @@ from helpers.errors import ConfigError, DataError, DataWarning
 from helpers.learn import ablation as ablation_study
 from helpers.learn import anatomy, recipe, stats
 from helpers.learn.balance import METHODS, Balanced, balance, train_counts
-from helpers.learn.evaluate import load_metrics
+from helpers.learn.evaluate import evaluate, load_metrics
 from helpers.learn.models import ARCHITECTURES, load_model
 from helpers.learn.recipe import Recipe, Trained
 from helpers.learn.train import TrainResult
@@ -44,10 +44,12 @@ class RunConfig:
     models: tuple[str, ...] = tuple(ARCHITECTURES)
     balance: str = "nearmiss"
     run_dir: Path = field(default_factory=lambda: paths.outputs_dir() / "lab")
+    seeds: int = 1  # trainings per network: more give a mean and spread over seeds
 
     @classmethod
     def from_parameters(cls, DATASET="glyphs", DATA_DIR=None, LIMIT=None, SEED=0, EPOCHS=6,
-                        MODELS=None, BALANCE="nearmiss", RUN_DIR=None) -> RunConfig:  # noqa: N803
+                        MODELS=None, BALANCE="nearmiss", RUN_DIR=None,
+                        SEEDS=1) -> RunConfig:  # noqa: N803
         """From the notebooks' upper-case parameters; MODELS is a comma-separated string."""
         names = tuple(m.strip() for m in (MODELS or ",".join(ARCHITECTURES)).split(",")
                       if m.strip())
@@ -59,9 +61,11 @@ class RunConfig:
             raise ConfigError(f"BALANCE={BALANCE!r}; use one of {', '.join(METHODS)}")
         if int(EPOCHS) < 1:
             raise ConfigError(f"EPOCHS must be at least 1, got {EPOCHS}")
+        if int(SEEDS) < 1:
+            raise ConfigError(f"SEEDS must be at least 1, got {SEEDS}")
         run_dir = Path(RUN_DIR) if RUN_DIR else paths.outputs_dir() / "lab"
         return cls(DATASET, DATA_DIR, None if LIMIT in (None, "") else int(LIMIT), int(SEED),
-                   int(EPOCHS), names, BALANCE, run_dir)
+                   int(EPOCHS), names, BALANCE, run_dir, int(SEEDS))
 
     def as_dict(self) -> dict:
         return {**asdict(self), "models": list(self.models), "run_dir": str(self.run_dir)}
@@ -175,11 +179,31 @@ def run_model(name: str, config: RunConfig, prepared: Balanced) -> Trained:
     if name not in config.models:
         raise Skipped(f"{name} is not among this run's networks (MODELS={','.join(config.models)});"
                       f" add {name} to MODELS, or set MODELS = None for all of them")
+    chosen = Recipe(name, config.epochs)
+    # With SEEDS > 1, the further seeds train first, only to be scored: the network saved (and
+    # shown) is the first seed's, and its metrics carry every seed's scores.
+    runs = [seed_run(chosen, prepared, seed) for seed in
+            range(config.seed + 1, config.seed + config.seeds)]
     # Silent: the notebook shows the epochs as a table (helpers.report.tables.training) and curves.
-    return recipe.train_and_save(
-        Recipe(name, config.epochs), prepared.dataset, config.run_dir / "models" / name,
+    trained = recipe.train_and_save(
+        chosen, prepared.dataset, config.run_dir / "models" / name,
         seed=config.seed, class_weight=prepared.class_weight, balance=prepared.method,
         run_dir=config.run_dir / "training" / name, metrics_dir=config.run_dir / "metrics")
+    if runs:
+        first = {"seed": config.seed, **{k: trained.evaluation[k]
+                                         for k in ("accuracy", "macro_f1")}}
+        trained.evaluation.metrics["seed_runs"] = [first, *runs]
+        write_json(trained.evaluation.path, trained.evaluation.metrics)
+    return trained
+
+
+def seed_run(chosen: Recipe, prepared: Balanced, seed: int) -> dict:
+    """One more training of a recipe with another seed, scored on the test split only."""
+    model, _ = recipe.fit(chosen, prepared.dataset, seed=seed,
+                          class_weight=prepared.class_weight)
+    evaluation = evaluate(model, prepared.dataset)
+    return {"seed": seed, "accuracy": evaluation["accuracy"],
+            "macro_f1": evaluation["macro_f1"]}
 
 
 def network_code(name: str):

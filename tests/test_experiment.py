@@ -162,3 +162,18 @@ def test_the_discussion_explains_what_nearmiss_cost_from_validation_and_test():
              for m in metrics]
     assert "not typical" not in writeup.balancing_cost(close, balance)
     assert writeup.balancing_cost(metrics, {**balance, "method": "class-weights"}) == ""
+
+
+def test_more_seeds_give_a_mean_and_spread_beside_the_first_training(tmp_path):
+    config = config_for(tmp_path, SEEDS=2)
+    run = experiment.run_model("digits_small", config, experiment.balanced_data(config))
+    saved = json.loads((config.run_dir / "metrics" / "digits_small.json").read_text())
+    runs = saved["seed_runs"]
+    assert [r["seed"] for r in runs] == [0, 1] and runs[0]["accuracy"] == saved["accuracy"]
+    assert saved["accuracy"] == run.evaluation["accuracy"]
+    shown = tables.comparison([saved]).to_html()
+    assert "Over seeds (mean ± sd)" in shown and "(2 seeds)" in shown
+    with pytest.raises(ConfigError, match="SEEDS must be at least 1"):
+        config_for(tmp_path, SEEDS=0)
+    assert "each network trained once" in writeup.seeds_text(1)
+    assert "seeds 0 to 2" in writeup.seeds_text(3)

@@ -196,6 +196,11 @@ def compare(items: Iterable) -> pd.DataFrame:
         row = {key: metrics.get(key) for key in
                ("model", "dataset", "accuracy", "accuracy_interval", "macro_f1",
                 "macro_f1_interval", "weighted_f1", "parameters")}
+        runs = metrics.get("seed_runs") or []
+        if len(runs) > 1:
+            scores = np.array([r["accuracy"] for r in runs])
+            row["accuracy_over_seeds"] = (float(scores.mean()), float(scores.std(ddof=1)),
+                                          len(scores))
         train = metrics.get("train") if isinstance(metrics.get("train"), dict) else {}
         for key in TRAINING_COLUMNS:
             row[key] = metrics.get(key, train.get(key))

@@ -117,18 +117,18 @@ def train_and_save(recipe: Recipe, dataset: Dataset, out: str | Path, *, seed: i
     model, result = fit(recipe, dataset, seed=seed, class_weight=class_weight, run_dir=run_dir,
                         verbose=verbose, callbacks=callbacks, budget=budget,
                         deterministic=deterministic)
-    facts = {**result.as_dict(), "recipe": asdict(recipe), "seed": seed,
-             "mixed_precision": model.dtype_policy.name,
-             **({"balance": balance} if balance else {})}
+    training = {**result.as_dict(), "recipe": asdict(recipe), "seed": seed,
+                "mixed_precision": model.dtype_policy.name,
+                **({"balance": balance} if balance else {})}
     evaluation = evaluate(model, dataset, name=name, out_dir=metrics_dir,
-                          extra={**facts, "history": result.history})
+                          extra={**training, "history": result.history})
     # What the web page's /model shows lives in the model's own .json as well: a reader made by
     # `make model` has no report run around it.
     path = save_model(model, out, dataset.classes, framing=framing_of(dataset.x_train),
                       dataset=dataset.name, source=dataset.source,
                       **{k: evaluation[k] for k in ("accuracy", "macro_f1", "test_images",
                                                     "parameters", "most_confused")},
-                      **facts)
+                      **training)
     return Trained(name, model, result, evaluation, path)
 
 

@@ -354,6 +354,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--limit", type=positive_int,
                         help="use a stratified sample of this many images")
     parser.add_argument("--seed", type=int, default=0, help="seed for every random choice")
+    parser.add_argument("--seeds", type=positive_int,
+                        help="train each network this many times (seeds SEED, SEED+1, …) and "
+                             "report the mean ± standard deviation (default 1)")
     parser.add_argument("--models", help="comma-separated architecture names")
     parser.add_argument("--balance", help="nearmiss, class-weights or none")
     parser.add_argument("--out", type=Path, help="run folder (default outputs/<time>-<dataset>)")
@@ -382,7 +385,7 @@ def _main(args: argparse.Namespace) -> int:
     data_dir = str(Path(args.data_dir).expanduser().resolve()) if args.data_dir else None
     parameters = {"DATASET": args.dataset, "DATA_DIR": data_dir, "EPOCHS": args.epochs,
                   "LIMIT": args.limit, "SEED": args.seed, "MODELS": args.models,
-                  "BALANCE": args.balance}
+                  "BALANCE": args.balance, "SEEDS": args.seeds}
     parameters = {k: v for k, v in parameters.items() if v is not None}
     run = args.out or paths.outputs_dir() / f"{datetime.now():%Y%m%d-%H%M%S}-{args.dataset}"
     parameters["RUN_DIR"] = str(run.resolve())

@@ -21,6 +21,7 @@ COMPARISON = {
     "dataset": ("Dataset", "{}"),
     "accuracy": ("Test accuracy", "{:.1%}"),
     "accuracy_interval": ("95% interval", "{}"),
+    "accuracy_over_seeds": ("Over seeds (mean ± sd)", "{}"),
     "macro_f1": ("Macro F1", "{:.1%}"),
     "macro_f1_interval": ("95% interval (F1)", "{}"),
     "weighted_f1": ("Weighted F1", "{:.1%}"),
@@ -57,6 +58,10 @@ def comparison(metrics: pd.DataFrame | Iterable) -> Styler:
     for column in ("accuracy_interval", "macro_f1_interval"):
         if column in table:
             table[column] = table[column].map(interval)
+    if "accuracy_over_seeds" in table:
+        table["accuracy_over_seeds"] = table["accuracy_over_seeds"].map(
+            lambda v: None if not isinstance(v, tuple)
+            else f"{100 * v[0]:.1f} ± {100 * v[1]:.1f}% ({v[2]} seeds)")
     if "dataset" in table.columns and table["dataset"].nunique(dropna=False) <= 1:
         table = table.drop(columns="dataset")
     known = [c for c in COMPARISON if c in table.columns]

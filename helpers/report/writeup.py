@@ -95,7 +95,8 @@ def training_parameters(config: RunConfig, found: dict) -> str:
             ("validation", "a stratified 10% of the training split"),
             ("balancing", found["balance"].get("method", config.balance)),
             ("augmentation", "rotation ±10°, shift 0.1, shear 0.1, zoom 0.1, no flip"),
-            ("precision", first.get("mixed_precision", "float32")), ("seed", config.seed)]
+            ("precision", first.get("mixed_precision", "float32")), ("seed", config.seed),
+            ("seeds per network", seeds_text(config.seeds, config.seed))]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     return f"## 2.5 Training parameters\n\n| setting | value |\n|---|---|\n{table}"
 
@@ -166,6 +167,17 @@ REFERENCES = (
 def references() -> str:
     items = "\n".join(f"{i}. {ref}" for i, ref in enumerate(REFERENCES, 1))
     return f"{PAGEBREAK}\n# References\n\n{items}"
+
+
+def seeds_text(seeds: int, first: int = 0) -> str:
+    """What the run's number of seeds means for its numbers."""
+    if seeds == 1:
+        return ("1: each network trained once; its intervals are over the test images, not "
+                "over trainings (`SEEDS=3` adds the spread over seeds)")
+    return (f"{seeds}: each network trained {seeds} times (seeds {first} to "
+            f"{first + seeds - 1}); the comparison "
+            f"gives the mean ± standard deviation over them beside the first training's "
+            f"intervals")
 
 
 def epochs_run(metrics: list[dict]) -> str:
