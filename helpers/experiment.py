@@ -224,10 +224,15 @@ def saved_history(config: RunConfig, name: str) -> dict | None:
     return metrics.get("history") if metrics.get("dataset") == config.dataset else None
 
 
+def _note_left_out(message: str) -> None:
+    if "left out" in message:
+        print(message)
+
+
 def ablation(config: RunConfig) -> list[dict]:
     """The method's choices measured on this run's dataset (`helpers.learn.ablation.run`),
     written to `ablation.json` for the report's discussion."""
-    rows = ablation_study.run(load(config), seed=config.seed)
+    rows = ablation_study.run(load(config), seed=config.seed, progress=_note_left_out)
     write_json(config.run_dir / "ablation.json",
                {"network": ablation_study.NETWORK, "epochs": ablation_study.EPOCHS,
                 "rows": rows})

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from helpers.data import Dataset
+from helpers.errors import DataError
 from helpers.learn import stats
 from helpers.learn.balance import balance
 from helpers.learn.evaluate import evaluate
@@ -32,13 +33,19 @@ NETWORK, EPOCHS = "baseline", 3  # the fastest network, a few epochs: cheap enou
 def run(dataset: Dataset, *, network: str = NETWORK, epochs: int = EPOCHS, seed: int = 0,
         arms=ARMS, progress: Callable[[str], None] | None = None) -> list[dict]:
     """One row per arm: training images kept, seconds (balancing and training), test accuracy
-    and macro F1 with their intervals, and the paired test against the first arm."""
-    rows, answers = [], []
+    and macro F1 with their intervals, and the paired test against the first arm. An arm whose
+    balancing cannot run on this dataset (NearMiss needs a few images of every class) is left
+    out, and `progress` is told why."""
+    rows, answers, skipped = [], [], []
     for name, method, options, augment in arms:
         if progress:
             progress(name)
         started = time.perf_counter()
-        balanced = balance(dataset, method, seed=seed, **options)
+        try:
+            balanced = balance(dataset, method, seed=seed, **options)
+        except DataError as e:  # e.g. NearMiss-3 on classes with too few images
+            skipped.append({"arm": name, "reason": str(e)})
+            continue
         model, _ = fit(Recipe(network, epochs, augment=augment), balanced.dataset, seed=seed,
                        class_weight=balanced.class_weight)
         seconds = time.perf_counter() - started
@@ -53,12 +60,17 @@ def run(dataset: Dataset, *, network: str = NETWORK, epochs: int = EPOCHS, seed:
         row["against_reference"] = {"only_reference": test["only_first"],
                                     "only_this": test["only_second"],
                                     "p_value": test["p_value"]}
+    if skipped and progress:
+        for arm in skipped:
+            progress(f"{arm['arm']} left out: {arm['reason']}")
     return rows
 
 
 def effect(rows: list[dict], arm: str) -> str | None:
     """The sentence the discussion quotes: what the reference arm gained or lost against `arm`,
     in points of accuracy, with the paired test's p-value."""
+    if not rows:
+        return None
     reference = rows[0]
     other = next((r for r in rows[1:] if r["arm"] == arm), None)
     if other is None:
@@ -74,3 +86,13 @@ def effect(rows: list[dict], arm: str) -> str | None:
     change = "gained" if points > 0 else "cost"
     return (f"{subject} {change} {abs(points):.1f} points of accuracy{against} here "
             f"(McNemar p = {p:.2g}{verdict})")
+
+
+def summary(rows: list[dict]) -> str:
+    """The ablation's findings in a few sentences, for the notebook and the report."""
+    effects = [text for arm in ("class weights", "no balancing", "NearMiss-1, no augmentation")
+               if (text := effect(rows, arm))]
+    if not effects:
+        return "Too few arms could run on this dataset to compare them."
+    text = "; ".join(effects)
+    return text[:1].upper() + text[1:] + "."

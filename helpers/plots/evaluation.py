@@ -249,6 +249,11 @@ def accuracy_intervals(metrics: list[dict]) -> plt.Figure:
 def ablation_effects(rows: list[dict]) -> plt.Figure:
     """Dot-and-whisker chart of the ablation: each arm's test accuracy and macro F1 with their
     95% intervals, the first arm (the method as used) marked by a dashed line."""
+    if not rows:
+        fig, ax = plt.subplots(figsize=(4, 1.2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no arm of the ablation could run", ha="center", va="center")
+        return fig
     fig, axes = plt.subplots(1, 2, figsize=(10, 0.45 * len(rows) + 1.4), sharey=True)
     for ax, key, title in zip(axes, ("accuracy", "macro_f1"), ("test accuracy", "macro F1"),
                               strict=True):

@@ -269,19 +269,15 @@ def discussion(found: dict) -> str:
 
 def ablation_findings(study: dict) -> str:
     """What the ablation notebook measured, as the discussion quotes it."""
-    from helpers.learn.ablation import effect
+    from helpers.learn.ablation import summary
 
     rows = study.get("rows", [])
     if len(rows) < 2:
         return ""
-    effects = [text for arm in ("class weights", "no balancing", "NearMiss-1, no augmentation")
-               if (text := effect(rows, arm))]
-    text = "; ".join(effects)
     return (f"The ablation trained {study.get('network', 'one network')} for "
-            f"{study.get('epochs', '?')} epochs once per choice on this dataset: "
-            f"{text[:1].lower() + text[1:] if text.startswith('augmentation') else text}. "
-            "The claims the write-ups make for balancing and augmentation hold here only where "
-            "these tests say so.")
+            f"{study.get('epochs', '?')} epochs once per choice on this dataset. "
+            f"{summary(rows)} The claims the write-ups make for balancing and augmentation "
+            "hold here only where these tests say so.")
 
 
 def validation_at_best(metrics: dict) -> float | None:

@@ -40,3 +40,23 @@ def row(arm, balancing, augmentation, accuracy, p=None):
 def test_the_discussion_sentence_says_what_changed_and_whether_it_shows(rows, arm, text):
     assert ablation.effect(rows, arm) == text
     assert ablation.effect(rows, "absent") is None
+
+
+def test_an_arm_that_cannot_balance_this_dataset_is_left_out_and_said(monkeypatch):
+    from helpers.errors import DataError
+
+    data = load_dataset("glyphs", size=800, seed=4)
+    real = ablation.balance
+
+    def picky(dataset, method, seed=0, **options):
+        if options.get("version") == 3:
+            raise DataError("NearMiss-3 with these neighbour counts needs 9 images")
+        return real(dataset, method, seed=seed, **options)
+
+    monkeypatch.setattr(ablation, "balance", picky)
+    said = []
+    rows = ablation.run(data, epochs=1, arms=(ablation.ARMS[0], ablation.ARMS[2]),
+                        progress=said.append)
+    assert [r["arm"] for r in rows] == ["NearMiss-1"]
+    assert said[-1].startswith("NearMiss-3 left out: NearMiss-3 with these")
+    assert ablation.summary(rows) == "Too few arms could run on this dataset to compare them."

@@ -58,8 +58,7 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     assert executed == sorted(p.name for p in chain.notebooks_for(SMOKE_MODELS))
     metrics = {p.stem: json.loads(p.read_text()) for p in (latest / "metrics").glob("*.json")}
     assert sorted(metrics) == sorted(SMOKE_MODELS)
-    comparison = nbformat.read(latest / "notebooks" / "11_ablation.ipynb",
-                         "12_comparison.ipynb", as_version=4)
+    comparison = nbformat.read(latest / "notebooks" / "12_comparison.ipynb", as_version=4)
     table = next(c for c in comparison.cells if c.cell_type == "code" and "comparison(" in c.source)
     table_html = table.outputs[0]["data"]["text/html"]
     assert all(model in table_html for model in SMOKE_MODELS)
@@ -83,8 +82,14 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
         assert f"def {model}(num_classes" in text  # highlighted: the words are in spans
     assert html.index("2.4 The networks") < html.index("3. Results")
     for section in ("What the first layer learned", "Inside the best network", "References",
-                    "The method at a glance", "What the skip connections change"):
+                    "The method at a glance", "What the skip connections change",
+                    "Ablation: what balancing and augmentation do here",
+                    "What the test set can tell apart"):
         assert section in html, section
+    # Intervals and paired tests, computed here and quoted in the text.
+    study = json.loads((latest / "ablation.json").read_text())
+    assert study["rows"] and all("accuracy_interval" in r for r in study["rows"])
+    assert "95% interval" in text and "McNemar p = " in text
 
 
 def test_failing_notebook_stops_the_chain_and_names_the_cell(private_project_dir):
