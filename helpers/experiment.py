@@ -297,13 +297,17 @@ def conclusions(metrics: list[dict]) -> str:
         images = tests[0]["images"]
         if alike:
             lines.append(f"On these {images:,} test images it cannot be told apart from "
-                         + ", ".join(f"{t['model']} (McNemar p = {t['p_value']:.2g})"
+                         + ", ".join(f"{t['model']} (McNemar {stats.p_text(t['p_value'])})"
                                      for t in alike)
                          + (f"; it is better than the other {len(tests) - len(alike)} "
                             f"(p < {stats.ALPHA:g})." if len(alike) < len(tests) else "."))
         else:
+            worst = max(t["p_value"] for t in tests)
             lines.append(f"On these {images:,} test images it is better than every other "
-                         f"network (McNemar p < {stats.ALPHA:g} each).")
+                         f"network (McNemar p ≤ {worst:.2g} each)."
+                         if worst >= 0.001 else
+                         f"On these {images:,} test images it is better than every other "
+                         f"network (McNemar p < 0.001 each).")
     if len(ranked) > 1:
         lines.append(f"The spread between models is {best['accuracy'] - worst['accuracy']:.1%} "
                      f"(lowest: {worst['model']}, {worst['accuracy']:.1%}).")

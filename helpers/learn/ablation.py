@@ -85,7 +85,7 @@ def effect(rows: list[dict], arm: str) -> str | None:
         subject, against = reference["arm"], f" against {other['arm']}"
     change = "gained" if points > 0 else "cost"
     return (f"{subject} {change} {abs(points):.1f} points of accuracy{against} here "
-            f"(McNemar p = {p:.2g}{verdict})")
+            f"(McNemar {stats.p_text(p)}{verdict})")
 
 
 def summary(rows: list[dict]) -> str:

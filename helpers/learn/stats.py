@@ -23,6 +23,18 @@ RESAMPLES = 1000  # bootstrap resamples of the test images
 SEED = 0  # the bootstrap's, so a report's intervals do not change between renderings
 
 
+def p_value(p: float) -> str:
+    """A p-value as a table shows it: "0.038", or "< 0.001" below that (an exact test's tiny
+    p-values are not worth more digits, and may underflow to 0)."""
+    return "< 0.001" if p < 0.001 else f"{p:.2g}"
+
+
+def p_text(p: float) -> str:
+    """A p-value as a sentence writes it: "p = 0.038" or "p < 0.001"."""
+    shown = p_value(p)
+    return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
 def percent(bounds) -> str:
     """An interval of shares, (0.856, 0.875), as the report writes it: "85.6–87.5%"."""
     low, high = bounds
@@ -90,10 +102,10 @@ def verdict(first: str, second: str, test: dict, alpha: float = ALPHA) -> str:
     p, n = test["p_value"], test["images"]
     if p >= alpha:
         return (f"{first} and {second} cannot be told apart on these {n:,} test images "
-                f"(McNemar p = {p:.2g})")
+                f"(McNemar {p_text(p)})")
     better, worse = (first, second) if test["only_first"] > test["only_second"] else \
         (second, first)
-    return f"{better} is better than {worse} on these {n:,} test images (McNemar p = {p:.2g})"
+    return f"{better} is better than {worse} on these {n:,} test images (McNemar {p_text(p)})"
 
 
 def against_best(metrics: list[dict], alpha: float = ALPHA) -> list[dict]:

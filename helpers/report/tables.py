@@ -13,7 +13,7 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from helpers.learn.evaluate import compare
-from helpers.learn.stats import percent
+from helpers.learn.stats import p_value, percent
 
 # Column name in `helpers.learn.evaluate.compare` -> (title, format).
 COMPARISON = {
@@ -83,10 +83,10 @@ def paired_tests(rows: list[dict]) -> Styler:
     images only one of the two got right, McNemar's p-value and what it means."""
     frame = pd.DataFrame([{
         "Network": r["model"], f"Only {r['best']} right": r["only_first"],
-        "Only this one right": r["only_second"], "p-value": r["p_value"],
+        "Only this one right": r["only_second"], "p-value": p_value(r["p_value"]),
         "On these test images": "better" if r["significant"] else "cannot be told apart"}
         for r in rows])
-    return styled(frame, {"p-value": "{:.2g}"})
+    return styled(frame, {})
 
 
 def training(history: dict[str, list[float]], best_epoch: int | None = None) -> Styler:
@@ -150,8 +150,8 @@ def ablation(rows: list[dict]) -> Styler:
         "Arm": r["arm"], "Training images": r["train_images"], "Time (s)": r["seconds"],
         "Test accuracy": r["accuracy"], "95% interval": interval(r["accuracy_interval"]),
         "Macro F1": r["macro_f1"], "95% interval (F1)": interval(r["macro_f1_interval"]),
-        "p against the first": r.get("against_reference", {}).get("p_value")}
+        "p against the first": (p_value(r["against_reference"]["p_value"])
+                                if "against_reference" in r else None)}
         for r in rows])
     return styled(frame, {"Training images": "{:,d}", "Time (s)": "{:.1f}",
-                          "Test accuracy": "{:.1%}", "Macro F1": "{:.1%}",
-                          "p against the first": "{:.2g}"})
+                          "Test accuracy": "{:.1%}", "Macro F1": "{:.1%}"})

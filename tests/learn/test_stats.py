@@ -72,3 +72,8 @@ def test_the_best_network_is_tested_against_each_other_one():
     with pytest.raises(DataError, match="same test images"):
         stats.against_best(metrics)
     assert stats.against_best(metrics[:1]) == []
+
+
+def test_p_values_are_written_with_two_digits_or_as_below_a_thousandth():
+    assert stats.p_text(0.375) == "p = 0.38" and stats.p_text(0.0) == "p < 0.001"
+    assert stats.p_value(2e-9) == "< 0.001" and stats.p_value(0.0123) == "0.012"
