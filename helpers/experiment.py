@@ -302,10 +302,10 @@ def conclusions(metrics: list[dict]) -> str:
                          + (f"; it is better than the other {len(tests) - len(alike)} "
                             f"(p < {stats.ALPHA:g})." if len(alike) < len(tests) else "."))
         else:
-            worst = max(t["p_value"] for t in tests)
+            largest_p = max(t["p_value"] for t in tests)
             lines.append(f"On these {images:,} test images it is better than every other "
-                         f"network (McNemar p ≤ {worst:.2g} each)."
-                         if worst >= 0.001 else
+                         f"network (McNemar p ≤ {largest_p:.2g} each)."
+                         if largest_p >= 0.001 else
                          f"On these {images:,} test images it is better than every other "
                          f"network (McNemar p < 0.001 each).")
     if len(ranked) > 1:

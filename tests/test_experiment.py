@@ -177,3 +177,20 @@ def test_more_seeds_give_a_mean_and_spread_beside_the_first_training(tmp_path):
         config_for(tmp_path, SEEDS=0)
     assert "each network trained once" in writeup.seeds_text(1)
     assert "seeds 0 to 2" in writeup.seeds_text(3)
+
+
+@pytest.mark.parametrize(("b_right", "said"), [
+    (60, "it cannot be told apart from b (McNemar p = "),
+    (30, "it is better than every other network (McNemar p < 0.001 each)"),
+])
+def test_conclusions_quote_the_intervals_and_the_paired_test(b_right, said):
+    truth = [0] * 100
+    metrics = [{"model": "a", "accuracy": 0.62, "macro_f1": 0.5, "parameters": 10,
+                "accuracy_interval": [0.52, 0.71], "macro_f1_interval": [0.4, 0.6],
+                "labels": truth, "predictions": [0] * 62 + [1] * 38},
+               {"model": "b", "accuracy": b_right / 100, "macro_f1": 0.4, "parameters": 20,
+                "labels": truth, "predictions": [0] * b_right + [1] * (100 - b_right)}]
+    text = experiment.conclusions(metrics)
+    assert "62.0% (95% interval 52.0–71.0%)" in text and "interval 40.0–60.0%" in text
+    assert f"On these 100 test images {said}" in text
+    assert "The spread between models is" in text
