@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import tempfile
+from pathlib import Path
 
 
 def positive_int(text: str) -> int:
@@ -28,6 +30,33 @@ def positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
+
+
+def port(text: str) -> int:
+    """argparse type: a TCP port, 1 to 65535."""
+    value = positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a TCP port is 1 to 65535, got {value}")
+    return value
+
+
+def model_out(text: str) -> Path:
+    """argparse type: where a trained model will be saved, checked before any training: not a
+    folder, and in a folder that exists (or can be made) and can be written."""
+    path = Path(text).expanduser()
+    if path.suffix != ".keras":
+        path = path.with_suffix(".keras")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder; name the model file to write, "
+                                         f"e.g. {path / 'model.keras'}")
+    folder = next((p for p in [path.parent, *path.parent.parents] if p.exists()), Path("."))
+    try:  # the one sure test: a file created there (and removed at once)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        raise argparse.ArgumentTypeError(f"cannot write {path}: {folder} is not a writable "
+                                         f"folder ({e.strerror or e})") from None
+    return path
 
 
 def one_line(message: object) -> str:

@@ -21,7 +21,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from helpers import paths
-from helpers.arguments import one_line, positive_float, positive_int, print_error
+from helpers.arguments import (
+    model_out,
+    one_line,
+    port,
+    positive_float,
+    positive_int,
+    print_error,
+)
 from helpers.data import SOURCES
 from helpers.errors import BundleError, ConfigError, DataError, DataWarning
 from helpers.report.console import filtered_stderr, import_tensorflow_quietly
@@ -244,8 +251,11 @@ def serve_command(args: argparse.Namespace) -> int:
 
     try:
         serve(args.model, host=args.host, port=args.port, threads=args.threads)
-    except OSError as e:  # the port is taken, or the host is not this machine's
-        raise ConfigError(f"cannot serve on {args.host}:{args.port}: {e.strerror or e}") from None
+    except BundleError:
+        raise
+    except (OSError, ValueError) as e:  # the port is taken, or the host is not this machine's
+        raise ConfigError(f"cannot serve on {args.host}:{args.port}: "
+                          f"{getattr(e, 'strerror', None) or e}") from None
     return 0
 
 
@@ -368,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS, metavar="N",
                        help=f"at most N passes over the training images; training stops early "
                             f"when validation accuracy stalls (default: {DEFAULT_EPOCHS})")
-    train.add_argument("--out", metavar="PATH",
+    train.add_argument("--out", metavar="PATH", type=model_out,
                        help="where to save the model; its classes go to the same name with "
                             ".json (default: outputs/models/ARCH-NAME.keras)")
     train.add_argument("--balance", choices=BALANCE_METHODS, default="nearmiss",
@@ -407,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train only the whole epochs that fit in M minutes on this machine "
                             "(timed on the first epoch), the schedule fitted to them")
     model.add_argument("--seed", type=int, default=0, metavar="S", help="default: 0")
-    model.add_argument("--out", metavar="PATH",
+    model.add_argument("--out", metavar="PATH", type=model_out,
                        help="where to save the .keras file (default: outputs/model/reader.keras)")
     model.set_defaults(run=model_command)
 
@@ -436,7 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
          "python -m helpers serve --port 8080 --model letters.keras",
          "curl -F image=@photo.png http://127.0.0.1:8000/predict"])
     add_model_option(serve)
-    serve.add_argument("--port", type=positive_int, default=8000,
+    serve.add_argument("--port", type=port, default=8000,
                        help="TCP port (default: 8000)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1, this machine only)")

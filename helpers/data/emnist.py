@@ -65,6 +65,10 @@ def read_mapping(path: Path) -> tuple[np.ndarray, tuple[str, ...]]:
         if len(values) < 2 or not all(32 < v < 127 for v in values[1:]):
             raise DataError(f"{path}, line {number}: expected 'label ascii-code [ascii-code]', "
                             f"got {line!r}")
+        if values[0] in labels:
+            raise DataError(f"{path}, line {number}: label {values[0]} is mapped a second time "
+                            f"(first to {classes[labels.index(values[0])]!r}); each label may "
+                            "appear once")
         labels.append(values[0])
         classes.append(chr(values[1]))
     if len(classes) < 2:

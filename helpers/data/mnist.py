@@ -43,13 +43,22 @@ def find_idx(folder: Path) -> dict[str, Path] | None:
 
 
 def read_npz(path: Path) -> tuple[np.ndarray, ...]:
+    """The four arrays of Keras' mnist.npz; pixels must be whole numbers 0..255 (a file of
+    floats scaled to 0..1 would otherwise load as black images, and 256 wrap round to 0)."""
     try:
         with np.load(path, allow_pickle=False) as f:
-            return tuple(np.asarray(f[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
+            arrays = tuple(np.asarray(f[k]) for k in ("x_train", "y_train", "x_test", "y_test"))
     except KeyError as e:
         raise DataError(f"{path}: not an MNIST npz (missing {e})") from None
     except (OSError, ValueError) as e:
         raise DataError(f"{path}: not a readable npz file ({e})") from None
+    for name, x in (("x_train", arrays[0]), ("x_test", arrays[2])):
+        if not np.issubdtype(x.dtype, np.integer):
+            raise DataError(f"{path}: {name} holds {x.dtype} pixels; MNIST's are whole numbers "
+                            f"0..255 (scale 0..1 images by 255 and store them as uint8)")
+        if x.size and (x.min() < 0 or x.max() > 255):
+            raise DataError(f"{path}: {name} has pixels {x.min()}..{x.max()}, outside 0..255")
+    return arrays
 
 
 def load(*, data_dir: str | None = None, download: bool = False, seed: int = 0) -> Dataset:
