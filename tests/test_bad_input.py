@@ -70,3 +70,115 @@ def test_npz_pixels_that_are_not_bytes_are_refused(tmp_path, pixels, said):
     np.savez(tmp_path / "mnist.npz", x_train=pixels, y_train=labels, x_test=good, y_test=labels)
     with pytest.raises(DataError, match=f"mnist.npz: x_train .*{said}|mnist.npz: x_train has"):
         load_dataset("mnist", data_dir=str(tmp_path))
+
+
+def write_idx_header(path, dims, data: bytes = b"", gz: bool = True):
+    import gzip
+
+    header = bytes([0, 0, 8, len(dims)]) + b"".join(d.to_bytes(4, "big") for d in dims)
+    opener = gzip.open if gz else open
+    with opener(path, "wb") as f:
+        f.write(header + data)
+    return path
+
+
+@pytest.mark.parametrize(("dims", "data", "said"), [
+    ((0, 28, 28), b"", "holds no images"),
+    ((3, 1, 1), b"abc", "images of 1×1 pixels"),
+    ((2, 28, 28), b"\0" * 100, r"file holds 100 \(truncated"),
+    ((1, 28, 28), b"\0" * 800, "file holds more than 784"),
+    ((70000, 70000, 28), b"", "over the 1,073,741,824 this reader accepts"),
+])
+def test_idx_files_whose_contents_do_not_fit_their_header_are_named(tmp_path, dims, data, said):
+    from helpers.data.idx import read_images
+
+    path = write_idx_header(tmp_path / "x-images-idx3-ubyte.gz", dims, data)
+    with pytest.raises(DataError, match=rf"x-images-idx3-ubyte.gz: .*{said}"):
+        read_images(path)
+
+
+BOMB = """
+import gzip, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # 1 GiB of address space
+from helpers.data.idx import read_images
+from helpers.errors import DataError
+try:
+    read_images(sys.argv[1])
+except DataError as e:
+    print("refused:", e)
+"""
+
+
+def test_a_small_gzip_that_inflates_to_gigabytes_costs_only_its_header(tmp_path):
+    """1 MB of .gz inflating to 1 GB: read under a 1 GiB address-space limit, it is one clear
+    error (the header promises 1,000 images; the reader stops after those bytes)."""
+    import gzip
+    import subprocess
+    import sys
+
+    path = tmp_path / "bomb-images-idx3-ubyte.gz"
+    header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in (1000, 28, 28))
+    with gzip.open(path, "wb", compresslevel=9) as f:
+        f.write(header)
+        chunk = b"\0" * (1 << 20)
+        for _ in range(1024):
+            f.write(chunk)
+    assert path.stat().st_size < 2 << 20
+    done = subprocess.run([sys.executable, "-c", BOMB, str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-1500:]
+    assert "refused:" in done.stdout and "file holds more than 784,000" in done.stdout
+
+
+@pytest.mark.parametrize("special", ["device", "link to a device", "fifo", "folder"])
+def test_only_regular_files_are_read_as_images(tmp_path, special):
+    import os
+
+    from helpers.data.images import read_file
+
+    path = tmp_path / "x.png"
+    if special == "device":
+        path = __import__("pathlib").Path("/dev/zero")
+    elif special == "link to a device":
+        path.symlink_to("/dev/zero")
+    elif special == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    with pytest.raises(DataError, match="not a regular file"):
+        read_file(path)
+
+
+def test_an_image_file_over_the_size_bound_is_refused_before_it_is_read(tmp_path):
+    from helpers.data.images import read_file
+
+    path = tmp_path / "big.png"
+    path.write_bytes(b"\0" * 2000)
+    with pytest.raises(DataError, match="big.png is 2,000 bytes, over the 1,000-byte limit"):
+        read_file(path, limit=1000)
+
+
+@pytest.mark.parametrize(("size", "said"), [((1, 1), "1×1 pixels, too small"),
+                                            ((20000, 1), "20000×1 pixels, too small")])
+def test_images_too_small_to_show_a_character_are_named(tmp_path, size, said):
+    from PIL import Image
+
+    from helpers.data.images import to_character_image
+
+    path = tmp_path / "strip.png"
+    Image.new("L", size, 255).save(path)
+    with pytest.raises(DataError, match=f"strip.png is {said}"):
+        to_character_image(path)
+
+
+def test_a_long_strip_is_shrunk_before_it_is_padded():
+    from helpers.data.images import fit_square
+
+    strip = np.full((3, 30000), 255, np.uint8)  # padding first would need a 30,000² square
+    square = fit_square(strip)
+    assert square.shape == (28, 28) and square.dtype == np.uint8
+
+
+def test_predicting_a_device_is_one_error_line(capsys, glyph_model):
+    assert main(["predict", "/dev/zero", "--model", str(glyph_model)]) == 1
+    assert "/dev/zero is a device or other special file" in one_error_line(capsys)

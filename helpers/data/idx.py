@@ -16,15 +16,43 @@ from helpers.errors import DataError
 
 IMAGES_MAGIC = 2051
 LABELS_MAGIC = 2049
+# EMNIST byclass, the largest split, holds 697,932 × 784 ≈ 547 M pixels; twice that is plenty.
+MAX_VALUES = 1 << 30
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's content, decompressed when it ends in .gz; a clear error when it is damaged."""
+def _open(path: Path):
+    """The file as a binary stream, decompressed when it ends in .gz."""
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def read_idx(path: str | Path, magic: int) -> np.ndarray:
+    """The array stored in an IDX file, checked against the expected magic number.
+
+    The header says how many bytes the data must have, and no more than that (plus one, to see
+    that nothing follows) is ever read or inflated: a small .gz that inflates to gigabytes is a
+    clear error at the cost of its header.
+    """
+    path = Path(path)
     try:
-        if path.suffix == ".gz":
-            with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+        with _open(path) as f:
+            start = f.read(4)
+            if len(start) < 4:
+                raise DataError(f"{path}: {len(start)} bytes is too short for an IDX file")
+            found = int.from_bytes(start, "big")
+            if found != magic:
+                kind = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(magic, "IDX")
+                raise DataError(f"{path}: IDX magic number is {found}, expected {magic} for an "
+                                f"{kind} file (wrong file, or not an IDX file)")
+            ndim = start[3]
+            sizes = f.read(4 * ndim)
+            if len(sizes) < 4 * ndim:
+                raise DataError(f"{path}: the IDX header is cut short")
+            dims = tuple(int.from_bytes(sizes[4 * i: 4 * i + 4], "big") for i in range(ndim))
+            expected = int(np.prod(dims, dtype=np.int64))
+            if expected > MAX_VALUES:
+                raise DataError(f"{path}: header promises {expected:,} values {dims}, over the "
+                                f"{MAX_VALUES:,} this reader accepts (corrupt header?)")
+            data = f.read(expected + 1)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except EOFError:
@@ -33,29 +61,11 @@ def read_bytes(path: Path) -> bytes:
     except (gzip.BadGzipFile, zlib.error, OSError) as e:
         raise DataError(f"{path}: not a readable gzip file ({e}); delete it and fetch it again") \
             from None
-
-
-def read_idx(path: str | Path, magic: int) -> np.ndarray:
-    """The array stored in an IDX file, checked against the expected magic number."""
-    path = Path(path)
-    data = read_bytes(path)
-    if len(data) < 4:
-        raise DataError(f"{path}: {len(data)} bytes is too short for an IDX file")
-    found = int.from_bytes(data[:4], "big")
-    if found != magic:
-        kind = {IMAGES_MAGIC: "images", LABELS_MAGIC: "labels"}.get(magic, "IDX")
-        raise DataError(f"{path}: IDX magic number is {found}, expected {magic} for an {kind} file "
-                        "(wrong file, or not an IDX file)")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{path}: the IDX header is cut short")
-    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(dims))
-    if len(data) - header != expected:
+    if len(data) != expected:
+        held = f"{len(data):,}" if len(data) <= expected else f"more than {expected:,}"
         raise DataError(f"{path}: header promises {expected:,} values {dims}, file holds "
-                        f"{len(data) - header:,} (truncated or corrupt)")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+                        f"{held} (truncated or corrupt)")
+    return np.frombuffer(data, dtype=np.uint8).reshape(dims)
 
 
 def read_images(path: str | Path) -> np.ndarray:
@@ -63,6 +73,11 @@ def read_images(path: str | Path) -> np.ndarray:
     images = read_idx(path, IMAGES_MAGIC)
     if images.ndim != 3:
         raise DataError(f"{path}: images file has {images.ndim} dimensions, expected 3")
+    if images.shape[1:] != (28, 28):
+        raise DataError(f"{path}: images of {images.shape[1]}×{images.shape[2]} pixels; MNIST "
+                        "and EMNIST images are 28×28")
+    if not len(images):
+        raise DataError(f"{path}: the file holds no images")
     return images
 
 

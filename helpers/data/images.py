@@ -10,6 +10,7 @@ import contextlib
 import io
 import os
 import re
+import stat
 from pathlib import Path
 
 import cv2
@@ -20,12 +21,40 @@ from helpers.data.dataset import IMAGE_SIZE
 from helpers.errors import DataError
 
 MAX_PIXELS = 40_000_000
+# The largest image file read: a 40-megapixel photo as a high-quality JPEG or a PNG of text is
+# far smaller; /dev/zero, or a symlink to it, would otherwise be read until memory runs out.
+MAX_FILE_BYTES = 64 << 20
 
 ImageSource = str | os.PathLike | bytes | Image.Image
 
 
 class TooManyPixels(DataError):
     """An image over the pixel limit: a decompression bomb, never a file to skip quietly."""
+
+
+def read_file(path: str | Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, at most `limit` of them: devices, FIFOs (which would block),
+    folders and links to them are refused before anything is read, and so is a bigger file."""
+    path = Path(path)
+    try:
+        info = path.stat()  # follows a symlink, so a link to /dev/zero is seen as a device
+    except OSError as e:
+        raise DataError(f"{path} cannot be read: {e.strerror or e}") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a folder" if stat.S_ISDIR(info.st_mode) else "a pipe (FIFO)"
+                if stat.S_ISFIFO(info.st_mode) else "a device or other special file")
+        raise DataError(f"{path} is {kind}, not a regular file; only files are read as images")
+    if info.st_size > limit:
+        raise DataError(f"{path} is {info.st_size:,} bytes, over the {limit:,}-byte limit for "
+                        "an image file")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise DataError(f"{path} cannot be read: {e.strerror or e}") from None
+    if len(data) > limit:  # it grew while being read
+        raise DataError(f"{path} is over the {limit:,}-byte limit for an image file")
+    return data
 
 
 class NotAnImage(DataError):
@@ -48,10 +77,7 @@ def open_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS,
         name, data = name or "image bytes", bytes(source)
     else:
         name = str(source)
-        try:
-            data = Path(source).read_bytes()
-        except OSError as e:
-            raise DataError(f"{name} cannot be read: {e.strerror or e}") from e
+        data = read_file(source)
     if data is not None and not data:
         raise DataError(f"{name} is empty (0 bytes)")
     try:
@@ -126,24 +152,36 @@ def white_on_black(gray: np.ndarray) -> np.ndarray:
 
 
 def fit_square(gray: np.ndarray, size: int = IMAGE_SIZE) -> np.ndarray:
-    """Pad to a centred square with the background value, then resize to size×size uint8."""
+    """Resize so the longer side is `size`, then pad to a centred size×size square with the
+    background value (uint8). Shrinking first keeps the work to the image's own pixels: a
+    1×20,000 strip is never padded to a 20,000² square."""
     gray = np.asarray(gray, dtype=np.float32)
     if gray.ndim != 2 or not gray.size:
         raise DataError(f"fit_square needs a non-empty 2-D image, got shape {gray.shape}")
     height, width = gray.shape
-    side = max(height, width)
-    if height != width:
-        square = np.full((side, side), np.median(_border(gray)), dtype=np.float32)
-        top, left = (side - height) // 2, (side - width) // 2
-        square[top:top + height, left:left + width] = gray
-        gray = square
-    if side != size:
+    background = float(np.median(_border(gray))) if height != width else 0.0
+    factor = size / max(height, width)
+    shape = (max(1, round(width * factor)), max(1, round(height * factor)))
+    if shape != (width, height):
         # INTER_AREA averages when shrinking (no aliasing); it degrades to nearest when enlarging.
-        interpolation = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-        gray = cv2.resize(gray, (size, size), interpolation=interpolation)
+        interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+        gray = cv2.resize(gray, shape, interpolation=interpolation)
+    if gray.shape != (size, size):
+        square = np.full((size, size), background, dtype=np.float32)
+        top, left = (size - gray.shape[0]) // 2, (size - gray.shape[1]) // 2
+        square[top:top + gray.shape[0], left:left + gray.shape[1]] = gray
+        gray = square
     return np.clip(np.rint(gray), 0, 255).astype(np.uint8)
+
+
+MIN_SIDE = 4  # pixels: a smaller image cannot show a character
 
 
 def to_character_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """A path, bytes or PIL image as a 28×28 uint8 character, white ink on black."""
-    return fit_square(white_on_black(to_gray(open_image(source, max_pixels=max_pixels))))
+    image = open_image(source, max_pixels=max_pixels)
+    if min(image.size) < MIN_SIDE:
+        name = source if isinstance(source, str | Path) else "image"
+        raise DataError(f"{name} is {image.size[0]}×{image.size[1]} pixels, too small to show a "
+                        f"character (at least {MIN_SIDE}×{MIN_SIDE})")
+    return fit_square(white_on_black(to_gray(image)))
