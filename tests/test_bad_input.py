@@ -182,3 +182,22 @@ def test_a_long_strip_is_shrunk_before_it_is_padded():
 def test_predicting_a_device_is_one_error_line(capsys, glyph_model):
     assert main(["predict", "/dev/zero", "--model", str(glyph_model)]) == 1
     assert "/dev/zero is a device or other special file" in one_error_line(capsys)
+
+
+@pytest.mark.parametrize(("top_k", "said"), [("abc", "top_k must be a whole number"),
+                                             ("-5", "top_k must be between 1 and 36"),
+                                             ("0", "top_k must be between 1 and 36")])
+def test_the_web_page_refuses_a_top_k_it_cannot_honour(glyph_recognizer, reading_glyphs, top_k,
+                                                       said):
+    import io
+
+    from PIL import Image
+
+    from helpers.web import create_app
+
+    png = io.BytesIO()
+    Image.fromarray(255 - reading_glyphs.x_test[0]).resize((120, 120)).save(png, "PNG")
+    client = create_app(glyph_recognizer).test_client()
+    response = client.post(f"/predict?top_k={top_k}",
+                           data={"image": (io.BytesIO(png.getvalue()), "a.png")})
+    assert response.status_code == 400 and said in response.json["error"]

@@ -42,6 +42,21 @@ class UploadError(Exception):
         self.status = status
 
 
+def requested_top_k(text: str | None, classes: int) -> int:
+    """The `top_k` a request asks for: a whole number from 1 to the number of classes, else a
+    400 that says so (it is not silently replaced)."""
+    if text is None or text == "":
+        return TOP_K
+    try:
+        value = int(text)
+    except ValueError:
+        raise UploadError(400, f"top_k must be a whole number, got {text!r}") from None
+    if not 1 <= value <= classes:
+        raise UploadError(400, f"top_k must be between 1 and {classes} (the model's classes), "
+                               f"got {value}")
+    return value
+
+
 def status_of(error: DataError) -> int:
     """415 for what is not an image, 413 for too many pixels, 422 for an image with nothing to
     read, 400 for the rest (empty or corrupt uploads)."""
@@ -126,9 +141,9 @@ def create_app(recognizer: Recognizer, *, max_upload_bytes: int = MAX_UPLOAD_BYT
 
     @app.post("/predict")
     def predict_endpoint():
-        top_k = request.values.get("top_k", TOP_K, type=int) or TOP_K
+        top_k = requested_top_k(request.values.get("top_k"), len(recognizer.classes))
         name, prediction = answer(lambda data, what: classify(
-            recognizer, open_image(data, max_pixels=max_pixels, name=what), top_k=max(1, top_k),
+            recognizer, open_image(data, max_pixels=max_pixels, name=what), top_k=top_k,
             what=what))
         body = {"file": name, **prediction.as_dict()}
         if request.args.get("input") == "1":
