@@ -201,3 +201,22 @@ def test_the_web_page_refuses_a_top_k_it_cannot_honour(glyph_recognizer, reading
     response = client.post(f"/predict?top_k={top_k}",
                            data={"image": (io.BytesIO(png.getvalue()), "a.png")})
     assert response.status_code == 400 and said in response.json["error"]
+
+
+def test_class_folders_named_alike_in_two_unicode_forms_are_refused(tmp_path):
+    from PIL import Image
+
+    for name in ("\u00e9", "e\u0301", "a"):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            Image.new("L", (28, 28), 40 * i).save(tmp_path / name / f"{i}.png")
+    with pytest.raises(DataError, match="same class name written two ways"):
+        load_dataset("folder", path=str(tmp_path))
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_a_csv_of_one_letter_is_refused(tmp_path, rows):
+    path = tmp_path / "az.csv"
+    path.write_text("".join("3," + ",".join(["0"] * 784) + "\n" for _ in range(rows)))
+    with pytest.raises(DataError, match="every row is the letter D"):
+        load_dataset("az-csv", path=str(path))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import string
+import warnings
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,7 +21,8 @@ from tqdm import tqdm
 from helpers import paths
 from helpers.data.cache import cache_file, fingerprint, load_arrays, save_arrays
 from helpers.data.dataset import Dataset, stratified_split
-from helpers.errors import DataError
+from helpers.data.transforms import drop_empty_classes
+from helpers.errors import DataError, DataWarning
 
 FILE_NAME = "A_Z Handwritten Data.csv"
 CLASSES = tuple(string.ascii_uppercase)
@@ -230,12 +232,20 @@ def load(*, path: str | None = None, seed: int = 0, test_fraction: float = 0.2,
             f"download Kaggle's 'A-Z Handwritten Data' and put {FILE_NAME!r} in "
             f"{paths.raw_dir()}, or pass path= to where it is"))
     x, y = _cached_parse(file) if cache else parse_az_csv(file)
+    present = np.unique(y)
+    if len(present) < 2:
+        raise DataError(f"{file}: every row is the letter {CLASSES[int(present[0])]}; a "
+                        "classifier needs rows of at least two letters")
     x_train, y_train, x_test, y_test = stratified_split(x, y, test_fraction, seed)
-    return Dataset(
+    dataset, empty = drop_empty_classes(Dataset(
         x_train, y_train, x_test, y_test, classes=CLASSES, name="az-csv",
         source=(f"Kaggle's A-Z Handwritten Data ({file.name}, {len(y):,} rows), split "
                 f"stratified by class {1 - test_fraction:.0%} train / {test_fraction:.0%} test "
-                f"(seed {seed})"))
+                f"(seed {seed})")))
+    if empty:
+        warnings.warn(f"{file}: no rows of {', '.join(empty)}; those letters are left out",
+                      DataWarning, stacklevel=2)
+    return dataset
 
 
 def _cached_parse(file: Path) -> tuple[np.ndarray, np.ndarray]:

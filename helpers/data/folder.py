@@ -8,6 +8,7 @@ folder is only ever read.
 from __future__ import annotations
 
 import os
+import unicodedata
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -44,6 +45,22 @@ def _visible(name: str) -> bool:
 
 def _subfolders(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_dir() and _visible(p.name))
+
+
+def class_name(folder: Path) -> str:
+    """The character a class folder stands for: its name in Unicode's composed form (NFC), so
+    "é" typed as one code point or as e plus an accent is one class."""
+    return unicodedata.normalize("NFC", folder.name)
+
+
+def _same_class_twice(folders: list[Path]) -> None:
+    seen: dict[str, Path] = {}
+    for folder in folders:
+        name = class_name(folder)
+        if name in seen:
+            raise DataError(f"{seen[name]} and {folder} are the same class name written two "
+                            "ways (Unicode composed and decomposed); merge them into one folder")
+        seen[name] = folder
 
 
 def _split_name(folder: Path) -> str:
@@ -90,6 +107,7 @@ def _scan(parts: dict[str, Path]) -> tuple[list[FileEntry], list[Path]]:
         if loose:
             warnings.warn(f"{folder}: ignoring {len(loose):,} image(s) outside the class "
                           f"subfolders (e.g. {loose[0]})", DataWarning, stacklevel=3)
+        _same_class_twice(classes)
         class_dirs += classes
         for class_dir in classes:
             for dirpath, dirnames, filenames in os.walk(class_dir):
@@ -195,12 +213,12 @@ def load(*, path: str | None = None, seed: int = 0, test_fraction: float = 0.2,
     _warn_skipped(skipped)
     _check_classes(root, files, class_dirs, kept)
 
-    classes = tuple(sorted({folder.name for folder in class_dirs}))
+    classes = tuple(sorted({class_name(folder) for folder in class_dirs}))
     if len(classes) < 2:
         raise DataError(f"{root} has only one class folder ({classes[0]}); a classifier needs "
                         f"at least two")
     index = {label: k for k, label in enumerate(classes)}
-    y = np.array([index[files[i].folder.name] for i in kept], dtype=np.int64)
+    y = np.array([index[class_name(files[i].folder)] for i in kept], dtype=np.int64)
     notes = []
     if "all" in parts:
         x_train, y_train, x_test, y_test = stratified_split(x, y, test_fraction, seed)
