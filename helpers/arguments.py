@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import argparse
 import re
+import signal
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -57,6 +61,21 @@ def model_out(text: str) -> Path:
         raise argparse.ArgumentTypeError(f"cannot write {path}: {folder} is not a writable "
                                          f"folder ({e.strerror or e})") from None
     return path
+
+
+@contextmanager
+def exit_on_sigterm() -> Iterator[None]:
+    """Inside the block, SIGTERM (a `kill`, a closed terminal's job control, a CI timeout) exits
+    through Python like Ctrl-C does, so `finally` blocks run: an atomic write in progress
+    removes its temporary file instead of leaving it beside the model."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def one_line(message: object) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.arguments import (
+    exit_on_sigterm,
     model_out,
     one_line,
     port,
@@ -459,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """The command line; TensorFlow's C++ notices are kept off the console throughout (they
     come at import and again when a dataset pipeline is first traced)."""
-    with filtered_stderr():
+    with filtered_stderr(), exit_on_sigterm():
         return _main(argv)
 
 

@@ -220,3 +220,25 @@ def test_a_csv_of_one_letter_is_refused(tmp_path, rows):
     path.write_text("".join("3," + ",".join(["0"] * 784) + "\n" for _ in range(rows)))
     with pytest.raises(DataError, match="every row is the letter D"):
         load_dataset("az-csv", path=str(path))
+
+
+TERMINATED = """
+import os, signal, sys, time
+from pathlib import Path
+from helpers.arguments import exit_on_sigterm
+from helpers.data.cache import atomic_path
+with exit_on_sigterm(), atomic_path(Path(sys.argv[1]) / "model.keras") as tmp:
+    tmp.write_bytes(b"half a model")
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(5)
+"""
+
+
+def test_a_sigterm_during_a_save_leaves_no_temporary_file(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", TERMINATED, str(tmp_path)], timeout=60,
+                          capture_output=True, text=True)
+    assert done.returncode == 128 + 15, done.stderr[-1000:]
+    assert list(tmp_path.iterdir()) == []  # neither the model nor its .model.keras.* temp
