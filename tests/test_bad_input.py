@@ -242,3 +242,20 @@ def test_a_sigterm_during_a_save_leaves_no_temporary_file(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 128 + 15, done.stderr[-1000:]
     assert list(tmp_path.iterdir()) == []  # neither the model nor its .model.keras.* temp
+
+
+@pytest.mark.parametrize("preprocessing", [[1, 2], {"framing": {"ink_size": "big"}},
+                                           {"framing": {"centre": "middle"}},
+                                           {"framing": "box"}])
+def test_a_hand_edited_model_description_is_one_error_naming_it(tmp_path, glyph_model,
+                                                                preprocessing, capsys):
+    import json
+    import shutil
+
+    model = tmp_path / "edited.keras"
+    shutil.copy(glyph_model, model)
+    info = json.loads(glyph_model.with_suffix(".json").read_text())
+    model.with_suffix(".json").write_text(json.dumps({**info, "preprocessing": preprocessing}))
+    assert main(["predict", str(model), "--model", str(model)]) == 1
+    err = one_error_line(capsys)
+    assert "edited.json: the model's framing cannot be read" in err

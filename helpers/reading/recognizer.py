@@ -25,7 +25,7 @@ from helpers.data.dataset import IMAGE_SIZE
 from helpers.data.images import MAX_PIXELS, TooManyPixels, open_image, to_gray
 from helpers.errors import ConfigError, DataError
 from helpers.learn.inputs import Framing
-from helpers.learn.models import default_model, load_model
+from helpers.learn.models import default_model, info_path, load_model
 from helpers.learn.predict import Predictor
 from helpers.reading import segment
 from helpers.reading.decode import decode
@@ -62,7 +62,15 @@ class Recognizer:
         default `make model`'s reader, else the best model of the latest report run."""
         path = default_model() if path is None else Path(path)
         model, info = load_model(path)
-        framing = Framing.from_dict(info.get("preprocessing", {}).get("framing"))
+        preprocessing = info.get("preprocessing", {})
+        try:
+            if not isinstance(preprocessing, dict):
+                raise TypeError(f"'preprocessing' is a {type(preprocessing).__name__}, not an "
+                                "object")
+            framing = Framing.from_dict(preprocessing.get("framing"))
+        except (TypeError, ValueError, AttributeError) as e:
+            raise DataError(f"{info_path(path)}: the model's framing cannot be read ({e}); "
+                            "save the model again with helpers.learn.models.save_model") from None
         return cls(model, [str(c) for c in info["classes"]], framing, info, path)
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
