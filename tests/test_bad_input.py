@@ -259,3 +259,35 @@ def test_a_hand_edited_model_description_is_one_error_naming_it(tmp_path, glyph_
     assert main(["predict", str(model), "--model", str(model)]) == 1
     err = one_error_line(capsys)
     assert "edited.json: the model's framing cannot be read" in err
+
+
+def csv_rows(rows: int = 3, sep: str = ",", end: str = "\n") -> str:
+    return "".join(sep.join(["1"] + ["0"] * 784) + end for _ in range(rows))
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    ("\ufeff" + csv_rows(), "starts with a UTF-8 byte-order mark"),
+    (csv_rows(end="\r"), "old Mac CR line endings"),
+    (csv_rows(sep="\t"), "is separated by tabs"),
+    ("\0\1\2binary" + csv_rows(), "holds binary data"),
+])
+def test_csv_files_that_are_not_plain_comma_separated_text_say_what_they_are(tmp_path, content,
+                                                                             said):
+    path = tmp_path / "az.csv"
+    path.write_bytes(content.encode("utf-8"))
+    with pytest.raises(DataError, match=f"az.csv: line 1 .*{said}") as refused:
+        load_dataset("az-csv", path=str(path), cache=False)
+    assert "looks like a header" not in str(refused.value)
+
+
+def test_a_cut_short_multipart_upload_is_told_so(glyph_recognizer):
+    from helpers.web import create_app
+
+    client = create_app(glyph_recognizer).test_client()
+    body = (b"--xyz\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n"
+            b"Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n")  # no closing boundary
+    response = client.post("/predict", data=body,
+                           content_type="multipart/form-data; boundary=xyz")
+    assert response.status_code == 400 and "could not be read" in response.json["error"]
+    missing = client.post("/predict", data={"other": "x"})
+    assert "send the image as the multipart form field" in missing.json["error"]

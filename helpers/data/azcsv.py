@@ -191,9 +191,27 @@ def _first_bad_line(b: np.ndarray) -> int:
     return int(found.min()) if len(found) else 0
 
 
+def _not_plain_csv(text: bytes) -> str | None:
+    """What makes a line something other than comma-separated ASCII numbers, when it is one of
+    the usual culprits (each would otherwise look like a header or a bad value)."""
+    if text.startswith(b"\xef\xbb\xbf"):
+        return ("starts with a UTF-8 byte-order mark; save the file without it (plain ASCII or "
+                "UTF-8 without BOM)")
+    if b"\r" in text.rstrip(b"\r"):
+        return ("has carriage returns inside it: the file uses old Mac CR line endings; convert "
+                "them to LF (e.g. `tr '\\r' '\\n'`) before loading it")
+    if b"\t" in text and b"," not in text:
+        return "is separated by tabs; the file must be comma-separated"
+    if b"\0" in text or any(byte > 126 for byte in text[:4096]):
+        return "holds binary data, not comma-separated numbers: is this the right file?"
+    return None
+
+
 def _describe(path: Path, line: int, text: bytes) -> str:
     """What is wrong with one line, and how to fix it."""
     where = f"{path}: line {line}"
+    if problem := _not_plain_csv(text):
+        return f"{where} {problem}"
     tokens = text.split(b",")
     numeric = [_NUMBER.fullmatch(t.strip()) is not None for t in tokens]
     column_names = tokens == [str(i).encode() for i in range(VALUES)]

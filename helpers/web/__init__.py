@@ -73,6 +73,10 @@ def uploaded_image() -> tuple[str, bytes]:
     """The name and bytes of the multipart field `image`, or an UploadError."""
     upload = request.files.get("image")
     if upload is None:
+        if (request.mimetype == "multipart/form-data" and request.content_length
+                and not request.files and not request.form):
+            raise UploadError(400, "the multipart body could not be read (cut short, or its "
+                                   "boundary is wrong); send the upload again")
         raise UploadError(400, "send the image as the multipart form field 'image'")
     name = Path(upload.filename or "image").name or "image"
     data = upload.read()
