@@ -152,6 +152,12 @@ def default_model_path(architecture: str, dataset: str) -> Path:
     return paths.outputs_dir() / "models" / f"{architecture}-{dataset}.keras"
 
 
+def training_folder(out: Path) -> Path:
+    """Where `train` keeps a model's history, logs and backup: beside it, `<name>-training/`."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}-training")
+
+
 def train_command(args: argparse.Namespace) -> int:
     from helpers.learn import recipe
     from helpers.learn.balance import balance
@@ -162,11 +168,14 @@ def train_command(args: argparse.Namespace) -> int:
     print(f"training {args.architecture} on {dataset.name}: {len(prepared.dataset.x_train):,} "
           f"training images after balancing ({args.balance}), {len(dataset.x_test):,} test "
           f"images, {dataset.num_classes} classes")
-    # The notebooks' training (experiment.run_model): the same recipe and path.
+    out = args.out or default_model_path(args.architecture, args.dataset)
+    # The notebooks' training (experiment.run_model): the same recipe and path. Its run folder
+    # keeps the history, TensorBoard logs and a backup after every epoch, so the same command
+    # after an interruption continues where it stopped.
     trained = recipe.train_and_save(
-        recipe.Recipe(args.architecture, args.epochs), prepared.dataset,
-        args.out or default_model_path(args.architecture, args.dataset), seed=args.seed,
-        class_weight=prepared.class_weight, balance=prepared.method, verbose=2)
+        recipe.Recipe(args.architecture, args.epochs), prepared.dataset, out, seed=args.seed,
+        class_weight=prepared.class_weight, balance=prepared.method, verbose=2,
+        run_dir=training_folder(out))
     evaluation, out = trained.evaluation, trained.model_path
     print(f"\n{args.architecture} on {dataset.name}: test accuracy {evaluation['accuracy']:.1%}, "
           f"macro F1 {evaluation['macro_f1']:.3f} ({evaluation['test_images']:,} test images)")
@@ -381,7 +390,11 @@ def build_parser() -> argparse.ArgumentParser:
                             f"when validation accuracy stalls (default: {DEFAULT_EPOCHS})")
     train.add_argument("--out", metavar="PATH", type=model_out,
                        help="where to save the model; its classes go to the same name with "
-                            ".json (default: outputs/models/ARCH-NAME.keras)")
+                            ".json, its history, TensorBoard logs and a backup after every "
+                            "epoch to NAME-training/ beside it (default: "
+                            "outputs/models/ARCH-NAME.keras). Training resumes by default: the "
+                            "same command after an interruption continues from the last "
+                            "finished epoch; delete NAME-training/ to start over")
     train.add_argument("--balance", choices=BALANCE_METHODS, default="nearmiss",
                        metavar="METHOD",
                        help="how to balance the training split: %(choices)s (default: "

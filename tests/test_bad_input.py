@@ -291,3 +291,26 @@ def test_a_cut_short_multipart_upload_is_told_so(glyph_recognizer):
     assert response.status_code == 400 and "could not be read" in response.json["error"]
     missing = client.post("/predict", data={"other": "x"})
     assert "send the image as the multipart form field" in missing.json["error"]
+
+
+def test_an_interrupted_train_continues_when_the_same_command_runs_again(tmp_path, monkeypatch,
+                                                                         capsys):
+    import keras
+
+    import helpers.learn.train as training
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    out = tmp_path / "digits.keras"
+    argv = ["train", "--dataset", "digits", "--model", "baseline", "--epochs", "2",
+            "--out", str(out)]
+    usual = training.callbacks
+    monkeypatch.setattr(training, "callbacks", lambda *a, **k: [*usual(*a, **k), Interrupt()])
+    assert main(argv) == 130 and not out.exists()
+    assert "error: interrupted" in capsys.readouterr().err
+    monkeypatch.setattr(training, "callbacks", usual)
+    assert main(argv) == 0 and out.exists()
+    history = (tmp_path / "digits-training" / "history.csv").read_text().strip().splitlines()
+    assert [row.split(",")[0] for row in history[1:]] == ["0", "1"]  # epoch 1 was not redone
