@@ -314,3 +314,16 @@ def test_an_interrupted_train_continues_when_the_same_command_runs_again(tmp_pat
     assert main(argv) == 0 and out.exists()
     history = (tmp_path / "digits-training" / "history.csv").read_text().strip().splitlines()
     assert [row.split(",")[0] for row in history[1:]] == ["0", "1"]  # epoch 1 was not redone
+
+
+def test_a_form_of_many_small_fields_is_told_what_is_wrong_with_it(glyph_recognizer):
+    from helpers.web import create_app
+
+    client = create_app(glyph_recognizer).test_client()
+    import io
+
+    fields = {f"f{i}": "x" for i in range(5000)}  # multipart: the parser counts its parts
+    response = client.post("/predict", data={**fields, "image": (io.BytesIO(b"x"), "a.png")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 413 and "too many fields" in response.json["error"]
+    assert "MB limit" not in response.json["error"]

@@ -168,6 +168,13 @@ def create_app(recognizer: Recognizer, *, max_upload_bytes: int = MAX_UPLOAD_BYT
 
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_error):
+        if request.content_length is not None and request.content_length <= max_upload_bytes:
+            # Small enough, yet refused by the form parser: too many parts (or one field of
+            # text over its memory limit), which is not what "too big" would suggest.
+            parts = request.max_form_parts
+            return jsonify({"error": f"the form has too many fields (at most {parts:,}) or a "
+                                     "text field that is too long; send the image alone as the "
+                                     "field 'image'"}), 413
         limit = f"{max_upload_bytes / 2**20:g} MB"
         return jsonify({"error": f"the upload is over the {limit} limit"}), 413
 
