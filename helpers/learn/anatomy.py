@@ -8,7 +8,6 @@ layers), so the notebooks and the report can show it without a second copy that 
 from __future__ import annotations
 
 import inspect
-import math
 
 import keras
 from keras import layers
@@ -133,16 +132,3 @@ def last_spatial_conv(model: keras.Model, minimum: int = 4):
     if found is None:
         raise ConfigError(f"{model.name} has no layer with a {minimum}×{minimum} or larger map")
     return found
-
-
-def receptive_share(model: keras.Model) -> float:
-    """The share of the 28×28 input the last convolution or pooling layer's units see."""
-    rows = receptive_fields(model)
-    return rows[-1]["sees"] if rows else 0.0
-
-
-def dense_share(model: keras.Model) -> float:
-    """The share of the parameters in dense layers."""
-    totals = parameters_by_kind(model)
-    total = sum(totals.values())
-    return totals.get("dense", 0) / total if total else math.nan
