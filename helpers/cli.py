@@ -32,6 +32,7 @@ from helpers.arguments import (
 )
 from helpers.data import SOURCES
 from helpers.errors import BundleError, ConfigError, DataError, DataWarning
+from helpers.learn import UNSURE_BELOW
 from helpers.report.console import filtered_stderr, import_tensorflow_quietly
 
 DEFAULT_EPOCHS = 6
@@ -123,7 +124,9 @@ def predict_command(args: argparse.Namespace) -> int:
     return recognise_images(
         args, lambda recognizer, image: classify(recognizer, image, top_k=args.top_k,
                                                 threshold=args.threshold, what=image),
-        lambda image, prediction: f"{image}  {top_line(prediction.top)}")
+        lambda image, prediction: f"{image}  {top_line(prediction.top)}"
+                                  + (f"  unsure: under {UNSURE_BELOW:.0%}" if prediction.unsure
+                                     else ""))
 
 
 def read_command(args: argparse.Namespace) -> int:
@@ -136,7 +139,9 @@ def read_command(args: argparse.Namespace) -> int:
     return recognise_images(
         args, lambda recognizer, image: read(recognizer, image, threshold=args.threshold,
                                              what=image, lexicon=lexicon),
-        lambda image, reading: f"{image}: {reading.text}")
+        lambda image, reading: f"{image}: {reading.text}" + (
+            f"  ({reading.unsure} of {len(reading.characters)} characters unsure)"
+            if reading.unsure else ""))
 
 
 # --- train and evaluate ----------------------------------------------------------------------
@@ -237,6 +242,17 @@ def confused_line(metrics) -> str:
         f"{p['true']}→{p['predicted']} ({p['count']})" for p in pairs)
 
 
+def unsure_line(unsure: dict) -> str:
+    """What an "unsure" mark is worth on this test split."""
+    if not unsure["count"]:
+        return f"no answer was under {unsure['below']:.0%} (none would be marked unsure)"
+    line = (f"answers under {unsure['below']:.0%} (marked unsure): {unsure['count']:,} "
+            f"({unsure['share']:.1%}), right {unsure['accuracy']:.0%} of the time")
+    if unsure["accuracy_sure"] is not None:
+        line += f"; the others {unsure['accuracy_sure']:.0%}"
+    return line
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
     from helpers.learn.evaluate import evaluate
     from helpers.learn.models import load_model
@@ -253,6 +269,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     print(f"{args.model} on {dataset.name} ({evaluation['test_images']:,} test images): "
           f"accuracy {evaluation['accuracy']:.1%}, macro F1 {evaluation['macro_f1']:.3f}")
     print(confused_line(evaluation))
+    print(unsure_line(evaluation["unsure"]))
     return 0
 
 
@@ -339,7 +356,9 @@ def build_parser() -> argparse.ArgumentParser:
         commands, "predict", "the most likely characters in images of one character each",
         "Classify each image as one character and print the most likely classes.\n"
         "Plain output: `IMAGE  A 97.1%  (H 1.2%, R 0.6%, …)`; with --json one object per line:\n"
-        '{"file": IMAGE, "top": [{"char": "A", "prob": 0.971}, …]}.',
+        '{"file": IMAGE, "top": [{"char": "A", "prob": 0.971}, …], "unsure": false}.\n'
+        f"An answer under {UNSURE_BELOW:.0%} is marked unsure (`evaluate` says how often such\n"
+        "answers are right). An image of pure noise is refused, as a blank one is.",
         ["python -m helpers predict photo.png",
          "python -m helpers predict scans/*.png --top-k 3 --json",
          "python -m helpers predict photo.jpg --model model.keras --threshold adaptive"])
@@ -354,10 +373,11 @@ def build_parser() -> argparse.ArgumentParser:
         "with a lexicon: a beam search over the likeliest classes of its characters that\n"
         "favours words of the lexicon (by default the 50,000 most frequent English words of\n"
         "wordfreq 3.1.1) and one case per word; a string the network is sure of stays as read.\n"
-        "Plain output: `IMAGE: TEXT`; with --json one object per line: {\"file\": IMAGE,\n"
-        '"text": "AB C", "raw_text": "A8 C", "characters": [{"char": "A", "prob": 0.97,\n'
-        '"box": [x, y, w, h]}, …]} (raw_text: the network\'s first choice for every\n'
-        "character; boxes in the image's pixels).",
+        "Plain output: `IMAGE: TEXT`, then `(N of M characters unsure)` when some are\n"
+        f"under {UNSURE_BELOW:.0%}; with --json one object per line: {{\"file\": IMAGE,\n"
+        '"text": "AB C", "raw_text": "A8 C", "unsure": 0, "characters": [{"char": "A",\n'
+        '"prob": 0.97, "box": [x, y, w, h], "unsure": false}, …]} (raw_text: the network\'s\n'
+        "first choice for every character; boxes in the image's pixels).",
         ["python -m helpers read line.png",
          "python -m helpers read lines/*.jpg --json --model model.keras",
          "python -m helpers read serial.png --no-lexicon",

@@ -327,3 +327,25 @@ def test_a_form_of_many_small_fields_is_told_what_is_wrong_with_it(glyph_recogni
                            content_type="multipart/form-data")
     assert response.status_code == 413 and "too many fields" in response.json["error"]
     assert "MB limit" not in response.json["error"]
+
+
+def noise(kind: str, shape=(240, 320)) -> np.ndarray:
+    rng = np.random.default_rng(7)
+    if kind == "uniform":
+        return rng.integers(0, 256, shape).astype(np.uint8)
+    if kind == "gaussian":
+        return np.clip(rng.normal(128, 50, shape), 0, 255).astype(np.uint8)
+    return np.where(rng.random(shape) < 0.03, 0, 255).astype(np.uint8)  # salt and pepper
+
+
+@pytest.mark.parametrize("command", ["predict", "read"])
+@pytest.mark.parametrize("kind", ["uniform", "gaussian", "specks"])
+def test_pure_noise_is_refused_not_read_as_characters(tmp_path, capsys, glyph_model, kind,
+                                                      command):
+    from PIL import Image
+
+    path = tmp_path / f"{kind}.png"
+    Image.fromarray(noise(kind)).save(path)
+    assert main([command, str(path), "--model", str(glyph_model)]) == 1
+    said = one_error_line(capsys)
+    assert str(path) in said and "looks like noise, not writing" in said

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import io
+import math
 import os
 import re
 import stat
+import threading
 from pathlib import Path
 
 import cv2
@@ -66,11 +68,33 @@ def _too_big(name: str, size: str, limit: str) -> TooManyPixels:
                          f"limit if you trust the file")
 
 
-def open_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS,
-               name: str | None = None) -> Image.Image:
+def _reduced(img: Image.Image, work_pixels: int) -> Image.Image:
+    """`img` shrunk by the smallest whole factor that brings it to `work_pixels` or fewer,
+    each new pixel the mean of a block (Pillow's `reduce`, which needs one of its modes)."""
+    factor = math.ceil(math.sqrt(img.width * img.height / work_pixels))
+    if factor <= 1:
+        return img
+    if img.mode == "1":
+        img = img.convert("L")
+    elif img.mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+    elif img.mode.startswith("I;16"):
+        img = img.convert("I")
+    return img.reduce(factor)
+
+
+def open_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS, name: str | None = None,
+               work_pixels: int | None = None,
+               decode_slots: threading.Semaphore | None = None) -> Image.Image:
     """Open and decode a path, bytes or PIL image (an animation's first frame), size-checked.
 
-    `name` is what error messages call bytes or a PIL image (an upload's file name, say)."""
+    `name` is what error messages call bytes or a PIL image (an upload's file name, say).
+    An image of more than `work_pixels` is brought down to about that many as it is decoded
+    (a JPEG by its decoder's own 1/2-1/8 scaling, any image by averaging blocks right after),
+    so that a 24-megapixel page costs its decoded size once, not in every later step; the
+    image's `info["scale"]` then says how much smaller it is than the file (1.0 when it is
+    not). `decode_slots`, if given, is held while such a large image is decoded: a server
+    decodes only as many of them at once as the semaphore allows."""
     if isinstance(source, Image.Image):
         name, data = name or "image", None
     elif isinstance(source, bytes | bytearray):
@@ -96,11 +120,19 @@ def open_image(source: ImageSource, *, max_pixels: int = MAX_PIXELS,
         raise _too_big(name, f"{width}×{height}", f"{max_pixels:,}-pixel limit (max_pixels=)")
     if data is None:
         return img
-    try:
-        img.seek(0)
-        img.load()
-    except Exception as e:  # truncated or corrupt data surfaces here, as OSError, SyntaxError, ...
-        raise DataError(f"{name} is truncated or corrupt ({e})") from e
+    large = work_pixels is not None and width * height > work_pixels
+    with decode_slots if large and decode_slots is not None else contextlib.nullcontext():
+        try:
+            img.seek(0)
+            if large:  # a JPEG decodes straight to a smaller size; other formats ignore this
+                shrink = math.sqrt(work_pixels / (width * height))
+                img.draft(None, (math.ceil(width * shrink), math.ceil(height * shrink)))
+            img.load()
+            if large:
+                img = _reduced(img, work_pixels)
+        except Exception as e:  # truncated or corrupt data: OSError, SyntaxError, ...
+            raise DataError(f"{name} is truncated or corrupt ({e})") from e
+    img.info["scale"] = img.width / width
     # Phone photos store their rotation in EXIF, not in the pixels; broken EXIF must not cost
     # an otherwise good image.
     with contextlib.suppress(Exception):

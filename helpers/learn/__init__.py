@@ -4,3 +4,9 @@
 `predict` (probabilities, in bulk or one image at a time). `inputs` is how images become network
 inputs; `recipe` is the one path every trainer takes: seed → build → train → evaluate → save.
 """
+
+# An answer whose probability is under this is marked unsure: the network gives the other
+# classes together more weight than its first choice. `evaluate` measures how often such
+# answers are right (the metrics' "unsure"). Here, not in `predict`, so that the command line
+# can name it without loading TensorFlow.
+UNSURE_BELOW = 0.5

@@ -21,6 +21,7 @@ from sklearn.metrics import classification_report, confusion_matrix, roc_auc_sco
 from helpers.data.cache import atomic_path
 from helpers.data.dataset import Dataset
 from helpers.errors import DataError
+from helpers.learn import UNSURE_BELOW
 from helpers.learn.predict import probabilities
 from helpers.learn.stats import accuracy_interval, macro_f1_interval
 
@@ -100,7 +101,21 @@ def metrics_from_predictions(y_true, proba, classes) -> dict:
     }
     metrics["macro_f1_interval"] = (list(macro_f1_interval(y_true, y_pred))
                                     if len(y_true) >= 2 else None)
+    metrics["unsure"] = unsure_answers(y_true, proba)
     return _plain(metrics)
+
+
+def unsure_answers(y_true: np.ndarray, proba: np.ndarray) -> dict:
+    """How many answers fall under `UNSURE_BELOW` and how often those, and the rest, are right:
+    what an "unsure" mark on a prediction is worth."""
+    sure = proba.max(axis=1) >= UNSURE_BELOW
+    right = proba.argmax(axis=1) == y_true
+
+    def accuracy(rows: np.ndarray) -> float | None:
+        return float(right[rows].mean()) if rows.any() else None
+
+    return {"below": UNSURE_BELOW, "count": int((~sure).sum()), "share": float((~sure).mean()),
+            "accuracy": accuracy(~sure), "accuracy_sure": accuracy(sure)}
 
 
 def _most_confused(cm: np.ndarray, classes, top: int = MOST_CONFUSED) -> list[dict]:

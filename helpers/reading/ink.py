@@ -3,7 +3,8 @@
 Shared by `recognizer.frame_photo` (one character) and `segment` (a line of them). The
 steps: polarity to bright ink on dark, shrink very large images, denoise, subtract the paper's
 own shading (a median filter several strokes wide, so uneven light does not become ink), then
-Otsu's threshold on what is left, or an adaptive one when asked.
+Otsu's threshold on what is left, or an adaptive one when asked. A page with no ink
+(`BlankImage`) or only specks all over it (`NoiseOnly`) is refused with a reason.
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ class BlankImage(DataError):
 
 class NoCharacters(DataError):
     """Ink was found but no character could be separated from it."""
+
+
+class NoiseOnly(NoCharacters):
+    """The ink is specks all over the image: noise (or grain), not writing."""
+
+
+# Writing leaves most of a photo of one character or one line empty; noise marks every part.
+NOISE_PIECES = 50  # separate marks, at least
+NOISE_GRID, NOISE_CELLS = 8, 0.9  # and ink in at least 90% of the cells of an 8×8 grid
 
 
 @dataclass(frozen=True)
@@ -101,8 +111,24 @@ def _hysteresis(values: np.ndarray, high: float) -> np.ndarray:
     return strong[labels]
 
 
+def _check_not_noise(mask: np.ndarray, what: str) -> None:
+    """`NoiseOnly` when the ink is many separate marks spread over nearly the whole image."""
+    pieces = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
+    if pieces < NOISE_PIECES:
+        return
+    rows = np.array_split(np.arange(mask.shape[0]), NOISE_GRID)
+    cols = np.array_split(np.arange(mask.shape[1]), NOISE_GRID)
+    inked = np.mean([mask[r[0]:r[-1] + 1, c[0]:c[-1] + 1].mean() > 0.02
+                     for r in rows for c in cols])
+    if inked >= NOISE_CELLS:
+        raise NoiseOnly(f"{what} looks like noise, not writing: its ink is {pieces:,} separate "
+                        f"marks spread over {inked:.0%} of the image; photograph one character "
+                        "or one line on plain paper (a page of text: crop one line)")
+
+
 def find_ink(gray: np.ndarray, *, threshold: str = "otsu", what: str = "image") -> Ink:
-    """Ink of a float gray image in either polarity; `BlankImage` when there is none."""
+    """Ink of a float gray image in either polarity; `BlankImage` when there is none,
+    `NoiseOnly` when what stands out is specks all over the image."""
     if threshold not in THRESHOLDS:
         raise ConfigError(f"threshold={threshold!r}; use one of {', '.join(THRESHOLDS)}")
     gray = np.asarray(gray, dtype=np.float32)
@@ -125,6 +151,7 @@ def find_ink(gray: np.ndarray, *, threshold: str = "otsu", what: str = "image") 
                                       cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block,
                                       -MIN_CONTRAST / 4)
         mask = local.astype(bool) & (flat > MIN_CONTRAST / 2)
+    _check_not_noise(mask, what)
     strength = float(np.percentile(flat[mask], 90)) if mask.any() else top
     values = np.where(cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0,
                       np.clip(flat * (255 / max(strength, 1e-6)), 0, 255), 0)

@@ -12,6 +12,7 @@ A `Recognizer` is a saved model loaded once, with its classes; the CLI and noteb
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,12 +25,13 @@ from PIL import Image
 from helpers.data.dataset import IMAGE_SIZE
 from helpers.data.images import MAX_PIXELS, TooManyPixels, open_image, to_gray
 from helpers.errors import ConfigError, DataError
+from helpers.learn import UNSURE_BELOW
 from helpers.learn.inputs import Framing
 from helpers.learn.models import default_model, info_path, load_model
 from helpers.learn.predict import Predictor
 from helpers.reading import segment
 from helpers.reading.decode import decode
-from helpers.reading.ink import Ink, find_ink
+from helpers.reading.ink import WORK_PIXELS, Ink, find_ink
 from helpers.reading.lexicon import Lexicon
 
 DEFAULT_FRAMING = Framing()
@@ -89,10 +91,13 @@ def recognizer(model) -> Recognizer:
                     f"{type(model).__name__}; wrap a Keras model as Recognizer(model, classes)")
 
 
-def as_gray(image: ImageInput, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
-    """Float32 gray 0..255 from a path, bytes, PIL image or array (gray, RGB or RGBA)."""
+def as_gray(image: ImageInput, *, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, float]:
+    """Float32 gray 0..255 from a path, bytes, PIL image or array (gray, RGB or RGBA), and its
+    scale to the input: a file over `WORK_PIXELS` is decoded at about that size (see
+    `open_image`), as is a PIL image that `open_image` was asked to reduce."""
     if not isinstance(image, np.ndarray):
-        return to_gray(open_image(image, max_pixels=max_pixels))
+        opened = open_image(image, max_pixels=max_pixels, work_pixels=WORK_PIXELS)
+        return to_gray(opened), float(opened.info.get("scale", 1.0))
     array = np.asarray(image)
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
@@ -105,8 +110,8 @@ def as_gray(image: ImageInput, *, max_pixels: int = MAX_PIXELS) -> np.ndarray:
         array = array * 255
     array = np.clip(np.nan_to_num(array.astype(np.float32)), 0, 255)
     if array.ndim == 2:
-        return array
-    return to_gray(Image.fromarray(array.astype(np.uint8)))
+        return array, 1.0
+    return to_gray(Image.fromarray(array.astype(np.uint8))), 1.0
 
 
 def frame_ink(values: np.ndarray, mask: np.ndarray,
@@ -142,7 +147,9 @@ def frame_ink(values: np.ndarray, mask: np.ndarray,
 def _ink(image: ImageInput, threshold: str, what: str | None) -> Ink:
     if what is None:
         what = str(image) if isinstance(image, str | Path) else "image"
-    return find_ink(as_gray(image), threshold=threshold, what=what)
+    gray, scale = as_gray(image)
+    ink = find_ink(gray, threshold=threshold, what=what)
+    return dataclasses.replace(ink, scale=ink.scale * scale)
 
 
 def frame_photo(image: ImageInput, *, framing: Framing = DEFAULT_FRAMING, threshold: str = "otsu",
@@ -167,8 +174,14 @@ class Prediction:
     def prob(self) -> float:
         return self.top[0][1]
 
+    @property
+    def unsure(self) -> bool:
+        """The first choice has less than `UNSURE_BELOW` of the probability."""
+        return self.prob < UNSURE_BELOW
+
     def as_dict(self) -> dict:
-        return {"top": [{"char": c, "prob": round(p, 6)} for c, p in self.top]}
+        return {"top": [{"char": c, "prob": round(p, 6)} for c, p in self.top],
+                "unsure": self.unsure}
 
 
 def _top(rec: Recognizer, probabilities: np.ndarray, top_k: int) -> list[tuple[str, float]]:
@@ -192,6 +205,11 @@ class ReadCharacter:
     top: list[tuple[str, float]]
     image: np.ndarray  # the 28×28 input the model saw
 
+    @property
+    def unsure(self) -> bool:
+        """The character spelled has less than `UNSURE_BELOW` of the probability."""
+        return self.prob < UNSURE_BELOW
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -208,10 +226,15 @@ class Reading:
         if self.raw_text is None:
             object.__setattr__(self, "raw_text", self.text)
 
+    @property
+    def unsure(self) -> int:
+        """How many of the characters read are unsure (see `ReadCharacter.unsure`)."""
+        return sum(c.unsure for c in self.characters)
+
     def as_dict(self) -> dict:
-        return {"text": self.text, "raw_text": self.raw_text,
-                "characters": [{"char": c.char, "prob": round(c.prob, 6), "box": list(c.box)}
-                               for c in self.characters]}
+        return {"text": self.text, "raw_text": self.raw_text, "unsure": self.unsure,
+                "characters": [{"char": c.char, "prob": round(c.prob, 6), "box": list(c.box),
+                                "unsure": c.unsure} for c in self.characters]}
 
 
 def _box_in_input(box: segment.Box, scale: float) -> tuple[int, int, int, int]:

@@ -7,7 +7,8 @@ request (it serialises its own network calls; decoding and framing run in parall
 `POST /read` take a multipart field `image` and answer as `python -m helpers predict|read --json`
 does; `/read` spells words with the default English lexicon unless given `lexicon=0`. Uploads
 are read in memory (Werkzeug spools large ones to the system's temp folder), are bounded in
-bytes and in pixels, and are only ever decoded as images.
+bytes and in pixels, and are only ever decoded as images: a large one at about the reader's
+working size (`ink.WORK_PIXELS`), and no more than `LARGE_DECODES` large ones at a time.
 `serve()` runs the app with waitress on 127.0.0.1 (`make serve`).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 from pathlib import Path
 
 from flask import Flask, jsonify, render_template, request
@@ -24,12 +26,16 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from helpers.data.images import NotAnImage, TooManyPixels, open_image
 from helpers.errors import DataError
-from helpers.reading.ink import BlankImage, NoCharacters
+from helpers.learn import UNSURE_BELOW
+from helpers.reading.ink import WORK_PIXELS, BlankImage, NoCharacters
 from helpers.reading.lexicon import Lexicon
 from helpers.reading.recognizer import Recognizer, classify, read
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 25_000_000
+# Uploads over the reader's working size decode at most this many at a time: each costs its
+# full decoded size for a moment (about 100 MB for a 24-megapixel RGB page).
+LARGE_DECODES = 2
 TOP_K = 5
 OFF = {"0", "false", "no", "off"}  # values of the field `lexicon` that switch the lexicon off
 
@@ -126,6 +132,11 @@ def create_app(recognizer: Recognizer, *, max_upload_bytes: int = MAX_UPLOAD_BYT
     app.config["MAX_CONTENT_LENGTH"] = max_upload_bytes
     app.json.sort_keys = False  # keys in the order the CLI prints them
     facts = model_facts(recognizer)
+    decode_slots = threading.BoundedSemaphore(LARGE_DECODES)
+
+    def opened(data: bytes, name: str):
+        return open_image(data, max_pixels=max_pixels, name=name, work_pixels=WORK_PIXELS,
+                          decode_slots=decode_slots)
     Lexicon.default().trie  # noqa: B018 - built now, not during the first request to /read
 
     def answer(recognise):
@@ -137,7 +148,8 @@ def create_app(recognizer: Recognizer, *, max_upload_bytes: int = MAX_UPLOAD_BYT
 
     @app.get("/")
     def index():
-        return render_template("index.html", facts=facts, max_mb=max_upload_bytes / 2**20)
+        return render_template("index.html", facts=facts, max_mb=max_upload_bytes / 2**20,
+                               unsure=f"{UNSURE_BELOW:.0%}")
 
     @app.get("/model")
     def model_page():
@@ -147,8 +159,7 @@ def create_app(recognizer: Recognizer, *, max_upload_bytes: int = MAX_UPLOAD_BYT
     def predict_endpoint():
         top_k = requested_top_k(request.values.get("top_k"), len(recognizer.classes))
         name, prediction = answer(lambda data, what: classify(
-            recognizer, open_image(data, max_pixels=max_pixels, name=what), top_k=top_k,
-            what=what))
+            recognizer, opened(data, what), top_k=top_k, what=what))
         body = {"file": name, **prediction.as_dict()}
         if request.args.get("input") == "1":
             body["input"] = png_data_url(prediction.image)
@@ -158,8 +169,7 @@ def create_app(recognizer: Recognizer, *, max_upload_bytes: int = MAX_UPLOAD_BYT
     def read_endpoint():
         lexicon = request.values.get("lexicon", "1").strip().lower() not in OFF
         name, reading = answer(lambda data, what: read(
-            recognizer, open_image(data, max_pixels=max_pixels, name=what), what=what,
-            lexicon=lexicon))
+            recognizer, opened(data, what), what=what, lexicon=lexicon))
         return jsonify({"file": name, **reading.as_dict()})
 
     @app.errorhandler(UploadError)

@@ -6,7 +6,10 @@ the latest `make report` run, or `--model`, or else a small network trained here
 Then sends `--requests` uploads of a 240×320 character photo to POST /predict and of a line to
 POST /read, first one at a time and then `--concurrency` at a time, and reports p50/p99 latency,
 throughput and errors. The baseline, timed in the same run, is `helpers.reading.classify` and
-`read` called in this process on the same bytes (no HTTP). Exits 1 on any failed request.
+`read` called in this process on the same bytes (no HTTP). Last, `--large` uploads of a
+24-megapixel PNG (a character on a white page, a few tens of kB) `--concurrency` at a time,
+with the server's resident memory before and its peak during that load (Linux's
+/proc/PID/status; the peak is reset first). Exits 1 on any failed request.
 """
 
 from __future__ import annotations
@@ -107,8 +110,48 @@ def load(base: str, path: str, name: str, data: bytes, count: int, concurrency: 
     return [t for t, _ in results], sum(s != 200 for _, s in results), wall
 
 
+def large_photo(character: np.ndarray, size: tuple[int, int] = (6000, 4000)) -> bytes:
+    """A `size` (width, height) RGB PNG: a black character in the middle of a white page."""
+    width, height = size
+    page = Image.new("RGB", size, "white")
+    ink = Image.fromarray(np.where(character > 127, 0, 255).astype(np.uint8))
+    ink = ink.resize((height // 2, height // 2), Image.Resampling.NEAREST)
+    page.paste(ink.convert("RGB"), ((width - height // 2) // 2, height // 4))
+    buffer = io.BytesIO()
+    page.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """A process's resident memory now (VmRSS) and at its peak (VmHWM), in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text()
+                  .splitlines() if line.startswith(("VmRSS", "VmHWM")))
+    return {key: int(value.split()[0]) / 1024 for key, value in fields.items()}
+
+
+def reset_peak(pid: int) -> None:
+    """Start VmHWM again from the current resident size (Linux 4.0+)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
 def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
+
+
+def large_load(base: str, pid: int, body: bytes, count: int, concurrency: int) -> int:
+    """Send `count` large uploads `concurrency` at a time; print latency and the server's
+    memory (idle, peak) around them. Returns the number of failed requests."""
+    load(base, "/predict", "page.png", body, 2, 1)  # the first large decode grows the heap
+    time.sleep(1)
+    idle = memory_mb(pid)["VmRSS"]
+    reset_peak(pid)
+    times, failed, wall = load(base, "/predict", "page.png", body, count, concurrency)
+    peak = memory_mb(pid)["VmHWM"]
+    print(f"== POST /predict, 6000×4000 page ({len(body):,}-byte PNG), {count} requests, "
+          f"{concurrency} at a time: p50 {1000 * percentile(times, 50):.0f} ms, "
+          f"{count / wall:.1f} requests/s, {failed} errors; server memory {idle:,.0f} MB "
+          f"before, peak {peak:,.0f} MB (+{peak - idle:,.0f} MB)", flush=True)
+    return failed
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200, help="requests per run (200)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests at a time (8)")
+    parser.add_argument("--large", type=int, default=40,
+                        help="uploads of a 24-megapixel PNG for the memory test (40; 0 skips)")
     parser.add_argument("--model", help="a saved .keras model (default: latest report's best)")
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as scratch:
@@ -152,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
                           f"{1000 * p50:6.1f} ms ({p50 / baseline:.1f}× baseline), p99 "
                           f"{1000 * p99:6.1f} ms, {options.requests / wall:6.1f} requests/s, "
                           f"{failed} errors", flush=True)
+            if options.large:
+                errors += large_load(base, server.pid, large_photo(data.x_test[0]),
+                                     options.large, options.concurrency)
         finally:
             server.terminate()
             server.wait(timeout=30)

@@ -182,3 +182,34 @@ def test_pil_decompression_bomb_error_becomes_data_error(tmp_path, monkeypatch):
     with pytest.raises(DataError, match="600 pixels, over the decompression-bomb limit") as info:
         open_image(path)
     assert str(path) in str(info.value)
+
+
+class CountingSlots:
+    """A stand-in semaphore that counts how often it was held."""
+
+    def __init__(self):
+        self.held = 0
+
+    def __enter__(self):
+        self.held += 1
+
+    def __exit__(self, *_):
+        return False
+
+
+@pytest.mark.parametrize(("mode", "ext"), [(m, "png") for m in ("1", "L", "P", "RGB", "I;16")]
+                         + [("L", "jpg"), ("RGB", "jpg")])  # JPEG: gray and colour only
+def test_a_large_image_is_decoded_at_about_the_working_size(mode, ext):
+    image = pil_modes(True)[mode].resize((400, 300), Image.Resampling.NEAREST)
+    slots = CountingSlots()
+    opened = open_image(image_bytes(image, ext), work_pixels=10_000, decode_slots=slots)
+    assert 10_000 / 4 < opened.width * opened.height <= 10_000 and slots.held == 1
+    assert opened.info["scale"] == pytest.approx(opened.width / 400) and opened.height < 100
+    assert_bar_on_left(fit_square(white_on_black(to_gray(opened))))
+
+
+def test_an_image_under_the_working_size_is_decoded_whole_without_a_slot():
+    slots = CountingSlots()
+    opened = open_image(image_bytes(Image.fromarray(left_bar((100, 100))), "png"),
+                        work_pixels=10_000, decode_slots=slots)
+    assert opened.size == (100, 100) and opened.info["scale"] == 1.0 and slots.held == 0

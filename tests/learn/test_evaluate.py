@@ -58,6 +58,17 @@ def test_metrics_match_sklearn_and_hand_computed_values():
     assert type(m["confusion_matrix"][0][0]) is int and type(m["accuracy"]) is float
 
 
+def test_unsure_answers_are_counted_and_scored_apart():
+    # Answers 2, 3 and 9 are the wrong ones; make 3, 4 and 9 unsure (40% on the first choice).
+    proba = one_hot_proba(Y_PRED, 3)
+    proba[[3, 4, 9]] = one_hot_proba(Y_PRED[[3, 4, 9]], 3, high=0.4)
+    unsure = metrics_from_predictions(Y_TRUE, proba, "ABC")["unsure"]
+    assert unsure == {"below": 0.5, "count": 3, "share": pytest.approx(0.3),
+                      "accuracy": pytest.approx(1 / 3), "accuracy_sure": pytest.approx(6 / 7)}
+    none = metrics_from_predictions(Y_TRUE, one_hot_proba(Y_PRED, 3), "ABC")["unsure"]
+    assert none["count"] == 0 and none["accuracy"] is None and none["accuracy_sure"] == 0.7
+
+
 def test_roc_auc_perfect_constant_and_absent_class():
     perfect = metrics_from_predictions(Y_TRUE, one_hot_proba(Y_TRUE, 3), "ABC")
     assert perfect["roc_auc"] == {"A": 1.0, "B": 1.0, "C": 1.0}

@@ -5,6 +5,8 @@ import base64
 import io
 import json
 import shutil
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -15,7 +17,7 @@ from support.http import post_image, running
 from helpers.cli import main as cli
 from helpers.reading.lines import character_photo, generate_lines
 from helpers.reading.recognizer import Recognizer
-from helpers.web import create_app
+from helpers.web import LARGE_DECODES, create_app
 
 
 def png(array: np.ndarray) -> bytes:
@@ -100,6 +102,8 @@ def test_predict_can_return_the_image_the_network_saw(app, images):
     ("blank.png", png(np.full((200, 300), 235, np.uint8)), 422, "blank.png is blank"),
     ("cut.png", png(np.random.default_rng(0).integers(0, 255, (100, 100), np.uint8))[:5000],
      400, "cut.png is truncated or corrupt"),
+    ("static.png", png(np.random.default_rng(1).integers(0, 256, (240, 320), np.uint8)), 422,
+     "static.png looks like noise, not writing"),
 ])
 def test_bad_uploads_get_a_clear_status_and_message(app, name, data, status, message):
     response = upload(app.test_client(), "/predict", name, data)
@@ -151,6 +155,46 @@ def test_200_requests_8_at_a_time_on_loopback_all_succeed_and_agree(app, images)
     assert all(status == 200 for status, _ in alone.values())
     assert [a for a in answers if a[0] != 200] == []
     assert all(answer == alone[name] for name, answer in zip(jobs, answers, strict=True))
+
+
+class CountingSemaphore:
+    """A BoundedSemaphore that records the most holders it ever had at once."""
+
+    def __init__(self, value):
+        self._slots, self._lock = threading.Semaphore(value), threading.Lock()
+        self.holders = self.most = 0
+
+    def __enter__(self):
+        self._slots.acquire()
+        with self._lock:
+            self.holders += 1
+            self.most = max(self.most, self.holders)
+        time.sleep(0.01)  # hold it long enough for the other threads to pile up
+
+    def __exit__(self, *_):
+        with self._lock:
+            self.holders -= 1
+        self._slots.release()
+
+
+def test_large_uploads_decode_a_few_at_a_time_at_the_working_size(recognizer, reading_glyphs,
+                                                                   monkeypatch):
+    semaphores = []
+    monkeypatch.setattr("helpers.web.threading.BoundedSemaphore",
+                        lambda n: semaphores.append(CountingSemaphore(n)) or semaphores[-1])
+    monkeypatch.setattr("helpers.web.WORK_PIXELS", 40_000)  # a 400×300 page is "large"
+    app = create_app(recognizer)
+    character = np.where(reading_glyphs.x_test[0] > 127, 0, 255).astype(np.uint8)
+    page = Image.new("L", (400, 300), 255)
+    page.paste(Image.fromarray(character).resize((150, 150)), (125, 75))
+    body = png(np.asarray(page))
+    with running(app, threads=8) as base:
+        alone = post_image(base, "/predict", "page.png", body)
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda _: post_image(base, "/predict", "page.png", body),
+                                    range(16)))
+    assert alone[0] == 200 and all(answer == alone for answer in answers)
+    assert semaphores[0].most == LARGE_DECODES and semaphores[0].holders == 0
 
 
 def chromium() -> str:

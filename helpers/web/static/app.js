@@ -53,6 +53,7 @@ function showPrediction(body) {
     item.append(label, track, value);
     list.append(item);
   }
+  $("unsure").hidden = !body.unsure;
   $("seen").src = body.input;
   $("reading").hidden = true;
   $("prediction").hidden = false;
@@ -68,9 +69,9 @@ function drawUpload(characters) {
   context.lineWidth = 2 * scale;
   context.font = `bold ${Math.round(16 * scale)}px sans-serif`;
   context.textAlign = "center";
-  for (const { char, prob, box } of characters || []) {
+  for (const { char, box, unsure } of characters || []) {
     const [x, y, w, h] = box;
-    context.strokeStyle = context.fillStyle = prob >= 0.5 ? "#1a7f37" : "#cf222e";
+    context.strokeStyle = context.fillStyle = unsure ? "#cf222e" : "#1a7f37";
     context.strokeRect(x, y, w, h);
     context.fillText(char, x + w / 2, Math.max(12 * scale, y - 4 * scale));
   }
