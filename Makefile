@@ -32,6 +32,8 @@ help:  ## list the targets
 	@echo "                 SEEDS= (trainings per network, for a mean ± sd; default 1)"
 	@echo "                 JOBS= (notebooks at once within a stage; default 2, 1 on one core)"
 	@echo "                 ABLATION=0 (leave out the ablation of balancing and augmentation)"
+	@echo "                 notebooks whose code, parameters, helpers and packages are those of an"
+	@echo "                 earlier complete run are reused from it; FORCE=1 runs them all"
 	@echo "make model       train the most accurate recipe on EMNIST (data/raw/emnist, or DATA_DIR=)"
 	@echo "                 and save it as the default reader for predict/read/serve"
 	@echo "                 parameters: DATA_DIR= DATASET= (default emnist-byclass, 47 classes) EPOCHS= LIMIT="
@@ -46,7 +48,8 @@ help:  ## list the targets
 	@echo "                 bench-accuracy (best recipe vs the write-ups' on byclass->47: accuracy, time),"
 	@echo "                 bench-read (reading lines and photos: CER against isolated error),"
 	@echo "                 bench-serve (web app under load on loopback: p50/p99 latency)"
-	@echo "make clean       remove derived files (outputs/, data/processed/, caches); keeps .venv and data/raw"
+	@echo "make clean       remove derived files (outputs/, data/processed/, caches: nothing is reused"
+	@echo "                 after it); keeps .venv and data/raw"
 	@echo "make distclean   clean, and remove .venv too"
 
 venv: $(STAMP)
@@ -84,7 +87,8 @@ report: $(STAMP)
 		$(if $(SEED),--seed "$(SEED)") $(if $(SEEDS),--seeds "$(SEEDS)") \
 		$(if $(MODELS),--models "$(MODELS)") \
 		$(if $(BALANCE),--balance "$(BALANCE)") $(if $(JOBS),--jobs "$(JOBS)") \
-		$(if $(filter 0 no false,$(ABLATION)),--no-ablation)
+		$(if $(filter 0 no false,$(ABLATION)),--no-ablation) \
+		$(if $(filter 1 yes true,$(FORCE)),--force)
 
 lab: PORT ?= 8888
 lab: $(STAMP)

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tomllib
 
+import nbformat
 import pytest
 from conftest import REPO
 
@@ -173,3 +174,39 @@ def test_every_cnn_notebook_teaches_something_no_other_one_has():
     for name, cells in code.items():
         others = set().union(*(c for n, c in code.items() if n != name))
         assert cells - others, f"{name} has no code cell of its own"
+
+
+def imported_modules(source: str) -> set[str]:
+    """Every `helpers.…` name a piece of code imports, as dotted paths (`from helpers.report
+    import tables` gives helpers.report.tables)."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("helpers"):
+            names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names if a.name.startswith("helpers")}
+    return names
+
+
+def test_what_the_notebooks_run_never_imports_what_only_renders_the_report():
+    """Editing a module of `reuse.RENDERING` re-renders the report without re-running any
+    notebook: sound only while no notebook, and nothing a notebook runs, imports one."""
+    from helpers.report.reuse import RENDERING
+
+    def rendering(module: str) -> bool:
+        path = module.removeprefix("helpers").lstrip(".").replace(".", "/")
+        return any(path == r.removesuffix(".py").rstrip("/") or path.startswith(r)
+                   for r in RENDERING)
+
+    sources = {p.name: "\n".join(c.source for c in nbformat.read(p, as_version=4).cells
+                                  if c.cell_type == "code")
+               for p in sorted((REPO / "notebooks").glob("*.ipynb"))}
+    sources.update({str(p.relative_to(REPO)): p.read_text()
+                    for p in sorted((REPO / "helpers").rglob("*.py"))
+                    if not rendering("helpers." + ".".join(
+                        p.relative_to(REPO / "helpers").with_suffix("").parts))})
+    wrong = sorted(f"{name} imports {module}" for name, source in sources.items()
+                   for module in imported_modules(source) if rendering(module))
+    assert wrong == []
+    assert rendering("helpers.report.writeup") and rendering("helpers.web")
+    assert not rendering("helpers.report.tables")

@@ -39,6 +39,7 @@ from helpers.arguments import positive_int
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
 from helpers.errors import BundleError
+from helpers.report import reuse
 from helpers.report.console import filtered_stderr
 from helpers.report.pdf import notebook_to_pdf
 
@@ -135,8 +136,13 @@ def longest_first(notebooks: list[Path], previous: dict[str, float]) -> list[Pat
 
 
 def previous_timings() -> dict[str, float]:
+    """How long each notebook took when it last ran (not when it was last reused)."""
+    latest = paths.outputs_dir() / "latest"
+    ran = {name: entry.seconds for name, entry in reuse.entries_of(latest).items()}
+    if ran:
+        return ran
     try:
-        return json.loads((paths.outputs_dir() / "latest" / "timings.json").read_text())
+        return json.loads((latest / "timings.json").read_text())
     except (OSError, ValueError):
         return {}
 
@@ -146,13 +152,63 @@ class NotebookFailed(Exception):
 
 
 class Chain:
-    """Runs the notebooks of one run folder, `jobs` at a time where `stages` allows it."""
+    """Runs the notebooks of one run folder, `jobs` at a time where `stages` allows it, and
+    reuses those an earlier complete run executed with the same key (`helpers.report.reuse`)
+    unless `force`."""
 
-    def __init__(self, run: Path, notebooks: list[Path], parameters: dict, jobs: int):
+    def __init__(self, run: Path, notebooks: list[Path], parameters: dict, jobs: int, *,
+                 force: bool = False):
         self.run, self.notebooks, self.parameters = run, notebooks, parameters
-        self.jobs = max(1, jobs)
+        self.jobs, self.force = max(1, jobs), force
         self.timings: dict[str, float] = {}
         self.number = {p: i for i, p in enumerate(notebooks, 1)}
+        self.keys: dict[str, str] = {}
+        self.entries: dict[str, reuse.Entry] = {}
+        self.reused: dict[str, str] = {}  # notebook -> the run it was executed in
+
+    def parameters_of(self, notebook: Path) -> dict:
+        wanted = declared_parameters(notebook)
+        return {k: v for k, v in self.parameters.items() if k in wanted}
+
+    def upstream(self, notebook: Path, groups: list[list[Path]]) -> list[str]:
+        """The keys of the notebooks whose outputs this one reads: those its metadata names
+        (`reads`) and, for a notebook after the training stage, every notebook of that stage."""
+        names = set(reads(notebook))
+        place = next(i for i, group in enumerate(groups) if notebook in group)
+        training = next((i for i, group in enumerate(groups) if any(map(trains, group))), None)
+        if training is not None and place > training:
+            names |= {p.stem for p in groups[training]}
+        return [self.keys[name] for name in sorted(names) if name in self.keys]
+
+    def reuse_earlier(self, notebook: Path) -> bool:
+        """Copy the notebook's outputs from an earlier run with the same key, if there is one
+        whose files are intact; False when it must run."""
+        if self.force:
+            return False
+        started = time.perf_counter()
+        found = reuse.find(notebook.stem, self.keys[notebook.stem], besides=self.run)
+        if found is None or not reuse.restore(*found, self.run, notebook):
+            return False
+        entry = found[1]
+        out = self.out(notebook)
+        write_html(nbformat.read(out, as_version=4), out.with_suffix(".html"), hide_code=False)
+        self.timings[notebook.stem] = time.perf_counter() - started
+        self.entries[notebook.stem] = reuse.Entry(entry.key, entry.seconds, entry.ran_in)
+        self.reused[notebook.stem] = entry.ran_in
+        tqdm.write(f"{self.label(notebook)}  reused from {entry.ran_in} (ran "
+                   f"{entry.seconds:.0f} s there)", file=sys.stderr)
+        return True
+
+    def provenance(self) -> dict[str, str]:
+        """Per notebook, "ran" or "reused from <run>", in notebook order."""
+        return {p.stem: f"reused from {self.reused[p.stem]}" if p.stem in self.reused else "ran"
+                for p in self.notebooks}
+
+    def save_index(self) -> None:
+        """Record every notebook's key and files for later runs (call once the run is done)."""
+        reuse.save(self.run, {
+            p.stem: reuse.describe(self.run, p, self.keys[p.stem], self.entries[p.stem].seconds,
+                                   self.entries[p.stem].ran_in) for p in self.notebooks})
 
     def out(self, notebook: Path) -> Path:
         return self.run / "notebooks" / notebook.name
@@ -169,6 +225,8 @@ class Chain:
             raise NotebookFailed(f"{notebook.name} failed in {failed_cell(out)}: {e.ename}: "
                                  f"{e.evalue}\npartially executed copy kept at {out}") from None
         self.timings[notebook.stem] = seconds
+        self.entries[notebook.stem] = reuse.Entry(self.keys.get(notebook.stem, ""), seconds,
+                                                  self.run.name)
         write_html(nbformat.read(out, as_version=4), out.with_suffix(".html"), hide_code=False)
         tqdm.write(f"{self.label(notebook)}  {seconds:.0f} s", file=sys.stderr)
 
@@ -201,8 +259,16 @@ class Chain:
 
     def run_all(self) -> list[Path]:
         (self.run / "notebooks").mkdir(parents=True, exist_ok=True)
-        for group in stages(self.notebooks):
-            self.run_stage(group)
+        groups = stages(self.notebooks)
+        common = reuse.source_digest() + reuse.environment_digest()
+        for group in groups:
+            for notebook in group:  # in number order: what one reads is keyed before it
+                self.keys[notebook.stem] = reuse.notebook_key(
+                    notebook, self.parameters_of(notebook), self.upstream(notebook, groups),
+                    common)
+            left = [p for p in group if not self.reuse_earlier(p)]
+            if left:
+                self.run_stage(left)
         return [self.out(p) for p in self.notebooks]
 
 
@@ -259,7 +325,8 @@ def _body(path: Path) -> list[nbformat.NotebookNode]:
 
 
 def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, float], *,
-                    wall: float | None = None, jobs: int = 1) -> nbformat.NotebookNode:
+                    wall: float | None = None, jobs: int = 1,
+                    provenance: dict[str, str] | None = None) -> nbformat.NotebookNode:
     """The write-up: generated chapters around the executed notebooks' cells (code included
     here, hidden when rendered)."""
     from helpers.report import writeup
@@ -281,7 +348,8 @@ def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, 
         cells += _body(path)
     cells += [md(writeup.discussion(found)), md(writeup.conclusion(found)),
               md(writeup.references()),
-              md(writeup.appendix(config, timings, wall=wall, jobs=jobs))]
+              md(writeup.appendix(config, timings, wall=wall, jobs=jobs,
+                                  provenance=provenance))]
     report = nbformat.v4.new_notebook(cells=cells)
     report.metadata = nbformat.read(executed[0], as_version=4).metadata
     return report
@@ -320,13 +388,14 @@ def thread_share(cpus: int, jobs: int):
                 os.environ[name] = value
 
 
-def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool = True) -> Path:
+def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool = True,
+              force: bool = False) -> Path:
     run = config.run_dir
     chosen = notebooks_for(list(config.models), ablation=ablation)
     if not chosen:
         raise SystemExit(f"no notebooks named NN_*.ipynb in {notebooks_dir()}")
     started = time.perf_counter()
-    steps = Chain(run, chosen, parameters, jobs)
+    steps = Chain(run, chosen, parameters, jobs, force=force)
     try:
         executed = steps.run_all()
     except NotebookFailed as e:
@@ -334,9 +403,11 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
     wall = time.perf_counter() - started
     timings = {p.stem: steps.timings[p.stem] for p in chosen}  # in notebook order
     (run / "timings.json").write_text(json.dumps(timings, indent=2))
-    report = report_notebook(executed, config, timings, wall=wall, jobs=jobs)
+    report = report_notebook(executed, config, timings, wall=wall, jobs=jobs,
+                             provenance=steps.provenance())
     write_html(report, run / "report.html", hide_code=True)
     notebook_to_pdf(report, run / "report.pdf", title="Character recognition with CNNs")
+    steps.save_index()  # only now: a run that failed leaves nothing to reuse
     point_latest(run)
     return run / "report.html"
 
@@ -363,6 +434,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-ablation", dest="ablation", action="store_false",
                         help="leave out the ablation notebook (balancing and augmentation "
                              "measured on one fast network)")
+    parser.add_argument("--force", action="store_true",
+                        help="run every notebook, even those an earlier run executed with the "
+                             "same code, parameters, helpers and packages (by default those "
+                             "are reused from it)")
     parser.add_argument("--jobs", type=positive_int, default=min(2, cpu_count()),
                         help="notebooks run at once within a stage, each with its share of the "
                              "cores (default: 2, or 1 on a single core)")
@@ -394,7 +469,8 @@ def _main(args: argparse.Namespace) -> int:
     except BundleError as e:
         raise SystemExit(f"error: {e}") from None
     started = time.perf_counter()
-    report = run_chain(config, parameters, jobs=args.jobs, ablation=args.ablation)
+    report = run_chain(config, parameters, jobs=args.jobs, ablation=args.ablation,
+                       force=args.force)
     print(f"report: {report} ({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -323,17 +323,25 @@ def conclusion(found: dict) -> str:
 
 
 def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None = None,
-             jobs: int = 1) -> str:
+             jobs: int = 1, provenance: dict[str, str] | None = None) -> str:
+    """Parameters, time per notebook (and whether it ran or was reused from an earlier run
+    with the same inputs), environment."""
     import keras
     import numpy as np
     import tensorflow as tf
 
+    provenance = provenance or {}
     params = "\n".join(f"| `{k}` | `{v}` |" for k, v in config.as_dict().items())
-    times = "\n".join(f"| {name} | {seconds:.1f} s |" for name, seconds in timings.items())
-    times += f"\n| **sum** | **{sum(timings.values()):.1f} s** |"
+    times = "\n".join(f"| {name} | {seconds:.1f} s | {provenance.get(name, 'ran')} |"
+                      for name, seconds in timings.items())
+    times += f"\n| **sum** | **{sum(timings.values()):.1f} s** | |"
     if wall is not None:
         together = f"{jobs} at a time within each stage" if jobs > 1 else "one at a time"
-        times += f"\n| **wall clock** (notebooks {together}) | **{wall:.1f} s** |"
+        times += f"\n| **wall clock** (notebooks {together}) | **{wall:.1f} s** | |"
+    reused = sum(1 for p in provenance.values() if p != "ran")
+    note = (f"\n\n{reused} of {len(timings)} notebooks were reused: an earlier run had executed "
+            "them with the same code, parameters, `helpers` and packages, so their outputs were "
+            "copied (`make report FORCE=1` runs them all)." if reused else "")
     return f"""{PAGEBREAK}
 # Appendix
 
@@ -343,9 +351,9 @@ def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None
 {params}
 
 ## Run time per notebook
-| notebook | time |
-|---|---|
-{times}
+| notebook | time | ran / reused |
+|---|---|---|
+{times}{note}
 
 ## Environment
 Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__},

@@ -41,10 +41,10 @@ def test_chain_selects_cnn_notebooks_by_model(project):
 @pytest.mark.slow
 def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     """What CI checks: every notebook runs, the report exists as HTML and as a readable PDF."""
-    assert chain.main(["--dataset", "emnist-byclass",
-                        "--data-dir", str(emnist_dir), "--limit", "2500", "--epochs", "1",
-                        "--seed", "1", "--models", ",".join(SMOKE_MODELS),
-                        "--balance", "class-weights"]) == 0
+    smoke = ["--dataset", "emnist-byclass", "--data-dir", str(emnist_dir), "--limit", "2500",
+             "--epochs", "1", "--seed", "1", "--models", ",".join(SMOKE_MODELS),
+             "--balance", "class-weights"]
+    assert chain.main(smoke) == 0
     latest = project / "outputs" / "latest"
     html = (latest / "report.html").read_text()
     for chapter in ("Abstract", "1. Introduction", "2. Methodology", "3. Results",
@@ -90,6 +90,21 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     study = json.loads((latest / "ablation.json").read_text())
     assert study["rows"] and all("accuracy_interval" in r for r in study["rows"])
     assert "95% interval" in text and "McNemar p = " in text
+    # Every file the notebooks wrote is one that some notebook declares (`helpers.writes`), so
+    # a later run can reuse it; the same command again executes nothing.
+    index = json.loads((latest / "reuse.json").read_text())["notebooks"]
+    declared = {name for entry in index.values() for name in entry["files"]}
+    made = {p.relative_to(latest).as_posix() for p in latest.rglob("*") if p.is_file()}
+    rendered = {"report.html", "report.pdf", "timings.json", "reuse.json"}
+    assert made - rendered - {f"notebooks/{p.stem}.html" for p in chain.notebooks_for()} \
+        == declared
+    first = latest.resolve().name
+    assert chain.main(smoke) == 0
+    again = project / "outputs" / "latest"
+    assert again.resolve().name != first
+    index = json.loads((again / "reuse.json").read_text())["notebooks"]
+    assert {entry["ran_in"] for entry in index.values()} == {first}
+    assert f"reused from {first}" in (again / "report.html").read_text()
 
 
 def test_failing_notebook_stops_the_chain_and_names_the_cell(private_project_dir):
@@ -111,6 +126,7 @@ def test_failing_notebook_stops_the_chain_and_names_the_cell(private_project_dir
     assert (run / "notebooks" / "01_broken.ipynb").exists()  # partial copy kept for debugging
     assert not (run / "notebooks" / "02_never_run.ipynb").exists()
     assert not (run / "report.html").exists() and not (run / "report.pdf").exists()
+    assert not (run / "reuse.json").exists()  # nothing of a failed run is ever reused
     assert not (private_project_dir / "outputs" / "latest").exists()
 
 
