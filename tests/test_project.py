@@ -88,6 +88,7 @@ def test_lab_and_serve_each_have_their_own_default_port():
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_report_passes_jobs_only_when_given():
     assert '--jobs "1"' in dry_run("report", "JOBS=1") and "--jobs" not in dry_run("report")
+    assert "--force" in dry_run("report", "FORCE=1") and "--force" not in dry_run("report")
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

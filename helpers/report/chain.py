@@ -10,8 +10,11 @@ partial copy is kept and no report is written for that run.
 The chain runs in three stages (`stages`): preparation, the CNN notebooks, the results. Within
 a stage no notebook reads another's output, so `--jobs` of them (default 2) run at a time, each
 kernel's TensorFlow limited to its share of the cores; the next stage starts when all of one
-have finished. The console shows one progress bar per running notebook and real warnings;
-TensorFlow's and the kernels' start-up chatter is filtered out (`helpers.report.console`).
+have finished. A notebook an earlier complete run executed with the same key (code,
+parameters, helpers, packages, what it reads: `helpers.report.reuse`) is copied from that run
+instead, unless `--force`. The console shows one progress bar per running notebook and real
+warnings; TensorFlow's and the kernels' start-up chatter is filtered out
+(`helpers.report.console`).
 """
 
 from __future__ import annotations
