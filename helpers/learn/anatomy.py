@@ -132,3 +132,27 @@ def last_spatial_conv(model: keras.Model, minimum: int = 4):
     if found is None:
         raise ConfigError(f"{model.name} has no layer with a {minimum}×{minimum} or larger map")
     return found
+
+
+def multiply_adds(model: keras.Model) -> int:
+    """Multiply-adds of one image's forward pass through the convolutions and dense layers,
+    which hold nearly all of a CNN's arithmetic: per output position, a convolution does
+    kh·kw·C_in/groups multiply-adds for each of its filters, a dense layer C_in for each unit.
+    Training costs about three times this per image (forward, plus the gradients of the
+    inputs and of the weights), and each multiply-add is two floating-point operations."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D | layers.Dense):
+            positions = 1
+            for size in layer.output.shape[1:-1]:
+                positions *= int(size)
+            weights = 1
+            for size in layer.kernel.shape:
+                weights *= int(size)
+            total += positions * weights
+    return total
+
+
+def training_flops(model: keras.Model) -> int:
+    """Floating-point operations to train on one image: 2 per multiply-add, three passes."""
+    return 6 * multiply_adds(model)

@@ -2,14 +2,16 @@
 `.venv/bin/python tests/benchmarks/bench_data.py [--only SECTION] [--repeats N]`.
 
 Everything is written to a temporary folder (input files and the project's data/processed, via
-OCR_PROJECT_DIR), never into the checkout. Exits 1 when a section misses a target.
+OCR_PROJECT_DIR), never into the checkout. Where a section compares the bundle with a baseline
+(the A-Z CSV against pandas, EMNIST against bare decompression), each run is a fresh process,
+the two alternate, and each side's best of `--runs` is compared (`support.bench_method`).
+Exits 1 when a section misses a target.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -23,6 +25,7 @@ from helpers.report.console import filter_stderr_until_exit  # noqa: E402
 
 filter_stderr_until_exit()  # TensorFlow's C++ notices off the console
 
+from support import bench_method  # noqa: E402
 from support.timing import report, timed  # noqa: E402
 
 
@@ -47,31 +50,68 @@ def bench_az_csv(options: argparse.Namespace, scratch: Path) -> bool:
     print(f"  wrote {options.rows:,} rows, {path.stat().st_size / 1e6:,.0f} MB in "
           f"{time.perf_counter() - start:.1f} s (page cache warm: every read below is from RAM)")
 
-    ours, (x, y) = timed(lambda: azcsv.parse_az_csv(path), options.repeats)
-    ok = report("parse_az_csv (cold, no cache)", ours, target=10)
-    theirs, frame = timed(lambda: pd.read_csv(path, header=None, dtype=np.uint8, engine="c"),
-                          max(1, options.repeats - 1))  # slow: one run fewer
-    report('pandas read_csv(engine="c")', theirs)
-    values = frame.to_numpy()
+    x, y = azcsv.parse_az_csv(path)
+    values = pd.read_csv(path, header=None, dtype=np.uint8, engine="c").to_numpy()
+    ok = True
     if not (np.array_equal(values[:, 1:].reshape(-1, 28, 28), x)
             and np.array_equal(values[:, 0], y)):
         print("  MISMATCH: parse_az_csv and pandas read different values")
         ok = False
-    del frame, values
+    del values, x, y
+    runs = compared(options, ["parse_az_csv", "pandas"], path)
+    ours, theirs = runs["parse_az_csv"], runs["pandas"]
+    best = ours.best
+    print(f"  parse_az_csv best {best:.2f} s  target <= 10 s: {'met' if best <= 10 else 'MISSED'}")
+    ok &= best <= 10
 
     first, _ = timed(lambda: azcsv.load(path=str(path)), 1)
     report("load() first (parse + write cache)", first)
     cached, _ = timed(lambda: azcsv.load(path=str(path)), 2 * options.repeats)
     ok &= report("load() cached (incl. split)", cached, target=1)
-    ratio = statistics.median(theirs) / statistics.median(ours)
-    print(f"  parse_az_csv is {ratio:.1f}x pandas' speed"
+    ratio = bench_method.ratio(ours, theirs)
+    print(f"  parse_az_csv is {ratio:.1f}x pandas' speed (best against best)"
           f"{'' if ratio >= 1 else ' (SLOWER than pandas)'}")
     return ok and ratio >= 1
 
 
+def compared(options: argparse.Namespace, sides: list[str], path: Path):
+    """Seconds of each side, measured in fresh processes, alternating; every run printed."""
+    runs = bench_method.compare(bench_method.script_command(__file__, "--path", str(path)),
+                                sides, runs=options.runs, higher_is_better=False,
+                                progress=None)
+    for side in sides:
+        print("  " + runs[side].line("s", digits=2), flush=True)
+    return runs
+
+
+def measure(side: str, path: Path) -> float:
+    """Seconds of one side, in this process: the A-Z CSV parsed by the bundle or by pandas, or
+    EMNIST byclass-test (in the folder `path`) decompressed only or loaded."""
+    import gzip
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from helpers.data import azcsv, emnist
+
+    start = time.perf_counter()
+    if side == "parse_az_csv":
+        azcsv.parse_az_csv(path)
+    elif side == "pandas":
+        pd.read_csv(path, header=None, dtype=np.uint8, engine="c")
+    elif side == "gzip only":
+        files = emnist.split_files("byclass", path)
+        [gzip.decompress(files[k].read_bytes()) for k in ("test_images", "test_labels")]
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "only the test part": expected here
+            emnist.load(split="byclass", data_dir=str(path))
+    return time.perf_counter() - start
+
+
 def bench_emnist(options: argparse.Namespace, scratch: Path) -> bool:
     """EMNIST byclass-test (real NIST files): full load vs. the bare gzip decompression floor."""
-    import gzip
     import warnings
 
     from helpers.data import emnist
@@ -82,22 +122,14 @@ def bench_emnist(options: argparse.Namespace, scratch: Path) -> bool:
         print(f"  skipped: no EMNIST files in {folder} (set OCR_EMNIST_DIR)")
         return True
 
-    def gunzip_only():
-        return [gzip.decompress(files[k].read_bytes()) for k in ("test_images", "test_labels")]
-
-    def load():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "only the test part": expected here
-            return emnist.load(split="byclass", data_dir=str(folder))
-
-    floor, _ = timed(gunzip_only, options.repeats)
-    report("gzip.decompress only (floor)", floor)
-    ours, dataset = timed(load, options.repeats)
-    report("emnist.load byclass (decode+split)", ours)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dataset = emnist.load(split="byclass", data_dir=str(folder))
     images = len(dataset.x_train) + len(dataset.x_test)
-    ratio = statistics.median(ours) / statistics.median(floor)
-    print(f"  {images:,} images; load takes {ratio:.2f}x the bare decompression "
-          f"({images / statistics.median(ours):,.0f} images/s)")
+    runs = compared(options, ["gzip only", "emnist.load"], folder)
+    load, floor = runs["emnist.load"], runs["gzip only"]
+    print(f"  {images:,} images; load takes {load.best / floor.best:.2f}x the bare "
+          f"decompression, best against best ({images / load.best:,.0f} images/s)")
     return True
 
 
@@ -136,10 +168,18 @@ def main(argv: list[str] | None = None) -> int:
         epilog="sections: " + "; ".join(f"{s.name}: {s.help}" for s in SECTIONS))
     parser.add_argument("--only", action="append", choices=names, metavar="SECTION",
                         help=f"run only this section (repeatable; one of {', '.join(names)})")
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs per step (default 3)")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="timed runs of a step that has no baseline (default 3)")
+    parser.add_argument("--runs", type=int, default=bench_method.RUNS,
+                        help="fresh-process runs per side of a comparison (default 5)")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # one side, in a child process
+    parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, default=372_450,
                         help="rows in the generated A-Z CSV (default: the real file's 372,450)")
     options = parser.parse_args(argv)
+    if options.measure:
+        bench_method.emit(measure(options.measure, options.path))
+        return 0
     ok = True
     with tempfile.TemporaryDirectory(prefix="bench-data-") as tmp:
         os.environ["OCR_PROJECT_DIR"] = str(Path(tmp) / "project")  # caches land in tmp too

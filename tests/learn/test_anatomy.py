@@ -35,6 +35,20 @@ def test_parameter_arithmetic_adds_up_to_keras_count():
     assert anatomy.layer_table(build_model("resnet", 10))[0]["arithmetic"] == "3·3·1·32 = 288"
 
 
+def test_multiply_adds_are_counted_by_hand_for_a_small_network():
+    import keras
+    from keras import layers
+
+    model = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(8, 3),  # 26·26·(3·3·1·8)
+                              layers.MaxPooling2D(), layers.Conv2D(4, 3, padding="same"),
+                              layers.Flatten(), layers.Dense(10)])  # 13·13·(3·3·8·4); 676·10
+    expected = 26 * 26 * 72 + 13 * 13 * 288 + 676 * 10
+    assert anatomy.multiply_adds(model) == expected
+    assert anatomy.training_flops(model) == 6 * expected
+    deep = build_model("deep", 47)
+    assert anatomy.multiply_adds(deep) > deep.count_params()  # weights are reused per position
+
+
 def test_receptive_fields_grow_with_depth_and_strides():
     rows = anatomy.receptive_fields(build_model("nist47", 47))
     sizes = [int(r["receptive field"].split("×")[0]) for r in rows]
