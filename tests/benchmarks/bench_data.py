@@ -114,9 +114,11 @@ def bench_emnist(options: argparse.Namespace, scratch: Path) -> bool:
     """EMNIST byclass-test (real NIST files): full load vs. the bare gzip decompression floor."""
     import warnings
 
+    from support import emnist as emnist_files
+
     from helpers.data import emnist
 
-    folder = emnist.location()
+    folder = emnist_files.location()
     files = emnist.split_files("byclass", folder)
     if not files["test_images"].exists():
         print(f"  skipped: no EMNIST files in {folder} (set OCR_EMNIST_DIR)")
