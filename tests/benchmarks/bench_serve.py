@@ -5,9 +5,12 @@ Starts `python -m helpers serve` in its own process (as `make serve` does) with 
 the latest `make report` run, or `--model`, or else a small network trained here on the glyphs.
 Then sends `--requests` uploads of a 240×320 character photo to POST /predict and of a line to
 POST /read, first one at a time and then `--concurrency` at a time, and reports p50/p99 latency,
-throughput and errors. The baseline, timed in the same run, is `helpers.reading.classify` and
-`read` called in this process on the same bytes (no HTTP). Last, `--large` uploads of a
-24-megapixel PNG (a character on a white page, a few tens of kB) `--concurrency` at a time,
+throughput and errors. The baseline is `helpers.reading.classify` and `read` called in one
+process on the same bytes (no HTTP), median of 50 calls. Baseline and both loads are measured
+the benchmarks' way (`support.bench_method`): each run a fresh process (a fresh server for the
+loads), the three alternating, five runs of each, each one's best run compared. Last,
+`--large` uploads of a 24-megapixel PNG (a character on a white page, a few tens of kB)
+`--concurrency` at a time,
 with the server's resident memory before and its peak during that load (Linux's
 /proc/PID/status; the peak is reset first). Exits 1 on any failed request.
 """
@@ -154,6 +157,79 @@ def large_load(base: str, pid: int, body: bytes, count: int, concurrency: int) -
     return failed
 
 
+ENDPOINTS = {"/predict": "photo.png", "/read": "line.png"}
+
+
+def uploads() -> dict[str, bytes]:
+    """The photo and the line every run sends (the same bytes in every process)."""
+    data = load_dataset("glyphs", limit=2000, seed=1)
+    return {"photo.png": png(character_photo(data.x_test[0], np.random.default_rng(0))),
+            "line.png": png(generate_lines(data, 1, seed=0)[0].image)}
+
+
+def measure(side: str, model: Path, requests: int) -> None:
+    """One run in this process, emitted for the parent: `in-process /predict` (median seconds
+    of 50 direct calls) or `HTTP C /predict` (p50 seconds of `requests` uploads, C at a time, to
+    a server started for this run; p99, throughput and errors go along)."""
+    from support.bench_method import emit
+
+    kind, path = side.rsplit(" ", 1)
+    name = ENDPOINTS[path]
+    body = uploads()[name]
+    if kind == "in-process":
+        recognizer = Recognizer.load(model)
+        call = (lambda b: classify(recognizer, b)) if path == "/predict" else \
+            (lambda b: read(recognizer, b))
+        call(body)  # warm
+        direct = []
+        for _ in range(50):
+            started = time.perf_counter()
+            call(body)
+            direct.append(time.perf_counter() - started)
+        emit(statistics.median(direct))
+        return
+    concurrency = int(kind.split()[1])
+    port = free_port()
+    server = start_server(model, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        load(base, path, name, body, 20, 1)  # warm the server's threads
+        times, failed, wall = load(base, path, name, body, requests, concurrency)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    emit(percentile(times, 50), p99=percentile(times, 99), rate=requests / wall, errors=failed)
+
+
+def latency(model: Path, options) -> int:
+    """Each endpoint's baseline and loads, compared the benchmarks' way; failed requests."""
+    from support import bench_method
+
+    errors = 0
+    command = bench_method.script_command(__file__, "--model", str(model), "--requests",
+                                          str(options.requests))
+    for path, name in ENDPOINTS.items():
+        sides = [f"in-process {path}", f"HTTP 1 {path}", f"HTTP {options.concurrency} {path}"]
+        print(f"== POST {path} ({name}): {options.runs} runs of each, fresh processes, "
+              "alternating", flush=True)
+        runs = bench_method.compare(command, sides, runs=options.runs, higher_is_better=False,
+                                    progress=None)
+        baseline = runs[sides[0]].best
+        print(f"  in-process baseline: best median {1000 * baseline:.1f} ms (runs: "
+              + ", ".join(f"{1000 * v:.1f}" for v in runs[sides[0]].values) + ")")
+        for side in sides[1:]:
+            result = runs[side]
+            best = result.values.index(result.best)
+            extra = result.extras[best]
+            errors += sum(e["errors"] for e in result.extras)
+            print(f"  {options.requests} requests, {side.split()[1]} at a time: best p50 "
+                  f"{1000 * result.best:6.1f} ms ({result.best / baseline:.1f}× baseline), "
+                  f"its p99 {1000 * extra['p99']:6.1f} ms, {extra['rate']:6.1f} requests/s; "
+                  f"p50 of every run: " + ", ".join(f"{1000 * v:.1f}" for v in result.values)
+                  + f" ms; {sum(e['errors'] for e in result.extras)} errors", flush=True)
+    return errors
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -162,47 +238,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=int, default=40,
                         help="uploads of a 24-megapixel PNG for the memory test (40; 0 skips)")
     parser.add_argument("--model", help="a saved .keras model (default: latest report's best)")
+    parser.add_argument("--runs", type=int, default=5,
+                        help="fresh-process runs of the baseline and of each load (5)")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # one run, in a child process
     options = parser.parse_args(argv)
+    if options.measure:
+        measure(options.measure, Path(options.model), options.requests)
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-serve-") as scratch:
         model = model_path(options.model, Path(scratch))
-        recognizer = Recognizer.load(model)
-        data = load_dataset("glyphs", limit=2000, seed=1)
-        photo = png(character_photo(data.x_test[0], np.random.default_rng(0)))
-        line = png(generate_lines(data, 1, seed=0)[0].image)
-        port = free_port()
-        print(f"model: {model}; server on 127.0.0.1:{port}; {os.cpu_count()} CPUs", flush=True)
-        server = start_server(model, port)
-        errors = 0
-        try:
-            base = f"http://127.0.0.1:{port}"
-            for path, name, body, call in (
-                    ("/predict", "photo.png", photo, lambda b: classify(recognizer, b)),
-                    ("/read", "line.png", line, lambda b: read(recognizer, b))):
-                call(body)  # warm
-                direct = []
-                for _ in range(50):
-                    started = time.perf_counter()
-                    call(body)
-                    direct.append(time.perf_counter() - started)
-                baseline = statistics.median(direct)
-                print(f"== POST {path} ({len(body):,}-byte {name}); in-process baseline "
-                      f"median {1000 * baseline:.1f} ms", flush=True)
-                load(base, path, name, body, 20, 1)  # warm the server's threads
-                for concurrency in (1, options.concurrency):
-                    times, failed, wall = load(base, path, name, body, options.requests,
-                                               concurrency)
-                    errors += failed
-                    p50, p99 = percentile(times, 50), percentile(times, 99)
-                    print(f"  {options.requests} requests, {concurrency} at a time: p50 "
-                          f"{1000 * p50:6.1f} ms ({p50 / baseline:.1f}× baseline), p99 "
-                          f"{1000 * p99:6.1f} ms, {options.requests / wall:6.1f} requests/s, "
-                          f"{failed} errors", flush=True)
-            if options.large:
-                errors += large_load(base, server.pid, large_photo(data.x_test[0]),
-                                     options.large, options.concurrency)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        print(f"model: {model}; {os.cpu_count()} CPUs", flush=True)
+        errors = latency(model, options)
+        if options.large:
+            port = free_port()
+            server = start_server(model, port)
+            try:
+                character = load_dataset("glyphs", limit=2000, seed=1).x_test[0]
+                errors += large_load(f"http://127.0.0.1:{port}", server.pid,
+                                     large_photo(character), options.large,
+                                     options.concurrency)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
     print("no errors" if not errors else f"{errors} requests FAILED")
     return 0 if not errors else 1
 
