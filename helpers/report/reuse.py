@@ -34,7 +34,8 @@ from pathlib import Path
 import nbformat
 
 from helpers import paths
-from helpers.data.cache import atomic_path
+from helpers.data.cache import atomic_path, fingerprint
+from helpers.data.download import sha256_of
 
 INDEX = "reuse.json"
 VERSION = 1
@@ -50,14 +51,6 @@ def _sha(*parts: str) -> str:
     for part in parts:
         h.update(part.encode())
         h.update(b"\0")
-    return h.hexdigest()
-
-
-def file_sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
     return h.hexdigest()
 
 
@@ -89,11 +82,7 @@ def data_stamp(location: str | None) -> str:
         return ""
     path = Path(location)
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-    stamps = []
-    for p in files:
-        st = p.stat()
-        stamps.append(f"{p}|{st.st_size}|{st.st_mtime_ns}")
-    return _sha(*stamps)
+    return fingerprint(*files)
 
 
 def metadata(notebook: Path | nbformat.NotebookNode) -> dict:
@@ -136,7 +125,7 @@ def describe(run: Path, notebook: Path, key: str, seconds: float, ran_in: str) -
     files = [run / "notebooks" / notebook.name,
              *written_files(run, metadata(notebook).get("writes", []))]
     return Entry(key, seconds, ran_in,
-                 {p.relative_to(run).as_posix(): file_sha(p) for p in files})
+                 {p.relative_to(run).as_posix(): sha256_of(p) for p in files})
 
 
 def save(run: Path, entries: dict[str, Entry]) -> None:
@@ -171,7 +160,7 @@ def runs(outputs: Path | None = None, *, besides: Path | None = None) -> list[Pa
 def intact(run: Path, entry: Entry) -> bool:
     """Every file of the entry is present in `run` with the hash it was recorded with."""
     try:
-        return all(file_sha(run / name) == sha for name, sha in entry.files.items())
+        return all(sha256_of(run / name) == sha for name, sha in entry.files.items())
     except OSError:
         return False
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers.data.download import sha256_of
 from helpers.report import chain, reuse
 
 
@@ -118,7 +119,7 @@ def test_a_copy_that_fails_midway_leaves_nothing_behind(tmp_path):
     source, target = tmp_path / "old", tmp_path / "new"
     (source / "models").mkdir(parents=True)
     (source / "models" / "a.txt").write_text("a")
-    entry = reuse.Entry("k", 1.0, "old", {"models/a.txt": reuse.file_sha(source / "models/a.txt"),
+    entry = reuse.Entry("k", 1.0, "old", {"models/a.txt": sha256_of(source / "models/a.txt"),
                                           "models/b.txt": "0" * 64})
     assert not reuse.restore(source, entry, target, tmp_path / "missing.ipynb")
     assert not [p for p in target.rglob("*") if p.is_file()]
