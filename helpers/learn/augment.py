@@ -10,6 +10,7 @@ visible slant; RandomShear takes the shear factor (the tangent), so that angle i
 from __future__ import annotations
 
 import math
+import os
 
 import keras
 import numpy as np
@@ -34,12 +35,22 @@ def augmentation(seed: int = 0) -> keras.Sequential:
     ], name="augmentation")
 
 
+def input_threads() -> int | None:
+    """The threads the input pipeline may use: the kernels' own budget when the environment
+    holds TensorFlow to N threads (`TF_NUM_INTRAOP_THREADS`, which `make report` sets while two
+    notebooks train at once), else None (tf.data's own pool, a thread per core)."""
+    value = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def pipeline(images: np.ndarray, labels: np.ndarray, *, batch_size: int = 128,
              augment: bool = False, shuffle: bool = False, seed: int = 0) -> tf.data.Dataset:
     """uint8 images and labels -> batches of (float32 N×28×28×1 in [0, 1], int labels).
 
     Images stay uint8 until a batch is formed (4× less memory than floats); scaling and
-    augmentation run per batch, and the next batches are prepared while the model trains.
+    augmentation run per batch, and the next batches are prepared while the model trains, on
+    `input_threads()` threads: two kernels that each started a thread per core for their input
+    beside their training threads would have more threads than the machine has cores.
     """
     images = check_images(images)
     labels = np.asarray(labels, dtype=np.int64)
@@ -55,6 +66,11 @@ def pipeline(images: np.ndarray, labels: np.ndarray, *, batch_size: int = 128,
     else:
         data = data.map(lambda x, y: (tf.cast(x, tf.float32) * scale, y),
                         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    threads = input_threads()
+    if threads is not None:
+        options = tf.data.Options()
+        options.threading.private_threadpool_size = threads
+        data = data.with_options(options)
     return data.prefetch(tf.data.AUTOTUNE)
 
 
