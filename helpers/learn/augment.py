@@ -44,13 +44,15 @@ def input_threads() -> int | None:
 
 
 def pipeline(images: np.ndarray, labels: np.ndarray, *, batch_size: int = 128,
-             augment: bool = False, shuffle: bool = False, seed: int = 0) -> tf.data.Dataset:
+             augment: bool = False, shuffle: bool = False, seed: int = 0,
+             threads: int | None = None) -> tf.data.Dataset:
     """uint8 images and labels -> batches of (float32 N×28×28×1 in [0, 1], int labels).
 
     Images stay uint8 until a batch is formed (4× less memory than floats); scaling and
     augmentation run per batch, and the next batches are prepared while the model trains, on
-    `input_threads()` threads: two kernels that each started a thread per core for their input
-    beside their training threads would have more threads than the machine has cores.
+    `threads` threads (None: `input_threads()`; 0: tf.data's own pool): two kernels that each
+    started a thread per core for their input beside their training threads would have more
+    threads than the machine has cores.
     """
     images = check_images(images)
     labels = np.asarray(labels, dtype=np.int64)
@@ -66,8 +68,8 @@ def pipeline(images: np.ndarray, labels: np.ndarray, *, batch_size: int = 128,
     else:
         data = data.map(lambda x, y: (tf.cast(x, tf.float32) * scale, y),
                         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    threads = input_threads()
-    if threads is not None:
+    threads = input_threads() if threads is None else threads
+    if threads:
         options = tf.data.Options()
         options.threading.private_threadpool_size = threads
         data = data.with_options(options)

@@ -8,6 +8,10 @@
   instructions (`ONEDNN_MAX_CPU_ISA=AVX512_CORE`, as on a CPU that lacks them), and bfloat16
   where the CPU has it; beside them the CPU's matmul peak in the same precision,
   measured in the same way, and the share of it the training step reaches;
+- two at once: the report's training stage, two kernels training `deep` (float32, augmented)
+  at the same time, each held to half the cores; their summed images/s with the input pipeline
+  on tf.data's own pool (a thread per core in each kernel) versus held to the kernels' budget
+  (what `pipeline` does when the environment sets one), alternating, fresh processes;
 - time-to-88: wall time until 88% test accuracy on a fixed stratified split of the byclass test
   file merged to 47 classes, the bundle's best recipe versus the write-ups' (Adam, EarlyStopping
   patience 5);
@@ -125,6 +129,57 @@ def measure_throughput(side: str, steps: int) -> float:
         model = build_model("deep", dataset.num_classes, mixed_precision=bfloat16_is_fast())
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     return images_per_second(model, data, steps, 128)
+
+
+PAIR_SIDES = ("input on tf.data's pool", "input held to the budget")
+PAIR_MEMBER = "pair member, input threads "
+
+
+def measure_pair_member(side: str, steps: int) -> float:
+    """One of the two kernels of `measure_pair`: `deep` on the bundle's augmented pipeline with
+    the input threads the side says (0: tf.data's pool)."""
+    dataset = byclass47(emnist_dir())
+    set_seed(0, deterministic=False)
+    data = pipeline(dataset.x_train, dataset.y_train, batch_size=128, augment=True,
+                    shuffle=True, threads=int(side.removeprefix(PAIR_MEMBER))).repeat()
+    model = build_model("deep", dataset.num_classes)
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return images_per_second(model, data, steps, 128)
+
+
+def measure_pair(side: str, steps: int) -> float:
+    """Two kernels training at once, as in the report's training stage (`thread_share`): the
+    sum of their images/s."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from support import bench_method
+
+    from helpers.report.chain import THREAD_VARIABLES
+
+    budget = max(1, (os.cpu_count() or 2) // 2)
+    env = {"OCR_BFLOAT16": "0", **{name: str(budget) for name in THREAD_VARIABLES}}
+    threads = 0 if side == PAIR_SIDES[0] else budget
+    command = bench_method.script_command(__file__, "--steps", str(steps))(
+        f"{PAIR_MEMBER}{threads}")
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: bench_method.run_once(command, env), range(2)))
+    return sum(result["value"] for result in results)
+
+
+def bench_two_at_once(options, dataset: Dataset) -> bool:
+    from support import bench_method
+
+    print(f"  two kernels training deep at once (float32, augmented, batch 128, "
+          f"{options.steps} steps), each held to half the cores; {options.runs} runs per side, "
+          "each a fresh pair of processes, alternating", flush=True)
+    runs = bench_method.compare(bench_method.script_command(__file__, "--steps",
+                                                            str(options.steps)),
+                                list(PAIR_SIDES), runs=options.runs, progress=None)
+    for side in PAIR_SIDES:
+        print("    " + runs[side].line("images/s, both kernels"))
+    ratio = bench_method.ratio(runs[PAIR_SIDES[1]], runs[PAIR_SIDES[0]])
+    print(f"  ratio {ratio:.2f}× (best against best) for the input held to the kernels' budget")
+    return True
 
 
 def measure_matmul(repeats: int = 20) -> float:
@@ -333,8 +388,8 @@ def run_sections(sections: dict, options) -> int:
     return 0 if ok else 1
 
 
-SECTIONS = {"throughput": bench_throughput, "time-to-88": bench_time_to_target,
-            "latency": bench_latency}
+SECTIONS = {"throughput": bench_throughput, "two-at-once": bench_two_at_once,
+            "time-to-88": bench_time_to_target, "latency": bench_latency}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -355,8 +410,15 @@ def main(argv: list[str] | None = None) -> int:
     if options.measure:
         from support.bench_method import emit
 
-        emit(measure_matmul() if options.measure == "matmul"
-             else measure_throughput(options.measure, options.steps))
+        side = options.measure
+        if side == "matmul":
+            emit(measure_matmul())
+        elif side in PAIR_SIDES:
+            emit(measure_pair(side, options.steps))
+        elif side.startswith(PAIR_MEMBER):
+            emit(measure_pair_member(side, options.steps))
+        else:
+            emit(measure_throughput(side, options.steps))
         return 0
     return run_sections(SECTIONS, options)
 

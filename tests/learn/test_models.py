@@ -89,6 +89,8 @@ def test_pipeline_threads_follow_the_kernels_budget(monkeypatch, value, threads)
     augmented = pipeline(d.x_train, d.y_train, batch_size=64, augment=True)
     assert (augmented.options().threading.private_threadpool_size or 0) == threads
     assert sum(len(y) for _, y in augmented) == len(d.x_train)
+    own_pool = pipeline(d.x_train, d.y_train, batch_size=64, threads=0)
+    assert not own_pool.options().threading.private_threadpool_size
     data = pipeline(d.x_train, d.y_train, batch_size=64, shuffle=True, seed=3)
     monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
     plain = pipeline(d.x_train, d.y_train, batch_size=64, shuffle=True, seed=3)
