@@ -10,7 +10,6 @@ visible slant; RandomShear takes the shear factor (the tangent), so that angle i
 from __future__ import annotations
 
 import math
-import os
 
 import keras
 import numpy as np
@@ -35,24 +34,16 @@ def augmentation(seed: int = 0) -> keras.Sequential:
     ], name="augmentation")
 
 
-def input_threads() -> int | None:
-    """The threads the input pipeline may use: the kernels' own budget when the environment
-    holds TensorFlow to N threads (`TF_NUM_INTRAOP_THREADS`, which `make report` sets while two
-    notebooks train at once), else None (tf.data's own pool, a thread per core)."""
-    value = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else None
-
-
 def pipeline(images: np.ndarray, labels: np.ndarray, *, batch_size: int = 128,
              augment: bool = False, shuffle: bool = False, seed: int = 0,
-             threads: int | None = None) -> tf.data.Dataset:
+             threads: int = 0) -> tf.data.Dataset:
     """uint8 images and labels -> batches of (float32 N×28×28×1 in [0, 1], int labels).
 
     Images stay uint8 until a batch is formed (4× less memory than floats); scaling and
     augmentation run per batch, and the next batches are prepared while the model trains, on
-    `threads` threads (None: `input_threads()`; 0: tf.data's own pool): two kernels that each
-    started a thread per core for their input beside their training threads would have more
-    threads than the machine has cores.
+    tf.data's own pool (a thread per core) or, with `threads`, a pool of that many. (Holding the
+    pipeline to the kernels' one thread while two notebooks train at once did not help:
+    `bench_train.py --only two-at-once`.)
     """
     images = check_images(images)
     labels = np.asarray(labels, dtype=np.int64)
@@ -68,7 +59,6 @@ def pipeline(images: np.ndarray, labels: np.ndarray, *, batch_size: int = 128,
     else:
         data = data.map(lambda x, y: (tf.cast(x, tf.float32) * scale, y),
                         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    threads = input_threads() if threads is None else threads
     if threads:
         options = tf.data.Options()
         options.threading.private_threadpool_size = threads

@@ -10,8 +10,8 @@
   measured in the same way, and the share of it the training step reaches;
 - two at once: the report's training stage, two kernels training `deep` (float32, augmented)
   at the same time, each held to half the cores; their summed images/s with the input pipeline
-  on tf.data's own pool (a thread per core in each kernel) versus held to the kernels' budget
-  (what `pipeline` does when the environment sets one), alternating, fresh processes;
+  on tf.data's own pool (a thread per core in each kernel, what the notebooks do) versus held to
+  the kernels' budget (`pipeline(threads=...)`), alternating, fresh processes;
 - time-to-88: wall time until 88% test accuracy on a fixed stratified split of the byclass test
   file merged to 47 classes, the bundle's best recipe versus the write-ups' (Adam, EarlyStopping
   patience 5);

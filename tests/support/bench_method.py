@@ -2,7 +2,10 @@
 
 These machines switch between speed states (about 1,490 or 2,300-2,600 images/s for the same
 training step), so a median of three runs in one process lands in either state and a printed
-ratio can swing from 0.7× to 2×. Hence, for each comparison:
+ratio can swing from 0.7× to 2×. A process keeps the state it started in, and two processes
+started together can be in different ones: in a slow run of the 2-core training step the process
+used 0.9 cores and the machine sat half idle, in a fast one 1.5-1.75 cores. Hence, for each
+comparison:
 - every run is a fresh process (the benchmark script again, with `--measure SIDE`), so no side
   inherits the other's threads, caches or memory;
 - the sides alternate (A B, B A, A B, …), so a slow spell hits both;
