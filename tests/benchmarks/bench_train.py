@@ -398,7 +398,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=list(SECTIONS), metavar="SECTION",
                         help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
     parser.add_argument("--runs", type=int, default=5,
-                        help="fresh-process runs per side and precision in throughput (5)")
+                        help="fresh-process runs per side in every comparison (5)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # one run, in a child process
     parser.add_argument("--steps", type=int, default=60, help="batches per throughput run")
     parser.add_argument("--calls", type=int, default=200, help="calls per latency setting")
