@@ -11,6 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from conftest import REPO
+from scipy.stats import binomtest
 from support.idx_files import write_emnist_split
 
 from helpers import paths
@@ -179,8 +180,8 @@ def test_main_without_files_is_one_clear_error_that_gives_the_download(tmp_path,
 @pytest.mark.slow
 @pytest.mark.emnist
 def test_make_model_on_a_slice_of_real_emnist(emnist_dir, tmp_path):
-    """`make model` end to end on 3,000 real byclass images, merged to 47 classes: the reader
-    lands where `python -m helpers read` finds it."""
+    """`make model` end to end on 6,000 real byclass images, merged to 47 classes: the reader
+    lands where `python -m helpers read` finds it, and it reads better than chance."""
     env = {**os.environ, "OCR_PROJECT_DIR": str(tmp_path)}
     done = subprocess.run(["make", "-s", "model", f"DATA_DIR={emnist_dir}", "LIMIT=6000",
                            "EPOCHS=2"], cwd=REPO, env=env,
@@ -188,7 +189,11 @@ def test_make_model_on_a_slice_of_real_emnist(emnist_dir, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     info = json.loads((tmp_path / "outputs" / DEFAULT_READER).with_suffix(".json").read_text())
     assert len(info["classes"]) == 47 and info["dataset"] == "emnist-byclass"
-    assert info["accuracy"] > 0.1  # 2 short epochs: a residual network is past chance (1/47)
+    # Two short epochs (38 steps, not repeatable: `make model` trains with TensorFlow's faster,
+    # non-deterministic kernels) end anywhere from about 10% to 33% here; what must hold is that
+    # the reader is past chance (1/47) beyond doubt on its test images.
+    right = round(info["accuracy"] * info["test_images"])
+    assert binomtest(right, info["test_images"], 1 / 47, alternative="greater").pvalue < 1e-6
 
 
 class TrainerCalled(Exception):
