@@ -110,9 +110,10 @@ PRECISIONS = (("float32", {"OCR_BFLOAT16": "0"}),
 MATMUL_SIZE = 2048
 
 
-def measure_throughput(side: str, steps: int) -> float:
+def measure_throughput(side: str, steps: int, threads: int = 0) -> float:
     """One side's images/s in this process: the write-ups' generator (always float32, as they
-    ran it) or the bundle's tf.data pipeline (bfloat16 when OCR_BFLOAT16 says so)."""
+    ran it) or the bundle's tf.data pipeline (bfloat16 when OCR_BFLOAT16 says so) on `threads`
+    input threads (0: tf.data's pool)."""
     dataset = byclass47(emnist_dir())
     x, y = dataset.x_train, dataset.y_train
     set_seed(0, deterministic=False)
@@ -125,26 +126,14 @@ def measure_throughput(side: str, steps: int) -> float:
         model = build_model(BEST["model"], dataset.num_classes,
                             mixed_precision=bfloat16_is_fast())
     else:
-        data = pipeline(x, y, batch_size=128, augment=True, shuffle=True).repeat()
+        data = pipeline(x, y, batch_size=128, augment=True, shuffle=True,
+                        threads=threads).repeat()
         model = build_model("deep", dataset.num_classes, mixed_precision=bfloat16_is_fast())
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     return images_per_second(model, data, steps, 128)
 
 
 PAIR_SIDES = ("input on tf.data's pool", "input held to the budget")
-PAIR_MEMBER = "pair member, input threads "
-
-
-def measure_pair_member(side: str, steps: int) -> float:
-    """One of the two kernels of `measure_pair`: `deep` on the bundle's augmented pipeline with
-    the input threads the side says (0: tf.data's pool)."""
-    dataset = byclass47(emnist_dir())
-    set_seed(0, deterministic=False)
-    data = pipeline(dataset.x_train, dataset.y_train, batch_size=128, augment=True,
-                    shuffle=True, threads=int(side.removeprefix(PAIR_MEMBER))).repeat()
-    model = build_model("deep", dataset.num_classes)
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    return images_per_second(model, data, steps, 128)
 
 
 def measure_pair(side: str, steps: int) -> float:
@@ -159,8 +148,8 @@ def measure_pair(side: str, steps: int) -> float:
     budget = max(1, (os.cpu_count() or 2) // 2)
     env = {"OCR_BFLOAT16": "0", **{name: str(budget) for name in THREAD_VARIABLES}}
     threads = 0 if side == PAIR_SIDES[0] else budget
-    command = bench_method.script_command(__file__, "--steps", str(steps))(
-        f"{PAIR_MEMBER}{threads}")
+    command = bench_method.script_command(__file__, "--steps", str(steps), "--threads",
+                                          str(threads))(THROUGHPUT_SIDES[1])
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(lambda _: bench_method.run_once(command, env), range(2)))
     return sum(result["value"] for result in results)
@@ -401,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="fresh-process runs per side in every comparison (5)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # one run, in a child process
     parser.add_argument("--steps", type=int, default=60, help="batches per throughput run")
+    parser.add_argument("--threads", type=int, default=0, help=argparse.SUPPRESS)  # (two-at-once)
     parser.add_argument("--calls", type=int, default=200, help="calls per latency setting")
     parser.add_argument("--max-epochs", type=int, default=20,
                         help="epoch limit for the write-ups' recipe in time-to-88")
@@ -415,10 +405,8 @@ def main(argv: list[str] | None = None) -> int:
             emit(measure_matmul())
         elif side in PAIR_SIDES:
             emit(measure_pair(side, options.steps))
-        elif side.startswith(PAIR_MEMBER):
-            emit(measure_pair_member(side, options.steps))
         else:
-            emit(measure_throughput(side, options.steps))
+            emit(measure_throughput(side, options.steps, options.threads))
         return 0
     return run_sections(SECTIONS, options)
 
