@@ -68,11 +68,25 @@ def line_readings(images: list[np.ndarray], readings: list[Reading],
 
 
 def top_table(predictions: list[Prediction], truth: list[str] | None = None) -> pd.DataFrame:
-    """One row per image: the true character (when known) and the top guesses with their
-    probabilities."""
+    """One row per image, numbered from 1: the true character (when known) and the top guesses
+    with their probabilities."""
     rows = []
     for i, prediction in enumerate(predictions):
         row = {"true": truth[i]} if truth is not None else {}
         row.update({f"top {k}": f"{c} {p:.0%}" for k, (c, p) in enumerate(prediction.top, 1)})
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, index=pd.RangeIndex(1, len(rows) + 1, name="image"))
+
+
+def readings_table(lines: list, readings: list[Reading], *,
+                   lexicon: bool = True) -> pd.DataFrame | None:
+    """One row per line, numbered from 1: its truth, each character's first choice and, with
+    `lexicon`, the text spelled with the lexicon; None when there are no lines."""
+    if not lines:
+        return None
+    table = pd.DataFrame({"truth": [line.text for line in lines],
+                          "first choices (no lexicon)": [r.raw_text for r in readings]},
+                         index=pd.RangeIndex(1, len(lines) + 1, name="line"))
+    if lexicon:
+        table["with the lexicon"] = [r.text for r in readings]
+    return table

@@ -2,8 +2,9 @@
 same characters in isolation, with and without the lexicon, and its accuracy on photos.
 
 Two kinds of line are read: random strings of the dataset's classes (`generate_lines`), where a
-lexicon cannot help and must not hurt, and real words sampled from the lexicon by frequency
-(`generate_word_lines`), where it should help. Without the lexicon, the gap between the CER and
+lexicon cannot help and must not hurt, and what the classes can write (`generate_text_lines`):
+real words sampled from the lexicon by frequency, where it should help, or numbers where the
+classes are digits, read without it. Without the lexicon, the gap between the CER and
 the isolated error is what reading adds on top of classifying: segmentation (split or merged
 characters), framing (crop, scale, centring), and word spaces. Texts are compared as the
 model's classes see them (`canonical`), so a model that folds o into O is not marked wrong for
@@ -26,8 +27,8 @@ from helpers.reading.lines import (
     LineStyle,
     character_photo,
     generate_lines,
-    generate_word_lines,
-    writable_words,
+    generate_text_lines,
+    writing,
 )
 from helpers.reading.recognizer import Reading, Recognizer, classify, lexicon_of, read
 
@@ -65,88 +66,110 @@ def cer(predicted: list[str], truth: list[str], classes: Collection[str] | None 
 
 @dataclass(frozen=True)
 class ReadingScore:
-    """Random-string lines (`lines`, `cer`, …), real-word lines (`word_…`) and photos. `cer`
-    and `word_cer` are the network's own first choices (no lexicon); `…_lexicon` the text
-    `read` gives with the lexicon named in `lexicon` (None: read without one)."""
+    """Random-string lines (`lines`, `cer`, …), lines of what the classes can write (`text_…`:
+    real words, or numbers for digits; `texts` says which) and photos. `cer` and `text_cer` are
+    the network's own first choices (no lexicon); `…_lexicon` the text `read` gives with the
+    lexicon named in `lexicon` (None where no lexicon was used: then they are None too). Where
+    the classes are not single characters no line is read and the line rates are None;
+    `writing` says why, or what the text lines carry."""
 
     lines: int
     characters: int  # characters in the lines, spaces excluded
-    cer: float  # of `read` on the line images, spaces included, without the lexicon
-    cer_without_spaces: float
-    isolated_error: float  # the same model on the same test characters, as the dataset has them
+    cer: float | None  # of `read` on the line images, spaces included, without the lexicon
+    cer_without_spaces: float | None
+    isolated_error: float | None  # the same model on the same test characters, as stored
     count_errors: int  # lines where segmentation found a different number of characters
     photos: int
     photo_error: float  # `predict` on photos of characters (same model)
     photo_isolated_error: float  # the same characters, as the dataset has them
-    seconds_per_line: float  # `read` with the lexicon, random-string lines
-    cer_lexicon: float  # random-string lines read with the lexicon
-    # Real-word lines; the rates are None when the model's classes can write no word.
-    word_lines: int
-    word_characters: int
-    word_cer: float | None  # without the lexicon
-    word_cer_lexicon: float | None  # with the lexicon
-    word_isolated_error: float | None
-    word_count_errors: int
+    seconds_per_line: float | None  # `read` (with the lexicon, if any), random-string lines
+    cer_lexicon: float | None  # random-string lines read with the lexicon
+    texts: str | None  # "words", "numbers", or None when the classes write neither
+    writing: str  # what the lines can carry with these classes, in a sentence
+    text_lines: int
+    text_characters: int
+    text_cer: float | None  # without the lexicon
+    text_cer_lexicon: float | None  # with the lexicon
+    text_isolated_error: float | None
+    text_count_errors: int
     lexicon: str | None  # where the lexicon's words came from, and how many
 
     @property
-    def gap(self) -> float:
-        return self.cer - self.isolated_error
+    def gap(self) -> float | None:
+        return None if self.cer is None else self.cer - self.isolated_error
 
     def as_dict(self) -> dict:
         return {**asdict(self), "gap": self.gap}
 
     def table(self) -> list[tuple[str, str]]:
-        """(measure, value) rows for a notebook or report table."""
-        lexicon = self.lexicon or "no lexicon"
-
-        def rate(value: float | None) -> str:
-            return "n/a" if value is None else f"{value:.1%}"
-
-        return [("lines of random strings read", f"{self.lines}"),
-                ("characters in them", f"{self.characters}"),
-                ("CER of read without the lexicon (spaces included)", f"{self.cer:.1%}"),
-                ("CER without spaces", f"{self.cer_without_spaces:.1%}"),
-                ("error on the same characters in isolation", f"{self.isolated_error:.1%}"),
-                ("CER minus isolated error", f"{100 * self.gap:+.1f} points"),
-                ("lines with a wrong character count", f"{self.count_errors}"),
-                ("lexicon", lexicon),
-                ("CER of read with the lexicon", f"{self.cer_lexicon:.1%}"),
-                ("lines of real words read", f"{self.word_lines}"),
-                ("characters in the word lines", f"{self.word_characters}"),
-                ("word lines: CER without the lexicon", rate(self.word_cer)),
-                ("word lines: CER with the lexicon", rate(self.word_cer_lexicon)),
-                ("word lines: error on their characters in isolation",
-                 rate(self.word_isolated_error)),
-                ("word lines with a wrong character count", f"{self.word_count_errors}"),
-                ("photos of characters", f"{self.photos}"),
-                ("error on the photos", f"{self.photo_error:.1%}"),
-                ("error on the photos' characters in isolation",
-                 f"{self.photo_isolated_error:.1%}"),
-                ("time to read one line", f"{1000 * self.seconds_per_line:.0f} ms")]
+        """(measure, value) rows for a notebook or report table: only the measures this
+        dataset's classes allow."""
+        rows = []
+        if self.lines:
+            rows += [("lines of random strings read", f"{self.lines}"),
+                     ("characters in them", f"{self.characters}"),
+                     ("CER of read without the lexicon (spaces included)", f"{self.cer:.1%}"),
+                     ("CER without spaces", f"{self.cer_without_spaces:.1%}"),
+                     ("error on the same characters in isolation", f"{self.isolated_error:.1%}"),
+                     ("CER minus isolated error", f"{100 * self.gap:+.1f} points"),
+                     ("lines with a wrong character count", f"{self.count_errors}")]
+            if self.lexicon:
+                rows += [("lexicon", self.lexicon),
+                         ("CER of read with the lexicon", f"{self.cer_lexicon:.1%}")]
+        if self.text_lines:
+            kind = "real words" if self.texts == "words" else "numbers"
+            short = "word" if self.texts == "words" else "number"
+            rows += [(f"lines of {kind} read", f"{self.text_lines}"),
+                     (f"characters in the {short} lines", f"{self.text_characters}"),
+                     (f"{short} lines: CER without the lexicon", f"{self.text_cer:.1%}")]
+            if self.lexicon:
+                rows.append((f"{short} lines: CER with the lexicon",
+                             f"{self.text_cer_lexicon:.1%}"))
+            rows += [(f"{short} lines: error on their characters in isolation",
+                      f"{self.text_isolated_error:.1%}"),
+                     (f"{short} lines with a wrong character count",
+                      f"{self.text_count_errors}")]
+        if self.photos:
+            rows += [("photos of characters", f"{self.photos}"),
+                     ("error on the photos", f"{self.photo_error:.1%}"),
+                     ("error on the photos' characters in isolation",
+                      f"{self.photo_isolated_error:.1%}")]
+        if self.lines:
+            rows.append(("time to read one line", f"{1000 * self.seconds_per_line:.0f} ms"))
+        return rows
 
     def summary(self) -> str:
         """A few sentences on what reading costs over classifying, and what the lexicon gives,
         from the numbers."""
-        verdict = ("within" if self.gap <= TARGET_GAP else "over")
-        text = (f"Reading {self.lines} generated lines of random strings ({self.characters} "
-                f"characters) gave a character error rate of {self.cer:.1%}, against "
-                f"{self.isolated_error:.1%} for the same characters classified one by one: "
-                f"{100 * self.gap:+.1f} points, {verdict} the {100 * TARGET_GAP:.0f}-point "
-                f"allowance for segmentation, framing and word spaces.")
-        if self.count_errors:
-            text += (f" In {self.count_errors} of the lines the segmentation found a different "
-                     "number of characters than were drawn (broken or touching strokes).")
-        if not self.word_lines:
-            text += " The model's classes cannot write any word of the lexicon."
-        elif self.lexicon:
-            text += (f" With the lexicon ({self.lexicon}), {self.word_lines} lines of real "
-                     f"words were read with a CER of {self.word_cer_lexicon:.1%}, against "
-                     f"{self.word_cer:.1%} without it; on the random strings, which it cannot "
-                     f"help, the CER went from {self.cer:.1%} to {self.cer_lexicon:.1%}.")
+        if not self.lines:
+            text = self.writing
         else:
-            text += (f" {self.word_lines} lines of real words, read without a lexicon, gave "
-                     f"a CER of {self.word_cer:.1%}.")
+            verdict = ("within" if self.gap <= TARGET_GAP else "over")
+            text = (f"Reading {self.lines} generated lines of random strings ({self.characters} "
+                    f"characters) gave a character error rate of {self.cer:.1%}, against "
+                    f"{self.isolated_error:.1%} for the same characters classified one by one: "
+                    f"{100 * self.gap:+.1f} points, {verdict} the {100 * TARGET_GAP:.0f}-point "
+                    f"allowance for segmentation, framing and word spaces.")
+            if self.count_errors:
+                text += (f" In {self.count_errors} of the lines the segmentation found a "
+                         "different number of characters than were drawn (broken or touching "
+                         "strokes).")
+        if self.texts == "numbers" and self.text_lines:
+            text += (f" {self.text_lines} lines of numbers (years, dates, amounts, codes; "
+                     f"{self.text_characters} digits) were read with a CER of "
+                     f"{self.text_cer:.1%}, against {self.text_isolated_error:.1%} for their "
+                     "digits one by one; the lexicon of words does not apply to digits, so "
+                     "they were read without it.")
+        elif self.lines and not self.text_lines:
+            text += " The model's classes cannot write any word of the lexicon or any number."
+        elif self.text_lines and self.lexicon:
+            text += (f" With the lexicon ({self.lexicon}), {self.text_lines} lines of real "
+                     f"words were read with a CER of {self.text_cer_lexicon:.1%}, against "
+                     f"{self.text_cer:.1%} without it; on the random strings, which it cannot "
+                     f"help, the CER went from {self.cer:.1%} to {self.cer_lexicon:.1%}.")
+        elif self.text_lines:
+            text += (f" {self.text_lines} lines of real words, read without a lexicon, gave "
+                     f"a CER of {self.text_cer:.1%}.")
         if self.photos:
             text += (f" On {self.photos} photos of single characters the error was "
                      f"{self.photo_error:.1%} ({self.photo_isolated_error:.1%} for the same "
@@ -198,33 +221,42 @@ def score_lines(rec: Recognizer, dataset: Dataset, made: list[Line],
 def score_reading(rec: Recognizer, dataset: Dataset, *, lines: int = 100, photos: int = 100,
                   seed: int = 0, style: LineStyle = DEFAULT_STYLE,
                   lexicon: bool | Lexicon | None = True) -> ReadingScore:
-    """Read `lines` generated lines of random strings and as many of real words (sampled from
-    the lexicon, or the default English one when there is none), with and without the
-    lexicon, and predict `photos` character photos, all made from the dataset's test
-    characters; compare with the isolated error on those characters."""
+    """Read `lines` generated lines of random strings and as many of what the classes can
+    write (`writing`: real words sampled from the lexicon, or the default English one when
+    there is none, with and without the lexicon; or numbers, without it), and predict `photos`
+    character photos, all made from the dataset's test characters; compare with the isolated
+    error on those characters. Classes that are not single characters read no lines."""
     words = lexicon_of(lexicon)
-    random = score_lines(rec, dataset, generate_lines(dataset, lines, seed=seed, style=style),
-                         words)
-    source = words if words is not None else Lexicon.default()
-    real = None
-    if writable_words(source, dataset.classes):
-        real = score_lines(rec, dataset, generate_word_lines(dataset, lines, lexicon=source,
-                                                             seed=seed, style=style), words)
+    able = writing(dataset.classes, words)
+    if able.texts != "words":
+        words = None  # a lexicon of words has nothing to say about digits or symbols
+    random = made = None
+    if able.lines:
+        random = score_lines(rec, dataset, generate_lines(dataset, lines, seed=seed,
+                                                          style=style), words)
+        made = generate_text_lines(dataset, lines, lexicon=lexicon_of(lexicon), seed=seed,
+                                   style=style)
+    text = score_lines(rec, dataset, made, words) if made else None
     rng = np.random.default_rng(seed + 1)
     photo_indices = rng.integers(0, len(dataset.y_test), size=photos).tolist()
     photo_chars = [classify(rec, character_photo(dataset.x_test[i], rng)).char
                    for i in photo_indices]
     photo_truth = [dataset.classes[dataset.y_test[i]] for i in photo_indices]
     return ReadingScore(
-        lines=random.lines, characters=random.characters, cer=random.cer,
-        cer_without_spaces=random.cer_without_spaces, isolated_error=random.isolated_error,
-        count_errors=random.count_errors, photos=photos,
+        lines=random.lines if random else 0, characters=random.characters if random else 0,
+        cer=random.cer if random else None,
+        cer_without_spaces=random.cer_without_spaces if random else None,
+        isolated_error=random.isolated_error if random else None,
+        count_errors=random.count_errors if random else 0, photos=photos,
         photo_error=float(np.mean([p != t for p, t in zip(photo_chars, photo_truth,
                                                           strict=True)])) if photos else 0.0,
         photo_isolated_error=_isolated_error(rec, dataset, photo_indices) if photos else 0.0,
-        seconds_per_line=random.seconds_per_line, cer_lexicon=random.cer_lexicon,
-        word_lines=real.lines if real else 0, word_characters=real.characters if real else 0,
-        word_cer=real.cer if real else None, word_cer_lexicon=real.cer_lexicon if real else None,
-        word_isolated_error=real.isolated_error if real else None,
-        word_count_errors=real.count_errors if real else 0,
+        seconds_per_line=random.seconds_per_line if random else None,
+        cer_lexicon=random.cer_lexicon if random and words is not None else None,
+        texts=able.texts if text else None, writing=able.about,
+        text_lines=text.lines if text else 0, text_characters=text.characters if text else 0,
+        text_cer=text.cer if text else None,
+        text_cer_lexicon=text.cer_lexicon if text and words is not None else None,
+        text_isolated_error=text.isolated_error if text else None,
+        text_count_errors=text.count_errors if text else 0,
         lexicon=str(words) if words is not None else None)

@@ -1,11 +1,14 @@
 """Real-looking test images made from dataset characters, with the ground truth.
 
-`generate_lines` composes lines of random strings from a dataset's test characters, and
-`generate_word_lines` lines of real words sampled from a lexicon by frequency: dark ink on light
-paper, varying letter and word spacing, baseline jitter, character scale, uneven light, blur and
-noise. `character_photo` puts one character on a sheet of paper as a phone would see it. All
-keep which test images they used, so a model's reading can be compared with its accuracy on
-the very same characters in isolation (`helpers.reading.cer`).
+`generate_lines` composes lines of random strings from a dataset's test characters,
+`generate_word_lines` lines of real words sampled from a lexicon by frequency, and
+`generate_number_lines` lines of numbers (years, dates, amounts, codes) for classes that write
+digits but no word: dark ink on light paper, varying letter and word spacing, baseline jitter,
+character scale, uneven light, blur and noise. `writing` says which of them a dataset's classes
+can write (a line needs classes that are single characters). `character_photo` puts one
+character on a sheet of paper as a phone would see it. All keep which test images they used,
+so a model's reading can be compared with its accuracy on the very same characters in
+isolation (`helpers.reading.cer`).
 """
 
 from __future__ import annotations
@@ -121,14 +124,65 @@ def compose_line(characters: np.ndarray, words: list[int], rng: np.random.Genera
     return _finish(np.clip(ink, 0, 1), rng, style), boxes
 
 
+@dataclass(frozen=True)
+class Writing:
+    """What a generated line can say with a dataset's classes: `lines` whether lines can be
+    composed at all (every class is one character), `texts` the real texts they can carry
+    ("words" of the lexicon, "numbers" of digits, or None), and `about` a sentence saying so."""
+
+    lines: bool
+    texts: str | None
+    about: str
+
+
+def not_characters(classes: Collection[str]) -> str | None:
+    """Why lines cannot be written with these classes (some class name is not one character),
+    or None when they can."""
+    long = [str(c) for c in classes if len(str(c)) != 1]
+    if not long:
+        return None
+    shown = ", ".join(repr(c) for c in long[:3]) + (" …" if len(long) > 3 else "")
+    return (f"{len(long)} of the {len(classes)} class names are not single characters "
+            f"({shown}), so the text of a line could not be told from the classes it is "
+            "written with")
+
+
+def writing(classes: Collection[str], lexicon: Lexicon | None = None) -> Writing:
+    """Which lines these classes can write: words when some word of `lexicon` (default: the
+    English `Lexicon.default()`) can be spelled with them, else numbers when at least two of
+    them are digits, else only random strings; nothing when a class name is not one character
+    (a folder of classes named "0" … "46" by label number: the text "10" could be one class or
+    two)."""
+    classes = [str(c) for c in classes]
+    if problem := not_characters(classes):
+        return Writing(False, None, (
+            f"No lines are read: {problem}. The photos of single characters above are all "
+            "that can be read with these classes."))
+    if writable_words(lexicon if lexicon is not None else Lexicon.default(), classes):
+        return Writing(True, "words", (
+            "Lines of real English words, as the lexicon expects them."))
+    digits = sorted(c for c in classes if c.isdigit())
+    if len(digits) >= 2:
+        which = ("The classes are digits, which spell no word" if len(digits) == len(classes)
+                 else "The classes spell no word of the lexicon, but some are digits")
+        return Writing(True, "numbers", (
+            f"{which}: instead of words, these lines carry numbers as forms and documents "
+            "have them: years, dates (day, month, year), amounts and codes. They are read "
+            "without the word list: a lexicon of words has nothing to say about numbers, so "
+            "its part of this section does not apply to this dataset."))
+    return Writing(True, None, (
+        "The classes spell no word of the lexicon and no number, so only lines of random "
+        "strings are read."))
+
+
 def generate_lines(dataset: Dataset, count: int, *, seed: int = 0,
                    words: tuple[int, int] = (1, 4), letters: tuple[int, int] = (1, 6),
                    style: LineStyle = DEFAULT_STYLE) -> list[Line]:
     """`count` lines of random words drawn from the dataset's test characters."""
-    if count < 1:
-        raise ConfigError(f"count must be at least 1, got {count}")
+    _check_count(count)
     if not len(dataset.y_test):
         raise DataError(f"{dataset.name} has no test images to compose lines from")
+    _check_characters(dataset)
     rng = np.random.default_rng(seed)
     lines = []
     for _ in range(count):
@@ -141,6 +195,32 @@ def generate_lines(dataset: Dataset, count: int, *, seed: int = 0,
         text = " ".join("".join(chars[a:b]) for a, b in zip(starts, starts[1:], strict=False))
         lines.append(Line(image, text, boxes, indices.tolist()))
     return lines
+
+
+def _check_count(count: int) -> None:
+    if count < 1:
+        raise ConfigError(f"count must be at least 1, got {count}")
+
+
+def _check_characters(dataset: Dataset) -> None:
+    if problem := not_characters(dataset.classes):
+        raise DataError(f"{dataset.name}: cannot compose lines: {problem}")
+
+
+def _test_images_by_class(dataset: Dataset) -> dict[str, np.ndarray]:
+    """Each class that has test images: the indices of its test images."""
+    by_class = {name: np.flatnonzero(dataset.y_test == k)
+                for k, name in enumerate(dataset.classes)}
+    return {name: found for name, found in by_class.items() if len(found)}
+
+
+def _line_of(dataset: Dataset, written: list[str], by_class: dict[str, np.ndarray],
+             rng: np.random.Generator, style: LineStyle) -> Line:
+    """A line of these words, each character a random test image of the class standing for it."""
+    chars = [c for word in written for c in word]
+    indices = np.array([rng.choice(by_class[class_of(c, by_class)]) for c in chars])
+    image, boxes = compose_line(dataset.x_test[indices], [len(w) for w in written], rng, style)
+    return Line(image, " ".join(written), boxes, indices.tolist())
 
 
 def _cased_word(word: str, case: str) -> str:
@@ -170,12 +250,9 @@ def generate_word_lines(dataset: Dataset, count: int, *, lexicon: Lexicon | None
     test image of the class that stands for it: its own case when the dataset has that class,
     else the merged one (o is drawn from O in EMNIST's 47 classes). `Line.text` is the words as
     written ("Cold", even when its images are of the classes C, O, L, d)."""
-    if count < 1:
-        raise ConfigError(f"count must be at least 1, got {count}")
+    _check_count(count)
     lexicon = lexicon if lexicon is not None else Lexicon.default()
-    by_class = {name: np.flatnonzero(dataset.y_test == k)
-                for k, name in enumerate(dataset.classes)}
-    by_class = {name: found for name, found in by_class.items() if len(found)}
+    by_class = _test_images_by_class(dataset)
     eligible = writable_words(lexicon, by_class, letters)
     if not eligible:
         raise DataError(f"no word of {lexicon!r} with {letters[0]}-{letters[1]} letters can be "
@@ -190,12 +267,63 @@ def generate_word_lines(dataset: Dataset, count: int, *, lexicon: Lexicon | None
         written = [_cased_word(lexicon.words[i], names[rng.choice(len(names), p=shares /
                                                                 shares.sum())])
                    for i in picked]
-        chars = [c for word in written for c in word]
-        indices = np.array([rng.choice(by_class[class_of(c, by_class)]) for c in chars])
-        image, boxes = compose_line(dataset.x_test[indices], [len(w) for w in written], rng,
-                                    style)
-        lines.append(Line(image, " ".join(written), boxes, indices.tolist()))
+        lines.append(_line_of(dataset, written, by_class, rng, style))
     return lines
+
+
+# The kinds of number a generated line carries, and how often: forms, cheques, documents.
+NUMBER_KINDS = {"year": 0.25, "date": 0.2, "amount": 0.35, "code": 0.2}
+
+
+def _number(kind: str, rng: np.random.Generator) -> list[str]:
+    """One number of a kind as the groups of digits it is written in."""
+    if kind == "year":
+        return [str(rng.integers(1900, 2031))]
+    if kind == "date":  # day month year, spaces between (the classes have no / or .)
+        return [f"{rng.integers(1, 29):02d}", f"{rng.integers(1, 13):02d}",
+                str(rng.integers(1950, 2031))]
+    if kind == "amount":  # spread evenly over orders of magnitude, 1 to 99,999
+        return [str(int(10 ** rng.uniform(0, 5)))]
+    return ["".join(str(d) for d in rng.integers(0, 10, size=rng.integers(3, 7)))]
+
+
+def generate_number_lines(dataset: Dataset, count: int, *, seed: int = 0,
+                          numbers: tuple[int, int] = (1, 3),
+                          kinds: dict[str, float] = NUMBER_KINDS,
+                          style: LineStyle = DEFAULT_STYLE) -> list[Line]:
+    """`count` lines of numbers drawn from the dataset's test digits: each line holds
+    `numbers` numbers, each a year, a date (three groups), an amount or a code of 3-6 digits,
+    drawn with the shares in `kinds`. A digit without a class with test images is replaced by
+    one that has them, so a dataset of some digits still writes its own."""
+    _check_count(count)
+    by_class = {c: found for c, found in _test_images_by_class(dataset).items() if c.isdigit()}
+    if len(by_class) < 2:
+        raise DataError(f"{dataset.name}: numbers need at least two digit classes with test "
+                        f"images; it has {sorted(by_class) or 'none'}")
+    digits = sorted(by_class)
+    rng = np.random.default_rng(seed)
+    names, shares = list(kinds), np.array(list(kinds.values()), float)
+    lines = []
+    for _ in range(count):
+        written = []
+        for _ in range(rng.integers(numbers[0], numbers[1] + 1)):
+            kind = names[rng.choice(len(names), p=shares / shares.sum())]
+            written += ["".join(d if d in by_class else digits[rng.integers(len(digits))]
+                                for d in group) for group in _number(kind, rng)]
+        lines.append(_line_of(dataset, written, by_class, rng, style))
+    return lines
+
+
+def generate_text_lines(dataset: Dataset, count: int, *, lexicon: Lexicon | None = None,
+                        seed: int = 0, style: LineStyle = DEFAULT_STYLE) -> list[Line]:
+    """`count` lines of what the dataset's classes can write (`writing`): real words, or
+    numbers; none (an empty list) when they write neither."""
+    texts = writing(dataset.classes, lexicon).texts
+    if texts == "words":
+        return generate_word_lines(dataset, count, lexicon=lexicon, seed=seed, style=style)
+    if texts == "numbers":
+        return generate_number_lines(dataset, count, seed=seed, style=style)
+    return []
 
 
 def character_photo(character: np.ndarray, rng: np.random.Generator,

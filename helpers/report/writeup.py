@@ -238,24 +238,8 @@ def discussion(found: dict) -> str:
                      f"({share:.1%}) identical to a training image"
                      + (", so these accuracies partly measure memory." if share > 0.01 else
                         "; the test accuracy measures recognition of unseen images."))
-    reading = found.get("reading")
-    if reading:
-        parts.append(f"Reading generated lines of test characters with {reading['model']} gave "
-                     f"a character error rate of {reading['cer']:.1%}, against "
-                     f"{reading['isolated_error']:.1%} for the same characters one by one "
-                     f"({100 * reading['gap']:+.1f} points): "
-                     + ("segmentation and framing add little to the classifier's own errors."
-                        if reading["gap"] <= TARGET_GAP else
-                        "segmentation and framing add more than the 3-point allowance.")
-                     + " Photos of single characters "
-                     f"were misread {reading['photo_error']:.1%} of the time.")
-        if reading.get("lexicon") and reading.get("word_lines"):
-            parts[-1] += (
-                f" With a lexicon ({reading['lexicon']}), the reader spells each word by a "
-                f"beam search that favours frequent words: on lines of real words its CER was "
-                f"{reading['word_cer_lexicon']:.1%}, against {reading['word_cer']:.1%} for "
-                f"each character's first choice; on the random strings, which no lexicon can "
-                f"help, {reading['cer_lexicon']:.1%} against {reading['cer']:.1%}.")
+    if text := reading_findings(found.get("reading") or {}):
+        parts.append(text)
     if text := ablation_findings(found.get("ablation") or {}):
         parts.append(text)
     balance = found["balance"]
@@ -265,6 +249,38 @@ def discussion(found: dict) -> str:
                      f"{balance.get('train_images_after', 0):,} after."
                      + (" " + text if (text := balancing_cost(metrics, balance)) else ""))
     return "\n\n".join(parts)
+
+
+def reading_findings(reading: dict) -> str:
+    """What the reading notebook measured (`reading.json`), as the discussion quotes it: the
+    CER of random strings against the isolated error, then what the lines of words (with the
+    lexicon) or of numbers gave, or why no line could be read."""
+    if not reading:
+        return ""
+    photos = (f"Photos of single characters were misread {reading['photo_error']:.1%} of the "
+              "time." if reading.get("photos", 1) else "")
+    if reading.get("cer") is None:
+        return " ".join(filter(None, [reading.get("writing", ""), photos]))
+    text = (f"Reading generated lines of test characters with {reading['model']} gave a "
+            f"character error rate of {reading['cer']:.1%}, against "
+            f"{reading['isolated_error']:.1%} for the same characters one by one "
+            f"({100 * reading['gap']:+.1f} points): "
+            + ("segmentation and framing add little to the classifier's own errors."
+               if reading["gap"] <= TARGET_GAP else
+               "segmentation and framing add more than the 3-point allowance.")
+            + (f" {photos}" if photos else ""))
+    if reading.get("texts") == "numbers" and reading.get("text_lines"):
+        text += (f" The classes write no word, so the lines of text were numbers (years, "
+                 f"dates, amounts, codes), read with a CER of {reading['text_cer']:.1%} "
+                 f"against {reading['text_isolated_error']:.1%} for their digits one by one; "
+                 "the lexicon of words does not apply to this dataset.")
+    elif reading.get("lexicon") and reading.get("text_lines"):
+        text += (f" With a lexicon ({reading['lexicon']}), the reader spells each word by a "
+                 f"beam search that favours frequent words: on lines of real words its CER "
+                 f"was {reading['text_cer_lexicon']:.1%}, against {reading['text_cer']:.1%} "
+                 f"for each character's first choice; on the random strings, which no lexicon "
+                 f"can help, {reading['cer_lexicon']:.1%} against {reading['cer']:.1%}.")
+    return text
 
 
 def ablation_findings(study: dict) -> str:

@@ -117,9 +117,9 @@ def tight_check(recognizer: Recognizer, dataset: Dataset, count: int, seed: int)
 def print_score(score) -> None:
     for measure, value in score.table():
         print(f"  {measure:<70} {value}")
-    if score.word_lines:
+    if score.text_lines and score.lexicon:
         print(f"CER with the lexicon ({score.lexicon}) / without: real-word lines "
-              f"{score.word_cer_lexicon:.1%} / {score.word_cer:.1%}, random-string lines "
+              f"{score.text_cer_lexicon:.1%} / {score.text_cer:.1%}, random-string lines "
               f"{score.cer_lexicon:.1%} / {score.cer:.1%}", flush=True)
 
 

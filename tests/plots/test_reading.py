@@ -27,4 +27,11 @@ def test_reading_figures_draw_one_box_per_character_and_tables_list_the_guesses(
     assert sum(bool(ax.images) for ax in fig.axes) == 6
     table = plots.top_table(predictions, ["A", "B", "C"])
     assert list(table.columns) == ["true", "top 1", "top 2", "top 3"] and len(table) == 3
+    assert list(table.index) == [1, 2, 3] and table.index.name == "image"
+    both = plots.readings_table(lines, readings)
+    assert list(both.columns) == ["truth", "first choices (no lexicon)", "with the lexicon"]
+    assert list(both.index) == [1, 2] and both.index.name == "line"
+    assert both["truth"].tolist() == [line.text for line in lines]
+    assert "with the lexicon" not in plots.readings_table(lines, readings, lexicon=False)
+    assert plots.readings_table([], []) is None
     plt.close("all")

@@ -189,11 +189,67 @@ def test_reading_lines_costs_at_most_three_points_over_isolated_characters(recog
     assert score.as_dict()["gap"] == pytest.approx(score.cer - score.isolated_error)
     # Lines of real words: the lexicon helps. (This small network is unsure of many characters,
     # so it also pulls random strings towards words: test_decode checks sure ones stay.)
-    assert score.word_lines == 40 and score.word_characters > 100 and "wordfreq" in score.lexicon
-    assert score.word_cer_lexicon < score.word_cer - 0.05, score
+    assert score.texts == "words" and "words" in score.writing
+    assert score.text_lines == 40 and score.text_characters > 100 and "wordfreq" in score.lexicon
+    assert score.text_cer_lexicon < score.text_cer - 0.05, score
     rows = dict(score.table())
     assert len(rows) == len(score.table()) and "word lines: CER with the lexicon" in rows
     assert "With the lexicon" in score.summary()
+
+
+def digits_only(glyphs):
+    """The glyphs' digits as a dataset of their own (the glyphs' labels 0-9 are the digits)."""
+    from helpers.data import Dataset
+
+    train, test = glyphs.y_train < 10, glyphs.y_test < 10
+    return Dataset(glyphs.x_train[train], glyphs.y_train[train], glyphs.x_test[test],
+                   glyphs.y_test[test], glyphs.classes[:10], "glyph-digits")
+
+
+def test_digits_are_read_as_numbers_without_the_lexicon(recognizer, glyphs):
+    dataset = digits_only(glyphs)
+    assert "".join(dataset.classes) == "0123456789"
+    score = score_reading(recognizer, dataset, lines=20, photos=10, seed=2)
+    assert score.texts == "numbers" and score.text_lines == 20 and score.text_characters > 60
+    assert score.lexicon is None and score.cer_lexicon is None and score.text_cer_lexicon is None
+    assert 0 <= score.text_cer <= 1.5 and score.lines == 20
+    rows = dict(score.table())
+    assert "lines of numbers read" in rows and "number lines: CER without the lexicon" in rows
+    assert not any("lexicon" in measure and "without" not in measure for measure in rows)
+    assert "n/a" not in rows.values()
+    assert "does not apply" in score.summary() and "lines of numbers" in score.summary()
+    json.dumps(score.as_dict())  # what the notebook saves as reading.json
+
+
+def test_classes_that_are_not_characters_read_photos_and_no_lines(recognizer, glyphs):
+    from helpers.data import Dataset
+
+    numbered = [str(k) for k in range(len(glyphs.classes))]
+    renamed = Recognizer(recognizer.model, numbered, recognizer.framing, recognizer.info)
+    dataset = Dataset(glyphs.x_train, glyphs.y_train, glyphs.x_test, glyphs.y_test,
+                      tuple(numbered), "by-number")
+    score = score_reading(renamed, dataset, lines=20, photos=10, seed=2)
+    assert score.lines == score.text_lines == 0 and score.cer is None and score.gap is None
+    assert [measure for measure, _ in score.table()] == [
+        "photos of characters", "error on the photos", "error on the photos' characters in "
+        "isolation"]
+    assert score.summary().startswith("No lines are read: 26 of the 36 class names")
+    assert "photos of single characters the error was" in score.summary()
+
+
+def test_the_report_says_why_no_line_was_read_and_what_numbers_gave():
+    from helpers.report import writeup
+
+    reading = {"model": "deep", "cer": None, "photo_error": 0.2, "photos": 100, "lines": 0,
+               "writing": "No lines are read: 37 of the 47 class names are not single "
+                          "characters."}
+    text = writeup.discussion({"metrics": [], "dataset": {}, "balance": {}, "reading": reading})
+    assert "No lines are read: 37 of the 47" in text and "misread 20.0%" in text
+    reading.update(cer=0.05, isolated_error=0.04, gap=0.01, texts="numbers", text_lines=100,
+                   text_cer=0.06, text_isolated_error=0.05, lexicon=None, cer_lexicon=None)
+    text = writeup.discussion({"metrics": [], "dataset": {}, "balance": {}, "reading": reading})
+    assert "lines of text were numbers" in text and "CER of 6.0% against 5.0%" in text
+    assert "does not apply to this dataset" in text and "wordfreq" not in text
 
 
 def crafted(texts: str, classes: list[str], doubts: dict[int, str]) -> np.ndarray:
@@ -295,8 +351,8 @@ def test_the_report_says_what_the_lexicon_gave():
                "photo_error": 0.12}
     found = {"metrics": [], "dataset": {}, "balance": {}, "reading": reading}
     assert "lexicon" not in writeup.discussion(found)  # a run from before the lexicon
-    reading.update(lexicon="wordfreq 3.1.1, English, 50,000 words", word_lines=100,
-                   word_cer=0.18, word_cer_lexicon=0.04, cer_lexicon=0.105)
+    reading.update(lexicon="wordfreq 3.1.1, English, 50,000 words", texts="words",
+                   text_lines=100, text_cer=0.18, text_cer_lexicon=0.04, cer_lexicon=0.105)
     text = writeup.discussion(found)
     assert "character error rate of 10.0%" in text and "(wordfreq 3.1.1" in text
     assert "its CER was 4.0%, against 18.0%" in text and "10.5% against 10.0%" in text

@@ -107,6 +107,27 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     assert f"reused from {first}" in (again / "report.html").read_text()
 
 
+@pytest.mark.slow
+def test_whole_chain_on_digits_reads_numbers(project):
+    """A dataset whose classes are digits: every notebook runs, and the reading section reads
+    lines of numbers without the word list and says that the lexicon does not apply."""
+    assert chain.main(["--dataset", "digits", "--epochs", "1", "--seed", "0",
+                       "--models", "baseline,digits_small"]) == 0
+    latest = project / "outputs" / "latest"
+    reading = json.loads((latest / "reading.json").read_text())
+    assert reading["texts"] == "numbers" and reading["text_lines"] == 100
+    assert reading["lexicon"] is None and 0 <= reading["text_cer"] <= 1.5
+    html = (latest / "report.html").read_text()
+    text = html_module.unescape(re.sub(r"<[^>]+>", "", html))
+    assert "Reading real-world images" in text and "4. Discussion" in text
+    assert "numbers as forms and documents have them" in text  # the notebook's section
+    assert "lines of text were numbers" in text and "does not apply to this dataset" in text
+    # The lexicon's part is left out, not shown empty: no column, no row, no n/a.
+    assert "first choices (no lexicon)</th>" in html and "with the lexicon</th>" not in html
+    assert "lines of numbers read" in text and "CER of read with the lexicon" not in text
+    assert pdf_summary(latest / "report.pdf")["pages"] >= 8
+
+
 def test_failing_notebook_stops_the_chain_and_names_the_cell(private_project_dir):
     notebooks = private_project_dir / "notebooks"
     notebooks.mkdir()
