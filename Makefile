@@ -60,7 +60,7 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --progress-bar on -e '.[dev]'
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python ($(KERNEL))"
+	$(PY) -m helpers.report.kernel
 	@rm -f $(VENV)/.pins-*
 	@touch $@
 
@@ -93,6 +93,7 @@ report: $(STAMP)
 
 lab: PORT ?= 8888
 lab: $(STAMP)
+	@$(PY) -m helpers.report.kernel >/dev/null  # TensorFlow's C++ start-up lines stay out of the cells
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) \
 		$(if $(filter 0,$(shell id -u)),--allow-root)  # containers often run as root
 

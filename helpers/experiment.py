@@ -291,26 +291,12 @@ def conclusions(metrics: list[dict]) -> str:
     lines = [f"**{best['model']}** reached the highest test accuracy, "
              f"{best['accuracy']:.1%}{within} (macro F1 {best['macro_f1']:.3f}{f1_within}), "
              f"with {best['parameters']:,} parameters."]
-    tests = stats.against_best(metrics)
-    alike = [t for t in tests if not t["significant"]]
-    if tests:
-        images = tests[0]["images"]
-        if alike:
-            lines.append(f"On these {images:,} test images it cannot be told apart from "
-                         + ", ".join(f"{t['model']} (McNemar {stats.p_text(t['p_value'])})"
-                                     for t in alike)
-                         + (f"; it is better than the other {len(tests) - len(alike)} "
-                            f"(p < {stats.ALPHA:g})." if len(alike) < len(tests) else "."))
-        else:
-            largest_p = max(t["p_value"] for t in tests)
-            lines.append(f"On these {images:,} test images it is better than every other "
-                         f"network (McNemar p ≤ {largest_p:.2g} each)."
-                         if largest_p >= 0.001 else
-                         f"On these {images:,} test images it is better than every other "
-                         f"network (McNemar p < 0.001 each).")
+    if tests := stats.against_best(metrics):
+        lines.append(stats.best_verdict(tests))
     if len(ranked) > 1:
-        lines.append(f"The spread between models is {best['accuracy'] - worst['accuracy']:.1%} "
-                     f"(lowest: {worst['model']}, {worst['accuracy']:.1%}).")
+        spread = 100 * (best["accuracy"] - worst["accuracy"])
+        lines.append(f"The networks' accuracies span {spread:.1f} points (lowest: "
+                     f"{worst['model']}, {worst['accuracy']:.1%}).")
         smallest = min(metrics, key=lambda m: m["parameters"])
         if smallest is not best:
             lines.append(f"The smallest network, {smallest['model']} "
@@ -322,8 +308,8 @@ def conclusions(metrics: list[dict]) -> str:
     pairs = [p for m in ranked[:1] for p in m.get("most_confused", [])[:3]]
     if pairs:
         confused = ", ".join(f"{p['true']}→{p['predicted']} ({p['count']})" for p in pairs)
-        lines.append(f"Its most frequent confusions are {confused}: characters whose shapes "
-                     "overlap, where more data or context helps more than depth.")
+        lines.append(f"{best['model']}'s most frequent confusions are {confused}: characters "
+                     "whose shapes overlap, where more data or context helps more than depth.")
     gap = best.get("macro_f1", best["accuracy"]) - best["accuracy"]
     if abs(gap) > 0.02:
         lines.append(f"Macro F1 differs from accuracy by {gap:+.1%}: the classes are not served "

@@ -122,7 +122,7 @@ def test_conclusions_are_drawn_from_the_numbers():
     ]
     text = experiment.conclusions(metrics)
     assert "**a** reached the highest test accuracy, 91.0%" in text
-    assert "6.0%" in text and "O→0 (7)" in text and "b trained fastest" in text
+    assert "span 6.0 points" in text and "O→0 (7)" in text and "b trained fastest" in text
     assert "smallest network, b (10 parameters), scored 85.0%" in text
     assert experiment.conclusions([]) == "No model was trained in this run."
 
@@ -180,8 +180,9 @@ def test_more_seeds_give_a_mean_and_spread_beside_the_first_training(tmp_path):
 
 
 @pytest.mark.parametrize(("b_right", "said"), [
-    (60, "it cannot be told apart from b (McNemar p = "),
-    (30, "it is better than every other network (McNemar p < 0.001 each)"),
+    (60, ", by McNemar's test, a cannot be told apart from b (corrected p = "),
+    (30, " a is better than every other network, by McNemar's test (largest corrected "
+         "p < 0.001)"),
 ])
 def test_conclusions_quote_the_intervals_and_the_paired_test(b_right, said):
     truth = [0] * 100
@@ -192,5 +193,5 @@ def test_conclusions_quote_the_intervals_and_the_paired_test(b_right, said):
                 "labels": truth, "predictions": [0] * b_right + [1] * (100 - b_right)}]
     text = experiment.conclusions(metrics)
     assert "62.0% (95% interval 52.0–71.0%)" in text and "interval 40.0–60.0%" in text
-    assert f"On these 100 test images {said}" in text
-    assert "The spread between models is" in text
+    assert f"On these 100 test images{said}" in text
+    assert "The networks' accuracies span" in text and " points (lowest: b" in text

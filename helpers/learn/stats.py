@@ -5,7 +5,10 @@ The statistics come from the libraries that define them: Wilson's interval for a
 (`statsmodels.stats.proportion.proportion_confint`), the percentile bootstrap
 (`scipy.stats.bootstrap`) for macro-F1, which has no closed-form interval, and McNemar's exact
 test (`statsmodels.stats.contingency_tables.mcnemar`) for two networks' answers to the same
-images: only the images one got right and the other wrong count.
+images: only the images one got right and the other wrong count. The best network is tested
+against each other one, so those p-values are corrected for the number of tests by Holm's
+step-down method (`statsmodels.stats.multitest.multipletests`): with six tests, a single
+p = 0.014 is not enough.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import bootstrap
 from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
 
 from helpers.errors import DataError
@@ -98,20 +102,32 @@ def paired_test(right_a, right_b) -> dict:
 
 
 def verdict(first: str, second: str, test: dict, alpha: float = ALPHA) -> str:
-    """The sentence a report should write about two networks from their paired test."""
-    p, n = test["p_value"], test["images"]
+    """The sentence a report should write about two networks from their paired test; where the
+    test is one of several (`p_holm`), the corrected p-value decides."""
+    p, n = test.get("p_holm", test["p_value"]), test["images"]
+    shown = (f"McNemar {p_text(test['p_value'])}, Holm-corrected {p_text(p)}"
+             if "p_holm" in test else f"McNemar {p_text(p)}")
     if p >= alpha:
-        return (f"{first} and {second} cannot be told apart on these {n:,} test images "
-                f"(McNemar {p_text(p)})")
+        return f"{first} and {second} cannot be told apart on these {n:,} test images ({shown})"
     better, worse = (first, second) if test["only_first"] > test["only_second"] else \
         (second, first)
-    return f"{better} is better than {worse} on these {n:,} test images (McNemar {p_text(p)})"
+    return f"{better} is better than {worse} on these {n:,} test images ({shown})"
+
+
+def holm(p_values: list[float], alpha: float = ALPHA) -> tuple[list[bool], list[float]]:
+    """Holm's step-down correction of several tests: which reject at `alpha` overall, and the
+    corrected p-values (each at most 1)."""
+    if not p_values:
+        return [], []
+    reject, corrected, _, _ = multipletests(p_values, alpha=alpha, method="holm")
+    return [bool(r) for r in reject], [float(c) for c in corrected]
 
 
 def against_best(metrics: list[dict], alpha: float = ALPHA) -> list[dict]:
     """The most accurate network against each other one, paired on the test images both
     answered (`predictions` and `labels` of `helpers.learn.evaluate`): a row per other network
-    with its McNemar test and the verdict."""
+    with its McNemar test, the p-value corrected by Holm's method over all these tests
+    (`p_holm`), whether the corrected test rejects (`significant`) and the verdict."""
     scored = [m for m in metrics if m.get("predictions") is not None]
     if len(scored) < 2:
         return []
@@ -126,7 +142,30 @@ def against_best(metrics: list[dict], alpha: float = ALPHA) -> list[dict]:
                             f"test images; a paired test needs the same ones")
         test = paired_test(np.asarray(best["predictions"]) == truth,
                            np.asarray(other["predictions"]) == truth)
-        rows.append({"best": best["model"], "model": other["model"], **test,
-                     "significant": test["p_value"] < alpha,
-                     "verdict": verdict(best["model"], other["model"], test, alpha)})
+        rows.append({"best": best["model"], "model": other["model"], **test})
+    reject, corrected = holm([r["p_value"] for r in rows], alpha)
+    for row, rejected, p in zip(rows, reject, corrected, strict=True):
+        row.update(p_holm=p, significant=rejected)
+        row["verdict"] = verdict(row["best"], row["model"], row, alpha)
     return rows
+
+
+def best_verdict(tests: list[dict], alpha: float = ALPHA) -> str:
+    """One sentence on the best network against all the others (`against_best`), worded by
+    the Holm-corrected tests: which it cannot be told apart from, and which it beats."""
+    best, images, count = tests[0]["best"], tests[0]["images"], len(tests)
+    alike = [t for t in tests if not t["significant"]]
+    beaten = [t for t in tests if t["significant"]]
+    corrected = (f"after Holm's correction for the {count} comparisons" if count > 1
+                 else "by McNemar's test")
+    if not alike:
+        largest = max(t["p_holm"] for t in tests)
+        return (f"On these {images:,} test images {best} is better than every other network, "
+                f"{corrected} (largest corrected {p_text(largest)}).")
+    ties = ", ".join(f"{t['model']} (corrected {p_text(t['p_holm'])})" for t in alike)
+    text = (f"On these {images:,} test images, {corrected}, {best} cannot be told apart from "
+            f"{ties}")
+    if beaten:
+        text += (f"; it is better than the other {len(beaten)} (corrected "
+                 f"p < {alpha:g} each)")
+    return text + "."

@@ -42,14 +42,14 @@ from helpers.arguments import positive_int
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
 from helpers.errors import BundleError
-from helpers.report import reuse
+from helpers.report import kernel, reuse
 from helpers.report.console import filtered_stderr
 from helpers.report.pdf import notebook_to_pdf
 
 if TYPE_CHECKING:  # TensorFlow is imported once stderr is filtered (see main)
     from helpers.experiment import RunConfig
 
-KERNEL = "char-recognition"
+KERNEL = kernel.NAME
 # Environment variables TensorFlow reads at start-up for the sizes of its thread pools.
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
@@ -471,6 +471,7 @@ def _main(args: argparse.Namespace) -> int:
         config = RunConfig.from_parameters(**parameters)
     except BundleError as e:
         raise SystemExit(f"error: {e}") from None
+    kernel.ensure()  # a kernel spec from before it kept TensorFlow's C++ lines out of the cells
     started = time.perf_counter()
     report = run_chain(config, parameters, jobs=args.jobs, ablation=args.ablation,
                        force=args.force)

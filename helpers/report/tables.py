@@ -80,11 +80,15 @@ def interval(bounds) -> str | None:
 
 def paired_tests(rows: list[dict]) -> Styler:
     """The best network against each other one (`helpers.learn.stats.against_best`): the test
-    images only one of the two got right, McNemar's p-value and what it means."""
+    images only one of the two got right, McNemar's p-value, the p-value corrected by Holm's
+    method for the number of tests, and what the corrected test says."""
     frame = pd.DataFrame([{
         "Network": r["model"], f"Only {r['best']} right": r["only_first"],
         "Only this one right": r["only_second"], "p-value": p_value(r["p_value"]),
-        "On these test images": "better" if r["significant"] else "cannot be told apart"}
+        "Holm-corrected": p_value(r["p_holm"]),
+        "On these test images": (f"{r['best']} better" if r["only_first"] > r["only_second"]
+                                 else f"{r['model']} better") if r["significant"]
+        else "a tie: cannot be told apart"}
         for r in rows])
     return styled(frame, {})
 

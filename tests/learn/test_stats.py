@@ -74,6 +74,29 @@ def test_the_best_network_is_tested_against_each_other_one():
     assert stats.against_best(metrics[:1]) == []
 
 
+def test_holm_corrects_the_best_against_each_other_one():
+    reject, corrected = stats.holm([0.01, 0.04, 0.03])
+    assert reject == [True, False, False]
+    assert corrected == pytest.approx([0.03, 0.06, 0.06])
+    # Six networks that each miss the same 7 of 200 images the best gets right: each McNemar
+    # p = 2 / 2**7 = 0.016 alone, but 6 × 0.016 = 0.094 after Holm's correction: a tie.
+    truth = np.zeros(200, int)
+    best = {"model": "best", "accuracy": 1.0, "labels": truth.tolist(),
+            "predictions": truth.tolist()}
+    missing = truth.copy()
+    missing[:7] = 1
+    others = [{"model": f"n{i}", "accuracy": 0.965, "labels": truth.tolist(),
+               "predictions": missing.tolist()} for i in range(6)]
+    rows = stats.against_best([best, *others])
+    assert all(r["p_value"] == pytest.approx(2 / 2 ** 7) for r in rows)
+    assert all(r["p_holm"] == pytest.approx(6 * 2 / 2 ** 7) for r in rows)
+    assert not any(r["significant"] for r in rows)
+    assert "cannot be told apart" in rows[0]["verdict"]
+    assert "McNemar p = 0.016, Holm-corrected p = 0.094" in rows[0]["verdict"]
+    rows = stats.against_best([best, *others[:1]])  # one test: nothing to correct
+    assert rows[0]["significant"] and "best is better than n0" in rows[0]["verdict"]
+
+
 def test_p_values_are_written_with_two_digits_or_as_below_a_thousandth():
     assert stats.p_text(0.375) == "p = 0.38" and stats.p_text(0.0) == "p < 0.001"
     assert stats.p_value(2e-9) == "< 0.001" and stats.p_value(0.0123) == "0.012"

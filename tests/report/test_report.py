@@ -71,6 +71,9 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     assert f"character error rate of {reading['cer']:.1%}" in html
     timings = json.loads((latest / "timings.json").read_text())
     assert len(timings) == len(executed)
+    for name in executed:  # what a student hands in: no TensorFlow chatter in any cell
+        notebook = nbformat.read(latest / "notebooks" / name, as_version=4)
+        assert start_up_lines(notebook) == [], name
     # Each network's Keras code: in its executed notebook (the listing cell) and, all of them,
     # in the report's method chapter; what it sees: filters, maps and heat maps.
     text = html_module.unescape(re.sub(r"<[^>]+>", "", html))
@@ -126,6 +129,8 @@ def test_whole_chain_on_digits_reads_numbers(project):
     assert "first choices (no lexicon)</th>" in html and "with the lexicon</th>" not in html
     assert "lines of numbers read" in text and "CER of read with the lexicon" not in text
     assert pdf_summary(latest / "report.pdf")["pages"] >= 8
+    for notebook in (latest / "notebooks").glob("*.ipynb"):
+        assert start_up_lines(nbformat.read(notebook, as_version=4)) == [], notebook.name
 
 
 def test_failing_notebook_stops_the_chain_and_names_the_cell(private_project_dir):
@@ -169,6 +174,41 @@ def test_report_drops_tensorflow_start_up_logs_but_keeps_real_warnings():
     assert [o.get("text") for o in cleaned.outputs] == ["UserWarning: real one\n",
                                                         "I0000 kept on stdout\n"]
     assert len(cell.outputs) == 3  # the executed notebook itself is left as it ran
+
+
+# What TensorFlow's C++ core writes on start-up and on the first tf.data pipeline.
+START_UP = ("absl::InitializeLog", "oneDNN custom operations", "I0000 ", "E0000 ", "W0000 ",
+            "NodeDef mentions attribute")
+
+
+def start_up_lines(notebook: nbformat.NotebookNode) -> list[str]:
+    return [line for cell in notebook.cells for output in cell.get("outputs", [])
+            if output.get("output_type") == "stream"
+            for line in output.get("text", "").splitlines()
+            if any(mark in line for mark in START_UP)]
+
+
+def test_kernel_keeps_tensorflow_start_up_lines_out_of_the_cells_but_shows_warnings(tmp_path):
+    import papermill as pm
+
+    from helpers.report import kernel
+
+    kernel.ensure()
+    assert kernel.current()
+    source = tmp_path / "tf.ipynb"
+    nbformat.write(notebook_of(
+        "import tensorflow as tf\nimport warnings",
+        "ds = tf.data.Dataset.range(8).map(lambda x: x * 2).batch(4)\n"
+        "print(sum(int(b.numpy().sum()) for b in ds))",
+        "warnings.warn('a real warning')"), source)
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(source), str(out), kernel_name=chain.KERNEL, progress_bar=False)
+    executed = nbformat.read(out, as_version=4)
+    assert start_up_lines(executed) == []
+    streams = [(o.get("name"), o.get("text", "")) for c in executed.cells for o in c.outputs
+               if o.get("output_type") == "stream"]
+    assert ("stdout", "56\n") in streams
+    assert any(name == "stderr" and "a real warning" in text for name, text in streams)
 
 
 def test_a_relative_data_dir_is_resolved_before_the_notebooks_run(monkeypatch, tmp_path):
