@@ -21,6 +21,8 @@ JOBS     ?=
 ABLATION ?=
 MINUTES  ?=
 DOWNLOAD ?=
+AUTHOR   ?=
+COURSE   ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test lint report model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve serve browser clean distclean
@@ -32,6 +34,7 @@ help:  ## list the targets
 	@echo "                 SEEDS= (trainings per network, for a mean ± sd; default 1)"
 	@echo "                 JOBS= (notebooks at once within a stage; default 2, 1 on one core)"
 	@echo "                 ABLATION=0 (leave out the ablation of balancing and augmentation)"
+	@echo "                 AUTHOR=\"…\" COURSE=\"…\" (the title page; placeholders when unset)"
 	@echo "                 notebooks whose code, parameters, helpers and packages are those of an"
 	@echo "                 earlier complete run are reused from it; FORCE=1 runs them all"
 	@echo "make model       train the most accurate recipe on EMNIST (data/raw/emnist, or DATA_DIR=)"
@@ -89,7 +92,8 @@ report: $(STAMP)
 		$(if $(MODELS),--models "$(MODELS)") \
 		$(if $(BALANCE),--balance "$(BALANCE)") $(if $(JOBS),--jobs "$(JOBS)") \
 		$(if $(filter 0 no false,$(ABLATION)),--no-ablation) \
-		$(if $(filter 1 yes true,$(FORCE)),--force)
+		$(if $(filter 1 yes true,$(FORCE)),--force) \
+		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(COURSE),--course "$(COURSE)")
 
 lab: PORT ?= 8888
 lab: $(STAMP)

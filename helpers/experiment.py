@@ -40,15 +40,15 @@ class RunConfig:
     data_dir: str | None = None
     limit: int | None = None
     seed: int = 0
-    epochs: int = 6
+    epochs: int = 2
     models: tuple[str, ...] = tuple(ARCHITECTURES)
-    balance: str = "nearmiss"
+    balance: str = "class-weights"
     run_dir: Path = field(default_factory=lambda: paths.outputs_dir() / "lab")
     seeds: int = 1  # trainings per network: more give a mean and spread over seeds
 
     @classmethod
-    def from_parameters(cls, DATASET="glyphs", DATA_DIR=None, LIMIT=None, SEED=0, EPOCHS=6,
-                        MODELS=None, BALANCE="nearmiss", RUN_DIR=None,
+    def from_parameters(cls, DATASET="glyphs", DATA_DIR=None, LIMIT=None, SEED=0, EPOCHS=2,
+                        MODELS=None, BALANCE="class-weights", RUN_DIR=None,
                         SEEDS=1) -> RunConfig:  # noqa: N803
         """From the notebooks' upper-case parameters; MODELS is a comma-separated string."""
         names = tuple(m.strip() for m in (MODELS or ",".join(ARCHITECTURES)).split(",")
@@ -179,7 +179,7 @@ def run_model(name: str, config: RunConfig, prepared: Balanced) -> Trained:
     if name not in config.models:
         raise Skipped(f"{name} is not among this run's networks (MODELS={','.join(config.models)});"
                       f" add {name} to MODELS, or set MODELS = None for all of them")
-    chosen = Recipe(name, config.epochs)
+    chosen = recipe.report_recipe(name, config.epochs)
     # With SEEDS > 1, the further seeds train first, only to be scored: the network saved (and
     # shown) is the first seed's, and its metrics carry every seed's scores.
     runs = [seed_run(chosen, prepared, seed) for seed in
@@ -232,7 +232,8 @@ def _note_left_out(message: str) -> None:
 def ablation(config: RunConfig) -> list[dict]:
     """The method's choices measured on this run's dataset (`helpers.learn.ablation.run`),
     written to `ablation.json` for the report's discussion."""
-    rows = ablation_study.run(load(config), seed=config.seed, progress=_note_left_out)
+    rows = ablation_study.run(load(config), seed=config.seed, progress=_note_left_out,
+                              arms=ablation_study.arms_for(config.balance))
     write_json(config.run_dir / "ablation.json",
                {"network": ablation_study.NETWORK, "epochs": ablation_study.EPOCHS,
                 "rows": rows})

@@ -1,13 +1,15 @@
 """The method's own choices, measured: one fast network trained once per way of balancing the
-training split (NearMiss-1, -2 and -3, class weights, none) and once without augmentation, each
-scored on the same untouched test split with intervals, and paired against the method as the
-write-ups use it (NearMiss-1 with augmentation) by McNemar's exact test.
+training split (class weights, none, NearMiss-1, -2 and -3) and once without augmentation, each
+scored on the same untouched test split with intervals, and paired against the run's own
+method (its balancing, with augmentation) by McNemar's exact test, the p-values corrected for
+their number by Holm's method.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 
@@ -16,18 +18,32 @@ from helpers.errors import DataError
 from helpers.learn import stats
 from helpers.learn.balance import balance
 from helpers.learn.evaluate import evaluate
-from helpers.learn.recipe import Recipe, fit
+from helpers.learn.recipe import fit, report_recipe
 
-# (name, balancing method, its options, augmentation); the first is the reference.
-ARMS = (
-    ("NearMiss-1", "nearmiss", {"version": 1}, True),
-    ("NearMiss-2", "nearmiss", {"version": 2}, True),
-    ("NearMiss-3", "nearmiss", {"version": 3}, True),
-    ("class weights", "class-weights", {}, True),
-    ("no balancing", "none", {}, True),
-    ("NearMiss-1, no augmentation", "nearmiss", {"version": 1}, False),
+# (name, balancing method, its options) of every way of balancing the ablation tries.
+BALANCINGS = (
+    ("class weights", "class-weights", {}),
+    ("no balancing", "none", {}),
+    ("NearMiss-1", "nearmiss", {"version": 1}),
+    ("NearMiss-2", "nearmiss", {"version": 2}),
+    ("NearMiss-3", "nearmiss", {"version": 3}),
 )
-NETWORK, EPOCHS = "baseline", 3  # the fastest network, a few epochs: cheap enough for a report
+# The arm that stands for a run's BALANCE (NearMiss means NearMiss-1, as the write-ups use it).
+REFERENCE = {"class-weights": "class weights", "none": "no balancing", "nearmiss": "NearMiss-1"}
+
+
+def arms_for(balance: str = "class-weights") -> tuple:
+    """(name, balancing method, options, augmentation) of each arm: the run's own method with
+    augmentation first (the reference), every other balancing with augmentation, then the
+    run's method without augmentation."""
+    reference = next(b for b in BALANCINGS if b[0] == REFERENCE[balance])
+    others = [b for b in BALANCINGS if b is not reference]
+    return ((*reference, True), *((*b, True) for b in others),
+            (f"{reference[0]}, no augmentation", *reference[1:], False))
+
+
+ARMS = arms_for("class-weights")
+NETWORK, EPOCHS = "baseline", 2  # the fastest network, the report's epochs: cheap enough
 
 
 def run(dataset: Dataset, *, network: str = NETWORK, epochs: int = EPOCHS, seed: int = 0,
@@ -46,7 +62,8 @@ def run(dataset: Dataset, *, network: str = NETWORK, epochs: int = EPOCHS, seed:
         except DataError as e:  # e.g. NearMiss-3 on classes with too few images
             skipped.append({"arm": name, "reason": str(e)})
             continue
-        model, _ = fit(Recipe(network, epochs, augment=augment), balanced.dataset, seed=seed,
+        trained_as = replace(report_recipe(network, epochs), augment=augment)
+        model, _ = fit(trained_as, balanced.dataset, seed=seed,
                        class_weight=balanced.class_weight)
         seconds = time.perf_counter() - started
         metrics = evaluate(model, balanced.dataset).metrics
@@ -55,11 +72,12 @@ def run(dataset: Dataset, *, network: str = NETWORK, epochs: int = EPOCHS, seed:
                      "train_images": len(balanced.dataset.x_train), "seconds": seconds,
                      **{k: metrics[k] for k in ("accuracy", "accuracy_interval", "macro_f1",
                                                 "macro_f1_interval", "test_images")}})
-    for row, right in zip(rows[1:], answers[1:], strict=True):
-        test = stats.paired_test(answers[0], right)
+    tests = [stats.paired_test(answers[0], right) for right in answers[1:]]
+    _, corrected = stats.holm([t["p_value"] for t in tests])
+    for row, test, p_holm in zip(rows[1:], tests, corrected, strict=True):
         row["against_reference"] = {"only_reference": test["only_first"],
                                     "only_this": test["only_second"],
-                                    "p_value": test["p_value"]}
+                                    "p_value": test["p_value"], "p_holm": p_holm}
     if skipped and progress:
         for arm in skipped:
             progress(f"{arm['arm']} left out: {arm['reason']}")
@@ -76,22 +94,24 @@ def effect(rows: list[dict], arm: str) -> str | None:
     if other is None:
         return None
     points = 100 * (reference["accuracy"] - other["accuracy"])
-    p = other["against_reference"]["p_value"]
+    test = other["against_reference"]
+    p = test.get("p_holm", test["p_value"])
+    shown = (f"McNemar {stats.p_text(test['p_value'])}, Holm-corrected {stats.p_text(p)}"
+             if "p_holm" in test else f"McNemar {stats.p_text(p)}")
     verdict = "" if p < stats.ALPHA else "; on these test images the two cannot be told apart"
-    if other["balancing"] == reference["balancing"]:  # the same balancing: augmentation differs
+    if other["augmentation"] != reference["augmentation"]:  # the same balancing without it
         subject = "augmentation" if reference["augmentation"] else "leaving out augmentation"
         against = ""
     else:
         subject, against = reference["arm"], f" against {other['arm']}"
     change = "gained" if points > 0 else "cost"
     return (f"{subject} {change} {abs(points):.1f} points of accuracy{against} here "
-            f"(McNemar {stats.p_text(p)}{verdict})")
+            f"({shown}{verdict})")
 
 
 def summary(rows: list[dict]) -> str:
     """The ablation's findings in a few sentences, for the notebook and the report."""
-    effects = [text for arm in ("class weights", "no balancing", "NearMiss-1, no augmentation")
-               if (text := effect(rows, arm))]
+    effects = [text for other in rows[1:] if (text := effect(rows, other["arm"]))]
     if not effects:
         return "Too few arms could run on this dataset to compare them."
     text = "; ".join(effects)

@@ -156,3 +156,17 @@ def multiply_adds(model: keras.Model) -> int:
 def training_flops(model: keras.Model) -> int:
     """Floating-point operations to train on one image: 2 per multiply-add, three passes."""
     return 6 * multiply_adds(model)
+
+
+def traits(model: keras.Model) -> dict[str, int]:
+    """What a network has, counted from its layers, for a report to argue from: convolutions,
+    dense layers (the output included), batch normalisations, dropout layers, pooling layers,
+    skip connections (additions), and its multiply-adds per image."""
+    def count(*kinds) -> int:
+        return sum(isinstance(layer, kinds) for layer in model.layers)
+
+    return {"convolutions": count(layers.Conv2D), "dense": count(layers.Dense),
+            "batch_norm": count(layers.BatchNormalization), "dropout": count(layers.Dropout),
+            "pooling": count(layers.MaxPooling2D, layers.AveragePooling2D,
+                             layers.GlobalAveragePooling2D),
+            "skips": count(layers.Add), "multiply_adds": multiply_adds(model)}

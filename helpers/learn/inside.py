@@ -122,3 +122,58 @@ def gradient_norms(model: keras.Model, images: np.ndarray, labels) -> list[tuple
     gradients = tape.gradient(value, [layer.kernel for layer in convs])
     return [(layer.name, float(tf.norm(tf.cast(g, tf.float32)))) for layer, g
             in zip(convs, gradients, strict=True) if g is not None]
+
+
+INK = 64  # grey level above which a pixel is ink (the images are white on black, 0..255)
+
+
+def near_ink(images: np.ndarray) -> np.ndarray:
+    """Where each image (N×28×28) has ink or is one pixel from it."""
+    from scipy.ndimage import maximum_filter
+
+    return maximum_filter(np.asarray(images) > INK, size=(1, 3, 3))
+
+
+def ink_share(maps: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """For each heat map (N×28×28), the share of its weight on the ink or one pixel from it."""
+    ink = near_ink(images)
+    total = maps.reshape(len(maps), -1).sum(axis=1)
+    on = (maps * ink).reshape(len(maps), -1).sum(axis=1)
+    return np.divide(on, total, out=np.zeros_like(total), where=total > 0)
+
+
+def heat_map_reading(model: keras.Model, dataset, metrics: dict, n: int = 6) -> str:
+    """What the Grad-CAM maps of the first `n` misclassified test images (those
+    `plots.misclassified_heat_maps` shows) say, in two sentences: how much of the weight for
+    the answered class lies on the strokes (against the share of the image they cover), and
+    whether the network looked at the same places for the answered and the true class."""
+    wrong = metrics.get("misclassified", [])[:n]
+    if not wrong:
+        return "There is no misclassified test image to explain."
+    index = {c: i for i, c in enumerate(dataset.classes)}
+    images = dataset.x_test[[w["index"] for w in wrong]]
+    truth = [index[w["true"]] for w in wrong]
+    answered = [index[w["predicted"]] for w in wrong]
+    for_answer = grad_cam(model, images, answered)
+    for_truth = grad_cam(model, images, truth)
+    on_ink = float(np.mean(ink_share(for_answer, images)))
+    covered = float(np.mean(near_ink(images)))
+    flat_a, flat_t = for_answer.reshape(len(images), -1), for_truth.reshape(len(images), -1)
+    alike = [float(np.corrcoef(a, t)[0, 1]) for a, t in zip(flat_a, flat_t, strict=True)
+             if a.std() > 0 and t.std() > 0]
+    text = (f"On these {len(images)} misclassified test images, {on_ink:.0%} of the Grad-CAM "
+            f"weight for the class the network answered lies on the strokes or next to them, "
+            f"which cover {covered:.0%} of an image: ")
+    text += ("the network looked at the character, not at the background, so these errors "
+             "are strokes it read as another character." if on_ink > 1.5 * covered else
+             "its attention is spread beyond the strokes, so these errors come as much from "
+             "where the character sits in its frame as from its shape.")
+    if alike:
+        r = float(np.median(alike))
+        text += (f" The maps for the answered and for the true class are alike (median "
+                 f"correlation {r:.2f}): the same strokes served as evidence for both, as with "
+                 "look-alike characters." if r >= 0.5 else
+                 f" The maps for the answered and for the true class differ (median "
+                 f"correlation {r:.2f}): the network found the answered class in other strokes "
+                 "than those that make the true one.")
+    return text

@@ -169,3 +169,33 @@ def best_verdict(tests: list[dict], alpha: float = ALPHA) -> str:
         text += (f"; it is better than the other {len(beaten)} (corrected "
                  f"p < {alpha:g} each)")
     return text + "."
+
+
+# Characters that look alike in print and in handwriting: digits and letters, and the letters
+# whose lower case is a smaller copy of the upper (NIST's reason to merge them in EMNIST).
+LOOKALIKE_PAIRS = (("0", "O"), ("1", "I"), ("5", "S"), ("2", "Z"), ("8", "B"),
+                   *((c, c.upper()) for c in "cijklmopsuvwxyz"))
+
+
+def lookalikes(classes) -> list[tuple[str, str]]:
+    """The look-alike pairs (`LOOKALIKE_PAIRS`) whose two characters are both classes."""
+    present = set(classes)
+    return [(a, b) for a, b in LOOKALIKE_PAIRS if a in present and b in present]
+
+
+def merged_accuracy(labels, predictions, classes, pairs: list[tuple[str, str]]) -> float:
+    """Accuracy when an answer that confuses the two characters of a look-alike pair counts as
+    right: what the network would score if the pairs were one class each, the ceiling that
+    the ambiguity of those shapes puts on the accuracy (from the same predictions, no
+    retraining)."""
+    group = {c: {c} for c in classes}
+    for a, b in pairs:  # union of the two groups (0, O and o become one with both pairs)
+        merged = group[a] | group[b]
+        for c in merged:
+            group[c] = merged
+    names = np.array([min(group[c]) for c in classes])
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    if labels.shape != predictions.shape or not labels.size:
+        raise DataError(f"need one prediction per test label, got {labels.shape} and "
+                        f"{predictions.shape}")
+    return float(np.mean(names[labels] == names[predictions]))

@@ -142,6 +142,9 @@ class CosineSchedule(keras.callbacks.Callback):
         self.step += 1
 
     def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:  # the history records the rate the epoch ended with
+            logs["learning_rate"] = float(cosine_rate(
+                max(0, self.step - 1), self.peak, self.epochs * self.steps_per_epoch))
         if self.budget is not None and epoch == 0:
             first = time.perf_counter() - self.started
             self.epochs = max(1, min(self.epochs, int(self.budget // first)))

@@ -188,14 +188,14 @@ class Chain:
         whose files are intact; False when it must run."""
         if self.force:
             return False
-        started = time.perf_counter()
         found = reuse.find(notebook.stem, self.keys[notebook.stem], besides=self.run)
         if found is None or not reuse.restore(*found, self.run, notebook):
             return False
         entry = found[1]
         out = self.out(notebook)
         write_html(nbformat.read(out, as_version=4), out.with_suffix(".html"), hide_code=False)
-        self.timings[notebook.stem] = time.perf_counter() - started
+        # The time it took where it ran: copying it says nothing about the notebook.
+        self.timings[notebook.stem] = entry.seconds
         self.entries[notebook.stem] = reuse.Entry(entry.key, entry.seconds, entry.ran_in)
         self.reused[notebook.stem] = entry.ran_in
         tqdm.write(f"{self.label(notebook)}  reused from {entry.ran_in} (ran "
@@ -319,20 +319,37 @@ def _without_tf_logs(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def _body(path: Path) -> list[nbformat.NotebookNode]:
-    """A notebook's cells for the report: not its parameters, and not the network listings,
+    """A notebook's cells for the report: not its parameters, not its closing summary (the
+    discussion says it), and not the network listings,
     which the method chapter gathers (`writeup.networks`)."""
     nb = nbformat.read(path, as_version=4)
-    skip = {"parameters", "injected-parameters", "listing"}
+    skip = {"parameters", "injected-parameters", "listing", "summary"}
     return [_without_tf_logs(_demoted(c)) for c in nb.cells
             if not skip & set(c.metadata.get("tags", []))]
 
 
+def report_text(cells: list[nbformat.NotebookNode]) -> str:
+    """What a reader of the report reads: the markdown cells and the text and markdown the code
+    cells put out (the code itself is hidden)."""
+    parts = []
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            parts.append(output.get("text", "") or data.get("text/markdown", "")
+                         or data.get("text/html", ""))
+    return "\n".join(p if isinstance(p, str) else "".join(p) for p in parts)
+
+
 def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, float], *,
                     wall: float | None = None, jobs: int = 1,
-                    provenance: dict[str, str] | None = None) -> nbformat.NotebookNode:
+                    provenance: dict[str, str] | None = None, author: str | None = None,
+                    course: str | None = None) -> nbformat.NotebookNode:
     """The write-up: generated chapters around the executed notebooks' cells (code included
     here, hidden when rendered)."""
-    from helpers.report import writeup
+    from helpers.report import layout, writeup
 
     found = writeup.facts(config)
     md = nbformat.v4.new_markdown_cell
@@ -341,7 +358,8 @@ def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, 
     first = next((i for i, p in enumerate(executed)
                   if "_cnn_" in p.stem or "comparison" in p.stem), len(executed))
     method, results = executed[:first], executed[first:]
-    cells = [md(writeup.title_page(config, found)), md(writeup.abstract(found)),
+    cells = [md(writeup.title_page(config, found, author=author, course=course)),
+             md(writeup.abstract(found)),
              md(writeup.introduction(config, found)), md(writeup.methodology_opening())]
     for path in method:
         cells += _body(path)
@@ -349,10 +367,14 @@ def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, 
               md(writeup.results_opening())]
     for path in results:
         cells += _body(path)
-    cells += [md(writeup.discussion(found)), md(writeup.conclusion(found)),
-              md(writeup.references()),
+    cells += [md(writeup.discussion(found, config.seeds)),
+              md(writeup.conclusion(found, config.balance))]
+    cells += [md(writeup.references(report_text(cells))),
               md(writeup.appendix(config, timings, wall=wall, jobs=jobs,
                                   provenance=provenance))]
+    cells, labels = layout.captions(cells)
+    cells = layout.number_sections(layout.refer(cells, labels))
+    cells.insert(2, layout.contents(cells))  # after the title page and the abstract
     report = nbformat.v4.new_notebook(cells=cells)
     report.metadata = nbformat.read(executed[0], as_version=4).metadata
     return report
@@ -392,7 +414,8 @@ def thread_share(cpus: int, jobs: int):
 
 
 def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool = True,
-              force: bool = False) -> Path:
+              force: bool = False, author: str | None = None,
+              course: str | None = None) -> Path:
     run = config.run_dir
     chosen = notebooks_for(list(config.models), ablation=ablation)
     if not chosen:
@@ -407,7 +430,7 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
     timings = {p.stem: steps.timings[p.stem] for p in chosen}  # in notebook order
     (run / "timings.json").write_text(json.dumps(timings, indent=2))
     report = report_notebook(executed, config, timings, wall=wall, jobs=jobs,
-                             provenance=steps.provenance())
+                             provenance=steps.provenance(), author=author, course=course)
     write_html(report, run / "report.html", hide_code=True)
     notebook_to_pdf(report, run / "report.pdf", title="Character recognition with CNNs")
     steps.save_index()  # only now: a run that failed leaves nothing to reuse
@@ -441,6 +464,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="run every notebook, even those an earlier run executed with the "
                              "same code, parameters, helpers and packages (by default those "
                              "are reused from it)")
+    parser.add_argument("--author", help="your name, for the report's title page (shown as a "
+                                          "placeholder when not given)")
+    parser.add_argument("--course", help="the course the report is handed in for, for its "
+                                         "title page")
     parser.add_argument("--jobs", type=positive_int, default=min(2, cpu_count()),
                         help="notebooks run at once within a stage, each with its share of the "
                              "cores (default: 2, or 1 on a single core)")
@@ -474,7 +501,7 @@ def _main(args: argparse.Namespace) -> int:
     kernel.ensure()  # a kernel spec from before it kept TensorFlow's C++ lines out of the cells
     started = time.perf_counter()
     report = run_chain(config, parameters, jobs=args.jobs, ablation=args.ablation,
-                       force=args.force)
+                       force=args.force, author=args.author, course=args.course)
     print(f"report: {report} ({time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -7,6 +7,7 @@ markup, without the stylesheet) all render; the data stays in `.data` for code t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import pandas as pd
@@ -155,7 +156,92 @@ def ablation(rows: list[dict]) -> Styler:
         "Test accuracy": r["accuracy"], "95% interval": interval(r["accuracy_interval"]),
         "Macro F1": r["macro_f1"], "95% interval (F1)": interval(r["macro_f1_interval"]),
         "p against the first": (p_value(r["against_reference"]["p_value"])
-                                if "against_reference" in r else None)}
+                                if "against_reference" in r else None),
+        "Holm-corrected": (p_value(r["against_reference"]["p_holm"])
+                           if "p_holm" in r.get("against_reference", {}) else None)}
         for r in rows])
     return styled(frame, {"Training images": "{:,d}", "Time (s)": "{:.1f}",
                           "Test accuracy": "{:.1%}", "Macro F1": "{:.1%}"})
+
+
+# An absolute path of this machine ("/work/data/emnist", "C:\\Users\\me\\az.csv"): a report
+# handed in names the folder or file, not where it lay on the machine that made it.
+ABSOLUTE_PATH = re.compile(r"(?:(?<=\s)|^|(?<=\())(?:[A-Za-z]:\\|/)(?:[^\s/\\]+[/\\])*"
+                           r"([^\s/\\;:,)]+)")
+
+
+def without_folders(text: str) -> str:
+    """`text` with every absolute path shortened to its last part (its file or folder)."""
+    return ABSOLUTE_PATH.sub(r"\1", text)
+
+
+def dataset_facts(facts: dict) -> Styler:
+    """What `helpers.experiment.describe` found, one fact per row in words: where the images
+    came from, classes, images per split, the smallest and largest class and their ratio, and
+    any notes of the loader."""
+    rows = [("Dataset", facts.get("name", "")),
+            ("Source", without_folders(facts.get("source", ""))),
+            ("Classes", f"{facts.get('classes', 0):,}"),
+            ("Training images", f"{facts.get('train_images', 0):,}"),
+            ("Test images", f"{facts.get('test_images', 0):,}"),
+            ("Smallest class (training images)", f"{facts.get('smallest_class', 0):,}"),
+            ("Largest class (training images)", f"{facts.get('largest_class', 0):,}"),
+            ("Largest / smallest", f"{facts.get('imbalance_ratio', 0):.1f}×")]
+    rows += [("Note", without_folders(note)) for note in facts.get("notes") or []]
+    return styled(pd.DataFrame(rows, columns=["Fact", "Value"]), {})
+
+
+LEAKAGE = {"train_images": "training images", "test_images": "test images",
+           "train_repeats": "training images that repeat an earlier training image",
+           "test_repeats": "test images that repeat an earlier test image",
+           "test_in_train": "test images also in the training split",
+           "conflicting_labels": "images that carry more than one label"}
+
+
+def leakage(audit: dict) -> Styler:
+    """The leakage audit (`helpers.data.leakage(...).as_dict()`) as counts in words, the share
+    of test images found in training beside its count."""
+    rows = [(title, f"{int(audit.get(key, 0)):,}") for key, title in LEAKAGE.items()]
+    rows.append(("share of the test images also in training",
+                 f"{audit.get('test_in_train_fraction', 0.0):.1%}"))
+    return styled(pd.DataFrame(rows, columns=["Exact duplicates", "Images"]), {})
+
+
+def balance_counts(before: pd.Series, after: pd.Series) -> Styler:
+    """Training images per class before and after balancing, one class per row, with the
+    share each class kept."""
+    frame = pd.DataFrame({"Class": [str(c) for c in before.index],
+                          "Before": before.astype(int).to_numpy(),
+                          "After": after.reindex(before.index).fillna(0).astype(int).to_numpy()})
+    frame["Kept"] = frame["After"] / frame["Before"].where(frame["Before"] > 0)
+    return styled(frame, {"Before": "{:,}", "After": "{:,}", "Kept": "{:.0%}"})
+
+
+def _largest(factor) -> float:
+    """A Keras random layer's factor, a number or a (low, high) pair, as its largest size."""
+    return max(abs(f) for f in factor) if isinstance(factor, tuple | list) else abs(factor)
+
+
+def augmentation_layers(model) -> Styler:
+    """Each random transformation of the augmentation model with its setting, in the order
+    they run (the layers have no weights, so a Keras summary would show nothing)."""
+    import math
+
+    rows = []
+    for layer in model.layers:
+        kind = type(layer).__name__
+        if kind == "RandomRotation":
+            setting = f"up to ±{360 * _largest(layer.factor):.3g}°"
+        elif kind == "RandomTranslation":
+            setting = (f"up to ±{_largest(layer.width_factor):.0%} of the width and "
+                       f"±{_largest(layer.height_factor):.0%} of the height")
+        elif kind == "RandomShear":
+            factor = _largest(layer.x_factor)
+            setting = (f"horizontal shear factor up to {factor:.4f} "
+                       f"(±{math.degrees(math.atan(factor)):.2g}°)")
+        elif kind == "RandomZoom":
+            setting = f"up to ±{_largest(layer.height_factor):.0%}"
+        else:
+            setting = ""
+        rows.append((kind, setting, getattr(layer, "fill_mode", "")))
+    return styled(pd.DataFrame(rows, columns=["Layer", "Setting", "Fill"]), {})

@@ -13,8 +13,11 @@ import platform
 from datetime import datetime
 from pathlib import Path
 
-from helpers.experiment import RunConfig, conclusions, saved_metrics
+from helpers.experiment import RunConfig, saved_metrics
+from helpers.learn import stats
 from helpers.reading.cer import TARGET_GAP
+from helpers.report import argument
+from helpers.report.tables import without_folders
 
 PAGEBREAK = "<!-- pagebreak -->"
 
@@ -32,22 +35,51 @@ def facts(config: RunConfig) -> dict:
             "ablation": _read(config.run_dir / "ablation.json")}
 
 
-def title_page(config: RunConfig, found: dict) -> str:
+def title_page(config: RunConfig, found: dict, *, author: str | None = None,
+               course: str | None = None) -> str:
+    """Title, author, course and date, as a submission opens; an unset author or course is a
+    visible placeholder saying how to set it."""
     data = found["dataset"]
+    author = author or "[your name: make report AUTHOR=\"…\"]"
+    course = course or "[course: make report COURSE=\"…\"]"
     return (f"# Optical character recognition with convolutional neural networks\n\n"
+            f"**Author:** {author}  \n**Course:** {course}  \n"
+            f"**Date:** {datetime.now():%d %B %Y}\n\n"
             f"**Dataset:** {data.get('name', config.dataset)} — {data.get('classes', '?')} "
             f"classes, {data.get('train_images', 0):,} training and "
             f"{data.get('test_images', 0):,} test images  \n"
             f"**Networks compared:** {', '.join(config.models)}  \n"
-            f"**Generated:** {datetime.now():%d %B %Y, %H:%M} by `make report`")
+            f"**Generated:** {datetime.now():%H:%M} by `make report`")
+
+
+def kind_of_data(found: dict) -> str:
+    """"printed" for the rendered glyphs, "handwritten" for the rest (EMNIST, MNIST, the A–Z
+    CSV, scikit-learn's digits); a folder of images is "" (the report cannot know)."""
+    name = found["dataset"].get("name", "")
+    if name in argument.PRINTED:
+        return "printed"
+    return "" if name == "folder" else "handwritten"
 
 
 def abstract(found: dict) -> str:
     data, metrics = found["dataset"], found["metrics"]
+    kind = kind_of_data(found)
     text = (f"This report trains and compares {len(metrics)} convolutional neural networks for "
-            f"recognising {data.get('classes', 'the')} classes of characters. ")
+            f"recognising the {data.get('classes', '?')} classes of "
+            f"{kind + ' ' if kind else ''}characters in {data.get('name', 'the dataset')} "
+            f"({data.get('train_images', 0):,} training and {data.get('test_images', 0):,} test "
+            "images), each trained the same way and scored on the same test images.")
     if metrics:
-        text += conclusions(metrics)
+        best = max(metrics, key=lambda m: m["accuracy"])
+        worst = min(metrics, key=lambda m: m["accuracy"])
+        interval = (f" (95% interval {stats.percent(best['accuracy_interval'])})"
+                    if best.get("accuracy_interval") else "")
+        text += (f" **{best['model']}** was the most accurate, {best['accuracy']:.1%}{interval}; "
+                 f"{worst['model']} the least, {worst['accuracy']:.1%}.")
+        if tests := stats.against_best(metrics):
+            text += " " + stats.best_verdict(tests)
+        text += (" The discussion relates the ranking to what the networks are made of, and "
+                 "states what one training per network on this test set cannot show.")
     return f"{PAGEBREAK}\n# Abstract\n\n{text}"
 
 
@@ -59,20 +91,49 @@ def introduction(config: RunConfig, found: dict) -> str:
 ## 1.1 Background
 Optical character recognition (OCR) turns images of printed or handwritten characters into text:
 digitising documents, reading forms, cheques and number plates. Convolutional neural networks
-(CNNs) learn the strokes and shapes that tell characters apart directly from pixels.
+(CNNs) learn the strokes and shapes that tell characters apart directly from pixels (LeCun et
+al., 1998).
 
 ## 1.2 Problem
-Characters vary with the writer, the pen and the scan; some look alike (O and 0, I and 1, S and
-5), and real collections are imbalanced, so a network can do well on average while failing the
-rare classes. The dataset here is **{data.get('name', config.dataset)}**:
-{data.get('source', '')}
+{problem(found)} The dataset here is **{data.get('name', config.dataset)}**{cite_data(found)}:
+{without_folders(data.get('source', ''))}
 
 ## 1.3 Objectives
 1. Explore the data and check that the test set shares no images with the training set.
-2. Balance the training classes ({config.balance}) and augment the training images.
+2. Balance the training classes ({BALANCE_WORDS.get(config.balance, config.balance)}) and
+   augment the training images, and measure what both do.
 3. Train {len(config.models)} CNN architectures and evaluate them with accuracy, precision,
    recall, F1, confusion matrices and ROC curves.
 4. Compare the architectures and identify the best one, from the numbers of this run."""
+
+
+# A run's BALANCE as the introduction writes it.
+BALANCE_WORDS = {"class-weights": "by weighting each class's errors by its rarity",
+                 "nearmiss": "by NearMiss-1 under-sampling, as the A–Z write-up does",
+                 "none": "not at all: the baseline of no balancing"}
+
+
+def cite_data(found: dict) -> str:
+    """The citation of the dataset's paper, where the report cites one."""
+    name = found["dataset"].get("name", "")
+    if name.startswith("emnist"):
+        return " (EMNIST: Cohen et al., 2017)"
+    if name == "digits":
+        return " (scikit-learn's digits: Pedregosa et al., 2011)"
+    return ""
+
+
+def problem(found: dict) -> str:
+    """What makes the characters hard, for the kind of data the run has."""
+    common = ("some look alike (O and 0, I and 1, S and 5), and real collections are "
+              "imbalanced, so a network can do well on average while failing the rare classes.")
+    if kind_of_data(found) == "printed":
+        return ("Printed characters vary with the font, the weight of the stroke, the print "
+                f"and the scan; {common} These are printed characters, like those of the "
+                "number-plate and printed-digits write-ups, not handwriting; "
+                f"`{argument.HANDWRITING_COMMAND}` runs the same study on handwritten "
+                "letters.")
+    return f"Characters vary with the writer, the pen and the scan; {common}"
 
 
 def methodology_opening() -> str:
@@ -81,7 +142,15 @@ def methodology_opening() -> str:
 The sections below are the executed notebooks of this run: the data (2.1), balancing (2.2) and
 augmentation (2.3), then the networks' code (2.4) and how they were trained (2.5). Every network
 takes 28×28 grey-level images scaled to [0, 1], white ink on black, and ends in a softmax over
-the classes."""
+the classes. The networks are built with Keras (Chollet et al., 2015) on TensorFlow (Abadi et
+al., 2015); the data tools are scikit-learn (Pedregosa et al., 2011) and imbalanced-learn
+(Lemaître et al., 2017).
+
+Every test accuracy carries Wilson's 95% interval (Wilson, 1927). The most accurate network is
+compared with each other one by McNemar's exact test on the same test images (McNemar, 1947),
+which counts only the images one of the two got right and the other wrong; as that makes one
+test per other network, the p-values are corrected for their number by Holm's method (Holm,
+1979), and a difference is called one only where the corrected test says so."""
 
 
 def training_parameters(config: RunConfig, found: dict) -> str:
@@ -89,9 +158,7 @@ def training_parameters(config: RunConfig, found: dict) -> str:
     rows = [("epochs (at most)", config.epochs),
             *([("epochs run (best epoch)", epochs_run(found["metrics"]))]
               if found["metrics"] else []),
-            ("batch size", 128),
-            ("optimiser", "Adam, learning rate 0.001, halved on validation-loss plateaus"),
-            ("early stopping", "validation accuracy, patience 5, best weights restored"),
+            *schedule_rows(first.get("recipe") or {}),
             ("validation", "a stratified 10% of the training split"),
             ("balancing", found["balance"].get("method", config.balance)),
             ("augmentation", "rotation ±10°, shift 0.1, shear 0.1, zoom 0.1, no flip"),
@@ -101,15 +168,34 @@ def training_parameters(config: RunConfig, found: dict) -> str:
     return f"## 2.5 Training parameters\n\n| setting | value |\n|---|---|\n{table}"
 
 
+def schedule_rows(recipe: dict) -> list[tuple[str, str]]:
+    """The training schedule as it acted, from the recipe the networks were trained with."""
+    rate = recipe.get("learning_rate", 0.001)
+    rows = [("batch size", recipe.get("batch_size", 128))]
+    if recipe.get("schedule", "cosine") == "cosine":
+        rows += [("optimiser", f"Adam (Kingma and Ba, 2015); the learning rate rises from "
+                               f"{rate / 10:g} to {rate:g} over the first tenth of the steps, "
+                               "then falls along a cosine to zero at the last step (Loshchilov "
+                               "and Hutter, 2017)"),
+                 ("stopping", "none: every network trains all its epochs, and keeps the weights "
+                              "of the epoch with the best validation accuracy")]
+    else:
+        rows += [("optimiser", f"Adam (Kingma and Ba, 2015), learning rate {rate:g}, halved "
+                               "when the validation loss stops falling for 2 epochs"),
+                 ("early stopping", "on validation accuracy, patience 5, best weights kept")]
+    return rows
+
+
 # What the networks are, in one line each, for the method chapter (their code follows each).
 NETWORK_SUMMARIES = {
     "baseline": "one convolution, one pooling, one dense layer (the write-ups' baseline)",
     "deep": "two convolutions before the pooling and a wider dense layer",
-    "dropout_bn": "the deep network with batch normalisation and dropout 0.5",
+    "dropout_bn": "the deep network with batch normalisation (Ioffe and Szegedy, 2015) and "
+                  "dropout 0.5 (Srivastava et al., 2014)",
     "az_bn": "three 75-50-25 convolution blocks with batch normalisation (the A–Z report)",
     "nist47": "seven convolutions, strided 5×5 ones in place of pooling (the NIST SD19 project)",
     "digits_small": "a small network for ten printed digits (the printed-digits project)",
-    "resnet": "a small pre-activation residual network, this bundle's own",
+    "resnet": "a small pre-activation residual network (He et al., 2016), this bundle's own",
 }
 
 
@@ -129,43 +215,66 @@ functions this run called. Every network is compiled and trained the same way (n
     return "\n\n".join(parts)
 
 
-# Works the report builds on, cited by what the run used.
+# Works the report builds on: (the citation as the text writes it, the entry). The list
+# printed is the entries whose citation the report's text contains, so every reference listed
+# is cited and none is listed that the text does not use.
 REFERENCES = (
-    "Cohen, G., Afshar, S., Tapson, J. and van Schaik, A. (2017). EMNIST: an extension of "
-    "MNIST to handwritten letters. *International Joint Conference on Neural Networks "
-    "(IJCNN)*, 2921–2926.",
-    "LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998). Gradient-based learning applied "
-    "to document recognition. *Proceedings of the IEEE* 86(11), 2278–2324.",
-    "Mani, I. and Zhang, I. (2003). kNN approach to unbalanced data distributions: a case "
-    "study involving information extraction. *ICML Workshop on Learning from Imbalanced "
-    "Datasets*.",
-    "Lemaître, G., Nogueira, F. and Aridas, C. K. (2017). Imbalanced-learn: a Python toolbox to "
-    "tackle the curse of imbalanced datasets in machine learning. *Journal of Machine Learning "
-    "Research* 18(17), 1–5.",
-    "Chollet, F. et al. (2015–). Keras. https://keras.io",
-    "Abadi, M. et al. (2015). TensorFlow: large-scale machine learning on heterogeneous "
-    "systems. https://www.tensorflow.org",
-    "Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic optimization. *ICLR*.",
-    "Ioffe, S. and Szegedy, C. (2015). Batch normalization: accelerating deep network training "
-    "by reducing internal covariate shift. *ICML*, 448–456.",
-    "Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and Salakhutdinov, R. (2014). "
-    "Dropout: a simple way to prevent neural networks from overfitting. *Journal of Machine "
-    "Learning Research* 15, 1929–1958.",
-    "He, K., Zhang, X., Ren, S. and Sun, J. (2016). Identity mappings in deep residual "
-    "networks. *European Conference on Computer Vision (ECCV)*, 630–645.",
-    "Selvaraju, R. R., Cogswell, M., Das, A., Vedantam, R., Parikh, D. and Batra, D. (2017). "
-    "Grad-CAM: visual explanations from deep networks via gradient-based localization. "
-    "*ICCV*, 618–626.",
-    "Simonyan, K., Vedaldi, A. and Zisserman, A. (2014). Deep inside convolutional networks: "
-    "visualising image classification models and saliency maps. *ICLR Workshop*.",
-    "Pedregosa, F. et al. (2011). Scikit-learn: machine learning in Python. *Journal of Machine "
-    "Learning Research* 12, 2825–2830.",
-    "Speer, R. (2022). wordfreq 3.0. https://doi.org/10.5281/zenodo.7199437",
+    ("Abadi et al., 2015", "Abadi, M. et al. (2015). TensorFlow: large-scale machine learning "
+     "on heterogeneous systems. https://www.tensorflow.org"),
+    ("Chollet et al., 2015", "Chollet, F. et al. (2015–). Keras. https://keras.io"),
+    ("Cohen et al., 2017", "Cohen, G., Afshar, S., Tapson, J. and van Schaik, A. (2017). "
+     "EMNIST: an extension of MNIST to handwritten letters. *International Joint Conference on "
+     "Neural Networks (IJCNN)*, 2921–2926."),
+    ("He et al., 2016", "He, K., Zhang, X., Ren, S. and Sun, J. (2016). Identity mappings in "
+     "deep residual networks. *European Conference on Computer Vision (ECCV)*, 630–645."),
+    ("Holm, 1979", "Holm, S. (1979). A simple sequentially rejective multiple test procedure. "
+     "*Scandinavian Journal of Statistics* 6(2), 65–70."),
+    ("Ioffe and Szegedy, 2015", "Ioffe, S. and Szegedy, C. (2015). Batch normalization: "
+     "accelerating deep network training by reducing internal covariate shift. *ICML*, "
+     "448–456."),
+    ("Kingma and Ba, 2015", "Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic "
+     "optimization. *ICLR*."),
+    ("LeCun et al., 1998", "LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998). "
+     "Gradient-based learning applied to document recognition. *Proceedings of the IEEE* "
+     "86(11), 2278–2324."),
+    ("Lemaître et al., 2017", "Lemaître, G., Nogueira, F. and Aridas, C. K. (2017). "
+     "Imbalanced-learn: a Python toolbox to tackle the curse of imbalanced datasets in machine "
+     "learning. *Journal of Machine Learning Research* 18(17), 1–5."),
+    ("Loshchilov and Hutter, 2017", "Loshchilov, I. and Hutter, F. (2017). SGDR: stochastic "
+     "gradient descent with warm restarts. *ICLR*."),
+    ("McNemar, 1947", "McNemar, Q. (1947). Note on the sampling error of the difference "
+     "between correlated proportions or percentages. *Psychometrika* 12(2), 153–157."),
+    ("Pedregosa et al., 2011", "Pedregosa, F. et al. (2011). Scikit-learn: machine learning in "
+     "Python. *Journal of Machine Learning Research* 12, 2825–2830."),
+    ("Selvaraju et al., 2017", "Selvaraju, R. R., Cogswell, M., Das, A., Vedantam, R., "
+     "Parikh, D. and Batra, D. (2017). Grad-CAM: visual explanations from deep networks via "
+     "gradient-based localization. *ICCV*, 618–626."),
+    ("Simonyan et al., 2014", "Simonyan, K., Vedaldi, A. and Zisserman, A. (2014). Deep inside "
+     "convolutional networks: visualising image classification models and saliency maps. "
+     "*ICLR Workshop*."),
+    ("Speer, 2022", "Speer, R. (2022). wordfreq 3.0. https://doi.org/10.5281/zenodo.7199437"),
+    ("Srivastava et al., 2014", "Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and "
+     "Salakhutdinov, R. (2014). Dropout: a simple way to prevent neural networks from "
+     "overfitting. *Journal of Machine Learning Research* 15, 1929–1958."),
+    ("Wilson, 1927", "Wilson, E. B. (1927). Probable inference, the law of succession, and "
+     "statistical inference. *Journal of the American Statistical Association* 22(158), "
+     "209–212."),
+    ("Zhang and Mani, 2003", "Zhang, J. and Mani, I. (2003). kNN approach to unbalanced data "
+     "distributions: a case study involving information extraction. *ICML Workshop on "
+     "Learning from Imbalanced Datasets*."),
 )
 
 
-def references() -> str:
-    items = "\n".join(f"{i}. {ref}" for i, ref in enumerate(REFERENCES, 1))
+def cited(text: str) -> list[str]:
+    """The entries of REFERENCES whose citation `text` contains, in the list's order."""
+    return [entry for citation, entry in REFERENCES if citation in text]
+
+
+def references(text: str | None = None) -> str:
+    """The reference list of a report whose text (every chapter and notebook) is `text`;
+    without a text, every entry."""
+    entries = cited(text) if text is not None else [entry for _, entry in REFERENCES]
+    items = "\n".join(f"{i}. {entry}" for i, entry in enumerate(entries, 1))
     return f"{PAGEBREAK}\n# References\n\n{items}"
 
 
@@ -191,26 +300,32 @@ def _listed(names: list[str]) -> str:
 
 
 def training_course(metrics: list[dict], planned: int | None = None) -> str:
-    """What the epochs say: who stopped early, where each was best, who was still improving."""
+    """What the epochs say: who stopped early, where each was best, who was still improving.
+    Each network's planned epochs are its recipe's (`planned` where a run did not record it)."""
     ran = [m for m in metrics if m.get("epochs") and m.get("best_epoch")]
     if not ran:
         return ""
-    planned = planned or max(m["epochs"] for m in ran)
-    stopped = [m for m in ran if m["epochs"] < planned]
-    epochs = f"{planned} epoch{'s' if planned != 1 else ''}"
+
+    def plan(m: dict) -> int:
+        return (m.get("recipe") or {}).get("epochs") or planned or max(x["epochs"] for x in ran)
+
+    stopped = [m for m in ran if m["epochs"] < plan(m)]
+    plans = sorted({plan(m) for m in ran})
+    epochs = " or ".join(f"{e}" for e in plans) + f" epoch{'s' if plans[-1] != 1 else ''}"
     if stopped:
-        text = ("Early stopping ended " + _listed([f"{m['model']} after {m['epochs']}"
-                                                   for m in stopped]) + f" of {epochs}")
+        text = ("Early stopping ended " + _listed([f"{m['model']} after {m['epochs']} of "
+                                                   f"{plan(m)}" for m in stopped]) + " epochs")
     else:
         text = (f"All {len(ran)} networks ran" if len(ran) > 1 else f"{ran[0]['model']} ran") \
-            + f" the full {epochs}"
+            + (f" the full {epochs}" if len(plans) == 1 else
+               " all their epochs (" + ", ".join(f"{m['model']} {plan(m)}" for m in ran) + ")")
     best: dict[int, list[str]] = {}
     for m in ran:
         best.setdefault(m["best_epoch"], []).append(m["model"])
     text += ("; the best validation accuracy came in "
              + _listed([f"epoch {e} for {_listed(names)}" for e, names in sorted(best.items())])
              + ", and each network kept the weights of that epoch.")
-    late = [m["model"] for m in ran if m["best_epoch"] == m["epochs"] == planned]
+    late = [m["model"] for m in ran if m["best_epoch"] == m["epochs"] == plan(m)]
     if late:
         text += (f" {_listed(late)} still improved in the last epoch, so "
                  f"{'they' if len(late) > 1 else 'it'} would likely gain from more epochs.")
@@ -224,30 +339,35 @@ One section per network: training curves, the classification report, the confusi
 curves and misclassified test images; then the comparison of all of them."""
 
 
-def discussion(found: dict) -> str:
+def discussion(found: dict, seeds: int = 1) -> str:
     metrics, data = found["metrics"], found["dataset"]
     leak = data.get("leakage", {})
     parts = [f"{PAGEBREAK}\n# 4. Discussion"]
-    if metrics:
-        parts.append(conclusions(metrics))
-        if course := training_course(metrics, found.get("planned_epochs")):
-            parts.append(course)
-    if leak:
-        share = leak.get("test_in_train_fraction", 0.0)
-        parts.append(f"The leakage audit found {leak.get('test_in_train', 0):,} test images "
-                     f"({share:.1%}) identical to a training image"
-                     + (", so these accuracies partly measure memory." if share > 0.01 else
-                        "; the test accuracy measures recognition of unseen images."))
-    if text := reading_findings(found.get("reading") or {}):
-        parts.append(text)
+    why = [text for text in (argument.ranking(metrics), argument.weakest_classes(metrics),
+                             training_course(metrics, found.get("planned_epochs"))) if text]
+    if why:
+        parts.append("## 4.1 Why the networks rank as they do\n\n" + "\n\n".join(why))
+    method = []
     if text := ablation_findings(found.get("ablation") or {}):
-        parts.append(text)
+        method.append(text)
     balance = found["balance"]
     if balance:
-        parts.append(f"Balancing: {balance.get('method', '')} — "
-                     f"{balance.get('train_images_before', 0):,} training images before, "
-                     f"{balance.get('train_images_after', 0):,} after."
-                     + (" " + text if (text := balancing_cost(metrics, balance)) else ""))
+        method.append(f"Balancing: {balance.get('method', '')} — "
+                      f"{balance.get('train_images_before', 0):,} training images before, "
+                      f"{balance.get('train_images_after', 0):,} after."
+                      + (" " + text if (text := balancing_cost(metrics, balance)) else ""))
+    if leak:
+        share = leak.get("test_in_train_fraction", 0.0)
+        method.append(f"The leakage audit found {leak.get('test_in_train', 0):,} test images "
+                      f"({share:.1%}) identical to a training image"
+                      + (", so these accuracies partly measure memory." if share > 0.01 else
+                         "; the test accuracy measures recognition of unseen images."))
+    if text := reading_findings(found.get("reading") or {}):
+        method.append(text)
+    if method:
+        parts.append("## 4.2 What the method's choices did\n\n" + "\n\n".join(method))
+    if text := argument.limitations(found, seeds):
+        parts.append("## 4.3 Limitations\n\n" + text)
     return "\n\n".join(parts)
 
 
@@ -261,7 +381,8 @@ def reading_findings(reading: dict) -> str:
               "time." if reading.get("photos", 1) else "")
     if reading.get("cer") is None:
         return " ".join(filter(None, [reading.get("writing", ""), photos]))
-    text = (f"Reading generated lines of test characters with {reading['model']} gave a "
+    text = (f"Reading generated lines of test characters ({{{{ref:reading}}}}) with "
+            f"{reading['model']} gave a "
             f"character error rate of {reading['cer']:.1%}, against "
             f"{reading['isolated_error']:.1%} for the same characters one by one "
             f"({100 * reading['gap']:+.1f} points): "
@@ -290,7 +411,8 @@ def ablation_findings(study: dict) -> str:
     rows = study.get("rows", [])
     if len(rows) < 2:
         return ""
-    return (f"The ablation trained {study.get('network', 'one network')} for "
+    network = study.get("network", "one network")
+    return (f"The ablation ({{{{ref:ablation}}}}) trained {network} for "
             f"{study.get('epochs', '?')} epochs once per choice on this dataset. "
             f"{summary(rows)} The claims the write-ups make for balancing and augmentation "
             "hold here only where these tests say so.")
@@ -326,16 +448,27 @@ def balancing_cost(metrics: list[dict], balance: dict) -> str:
     return text
 
 
-def conclusion(found: dict) -> str:
+def conclusion(found: dict, balance: str = "") -> str:
     metrics = found["metrics"]
     if not metrics:
         return f"{PAGEBREAK}\n# 5. Conclusion\n\nNo network was trained in this run."
-    best = max(metrics, key=lambda m: m["accuracy"])
-    return (f"{PAGEBREAK}\n# 5. Conclusion\n\nOf the {len(metrics)} networks, **{best['model']}** "
-            f"recognised the test characters best ({best['accuracy']:.1%} accuracy, macro F1 "
-            f"{best['macro_f1']:.3f}). Longer training (more epochs), the full training split "
-            f"and a model that uses the context of whole words (a language model over the "
-            f"characters read) are the next steps.")
+    method = found["balance"].get("method", balance) or balance
+    return (f"{PAGEBREAK}\n# 5. Conclusion\n\nThe introduction set four objectives; this run "
+            f"answers them as follows.\n\n{argument.conclusion(found, method)}\n\n"
+            "Next steps: more epochs for the networks whose validation accuracy was still "
+            "rising, several trainings per network (`SEEDS=3`) to separate the ties, and "
+            "reading with the context of whole words or numbers for the look-alike characters.")
+
+
+def parameter_rows(config: RunConfig) -> list[tuple[str, str]]:
+    """The run's parameters as `make report` takes them, each value in words: no Python
+    `None`, no list brackets, no folder of this machine (a data folder or run by its name)."""
+    return [("DATASET", config.dataset),
+            ("DATA_DIR", Path(config.data_dir).name if config.data_dir else "none (built in)"),
+            ("LIMIT", f"{config.limit:,} images" if config.limit else "none (every image)"),
+            ("SEED", str(config.seed)), ("EPOCHS", str(config.epochs)),
+            ("MODELS", ", ".join(config.models)), ("BALANCE", config.balance),
+            ("SEEDS", str(config.seeds)), ("run folder", config.run_dir.name)]
 
 
 def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None = None,
@@ -347,7 +480,7 @@ def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None
     import tensorflow as tf
 
     provenance = provenance or {}
-    params = "\n".join(f"| `{k}` | `{v}` |" for k, v in config.as_dict().items())
+    params = "\n".join(f"| `{k}` | {v} |" for k, v in parameter_rows(config))
     times = "\n".join(f"| {name} | {seconds:.1f} s | {provenance.get(name, 'ran')} |"
                       for name, seconds in timings.items())
     times += f"\n| **sum** | **{sum(timings.values()):.1f} s** | |"
@@ -357,7 +490,9 @@ def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None
     reused = sum(1 for p in provenance.values() if p != "ran")
     note = (f"\n\n{reused} of {len(timings)} notebooks were reused: an earlier run had executed "
             "them with the same code, parameters, `helpers` and packages, so their outputs were "
-            "copied (`make report FORCE=1` runs them all)." if reused else "")
+            "copied; their times are those they took in the run named beside them, and the sum "
+            "adds the times where each notebook ran (`make report FORCE=1` runs them all)."
+            if reused else "")
     return f"""{PAGEBREAK}
 # Appendix
 

@@ -1,6 +1,7 @@
 """helpers.learn.anatomy and helpers.learn.inside: what a network is made of and what it sees,
 computed from the network itself."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -97,3 +98,30 @@ def test_heat_maps_of_a_saved_and_loaded_network(tmp_path, name):
     heat = inside.grad_cam(model, images, [1, 2])
     assert heat.shape == (2, 28, 28) and np.isfinite(heat).all()
     assert inside.feature_maps(model, images[0]).shape[1:] == (28, 28)
+
+
+def test_ink_share_weighs_the_heat_on_and_next_to_the_strokes():
+    images = np.zeros((2, 28, 28), np.uint8)
+    images[:, 10:18, 13] = 255  # a vertical stroke
+    heat = np.zeros((2, 28, 28), np.float32)
+    heat[0, 10:18, 12:15] = 1.0  # on the stroke and the pixel either side of it
+    heat[1, 0:4, 0:4] = 1.0  # in a corner, far from it
+    assert inside.ink_share(heat, images) == pytest.approx([1.0, 0.0])
+    assert inside.near_ink(images)[0].sum() == 10 * 3  # the stroke grown by a pixel
+
+
+def test_heat_map_reading_speaks_of_the_misclassified_images_it_was_given():
+    from helpers.data import Dataset
+
+    rng = np.random.default_rng(3)
+    images = rng.integers(0, 256, (8, 28, 28), dtype=np.uint8)
+    labels = np.arange(8) % 4
+    dataset = Dataset(images, labels, images, labels, ("a", "b", "c", "d"), "tiny")
+    keras.utils.set_random_seed(0)  # some random initialisations leave every map flat
+    model = build_model("baseline", 4)
+    wrong = [{"index": i, "true": "abcd"[labels[i]], "predicted": "abcd"[(labels[i] + 1) % 4]}
+             for i in range(3)]
+    text = inside.heat_map_reading(model, dataset, {"misclassified": wrong})
+    assert text.startswith("On these 3 misclassified test images, ")
+    assert "% of the Grad-CAM weight" in text and "correlation" in text
+    assert inside.heat_map_reading(model, dataset, {"misclassified": []}).startswith("There is")

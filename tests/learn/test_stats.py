@@ -100,3 +100,16 @@ def test_holm_corrects_the_best_against_each_other_one():
 def test_p_values_are_written_with_two_digits_or_as_below_a_thousandth():
     assert stats.p_text(0.375) == "p = 0.38" and stats.p_text(0.0) == "p < 0.001"
     assert stats.p_value(2e-9) == "< 0.001" and stats.p_value(0.0123) == "0.012"
+
+
+def test_merged_accuracy_counts_look_alike_confusions_as_right():
+    classes = ["0", "1", "A", "I", "O", "o"]
+    assert stats.lookalikes(classes) == [("0", "O"), ("1", "I"), ("o", "O")]
+    labels = [0, 4, 5, 1, 2, 2]  # 0, O, o, 1, A, A
+    predictions = [4, 5, 0, 3, 2, 4]  # O, o, 0, I, A, O
+    assert stats.merged_accuracy(labels, predictions, classes, []) == pytest.approx(1 / 6)
+    # 0→O, O→o and o→0 are one group; 1→I another; A→O stays wrong.
+    merged = stats.merged_accuracy(labels, predictions, classes, stats.lookalikes(classes))
+    assert merged == pytest.approx(5 / 6)
+    with pytest.raises(DataError, match="one prediction per test label"):
+        stats.merged_accuracy([0], [0, 1], classes, [])

@@ -11,6 +11,7 @@ import sys
 import nbformat
 import pytest
 from conftest import REPO
+from support.report_text import defects, uncited, visible_text
 
 from helpers.report import chain, console
 from helpers.report.pdf import pdf_summary
@@ -80,7 +81,7 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     for model in SMOKE_MODELS:
         notebook = next((latest / "notebooks").glob(f"*_cnn_{model}.ipynb"))
         listing = next(c for c in nbformat.read(notebook, as_version=4).cells
-                       if "listing" in c.metadata.get("tags", []))
+                       if c.cell_type == "code" and "listing" in c.metadata.get("tags", []))
         assert f"def {model}(num_classes" in listing.outputs[0]["data"]["text/plain"]
         assert f"def {model}(num_classes" in text  # highlighted: the words are in spans
     assert html.index("2.4 The networks") < html.index("3. Results")
@@ -93,6 +94,12 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     study = json.loads((latest / "ablation.json").read_text())
     assert study["rows"] and all("accuracy_interval" in r for r in study["rows"])
     assert "95% interval" in text and "McNemar p = " in text
+    # It reads as a submission, not as pasted output, and cites what it lists.
+    assert defects(visible_text(html)) == []
+    assert uncited(visible_text(html)) == [] and "Zhang and Mani, 2003" in text
+    for heading in ("Contents", "2.1 Data exploration", "4.3 Limitations", "Figure 1.",
+                    "Table 1.", "[your name: make report AUTHOR="):
+        assert heading in text, heading
     # Every file the notebooks wrote is one that some notebook declares (`helpers.writes`), so
     # a later run can reuse it; the same command again executes nothing.
     index = json.loads((latest / "reuse.json").read_text())["notebooks"]
@@ -129,6 +136,7 @@ def test_whole_chain_on_digits_reads_numbers(project):
     assert "first choices (no lexicon)</th>" in html and "with the lexicon</th>" not in html
     assert "lines of numbers read" in text and "CER of read with the lexicon" not in text
     assert pdf_summary(latest / "report.pdf")["pages"] >= 8
+    assert defects(visible_text(html)) == [] and uncited(visible_text(html)) == []
     for notebook in (latest / "notebooks").glob("*.ipynb"):
         assert start_up_lines(nbformat.read(notebook, as_version=4)) == [], notebook.name
 
@@ -344,6 +352,25 @@ def test_the_report_gathers_every_networks_code_and_its_references(tmp_path):
     text = writeup.networks(config, found)
     assert text.count("```python") == 2 and "def baseline(num_classes" in text
     assert "def resnet(num_classes" in text and "697,316 parameters" in text
-    references = writeup.references()
-    assert "EMNIST" in references and "Mani, I. and Zhang" in references
-    assert "He, K." in references and "Grad-CAM" in references
+    # The list holds what the text cites, and only that.
+    references = writeup.references(text + " NearMiss (Zhang and Mani, 2003)")
+    assert "Zhang, J. and Mani, I. (2003)" in references and "He, K." in references
+    assert "Grad-CAM" not in references and "EMNIST" not in references
+    # Three heading lines, then the networks' citations and NearMiss.
+    assert len(references.splitlines()) == 3 + len(writeup.cited(text)) + 1
+
+
+def test_the_report_scan_finds_each_kind_of_pasted_output():
+    from support.report_text import defects, visible_text
+
+    clean = visible_text("<p>Accuracy 95.1% (94.0–96.2%) on 4,800 test images in [0, 1]; "
+                         "12.0 s</p><pre>def f(x=None): return [1, 2, 3]</pre>")
+    assert defects(clean) == []
+    for sample, kind in [("seed None here", "Python None"), ("notes [] and", "empty list"),
+                         ("classes ['A', 'B']", "list repr"), ("{'a': 1}", "dict repr"),
+                         ("12 13 ... 46", "pandas truncation"),
+                         ("[2 rows x 36 columns]", "pandas truncation"),
+                         ("train_images 19200.0 test", "count as a float"),
+                         ("from /tmp/folder47: 5,640", "machine path")]:
+        found = defects(visible_text(f"<p>{sample}</p>"))
+        assert found and found[0].startswith(kind), (sample, found)
