@@ -79,10 +79,14 @@ def headings(cells: list[nbformat.NotebookNode], depth: int = 2) -> list[tuple[i
     return found
 
 
+CHAPTER_DOT = re.compile(r"^(\d+)\.")
+
+
 def contents(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
     """The table of contents: chapters and their sections, indented."""
-    lines = [f"{'    ' * (level - 1)}- {text}" for level, text in headings(cells)
-             if text != "Contents"]
+    # "3. Results" after a list dash would start an ordered list: the dot is escaped.
+    lines = ["    " * (level - 1) + "- " + CHAPTER_DOT.sub(r"\1\\.", text)
+             for level, text in headings(cells) if text != "Contents"]
     return nbformat.v4.new_markdown_cell("<!-- pagebreak -->\n# Contents\n\n" + "\n".join(lines))
 
 

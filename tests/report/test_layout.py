@@ -1,6 +1,7 @@
 """The report laid out as a submission: numbered sections, contents, numbered captions."""
 
 import nbformat
+from nbconvert.filters.markdown import markdown2html_mistune
 
 from helpers.report import layout
 
@@ -41,9 +42,12 @@ def test_sections_are_numbered_where_they_stand():
 def test_contents_list_the_chapters_and_sections():
     cells = layout.number_sections(report_cells())
     contents = layout.contents(cells).source
-    assert "- 1. Introduction\n    - 1.1 Background" in contents
-    assert "    - 2.2 The networks" in contents and "2.1.1" not in contents
+    assert "- 1\\. Introduction\n    - 1\\.1 Background" in contents
+    assert "    - 2\\.2 The networks" in contents and "2.1.1" not in contents
     assert "a comment" not in contents and "Optical character" not in contents
+    # Rendered, a chapter's number stays text: "- 1. Introduction" would open an ordered list.
+    html = markdown2html_mistune(contents)
+    assert "<li>1. Introduction" in html and "<ol" not in html
 
 
 def test_every_figure_and_table_gets_a_numbered_caption():
