@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from helpers import data as data_package
@@ -27,7 +29,7 @@ from helpers.learn import ablation as ablation_study
 from helpers.learn import anatomy, recipe, stats
 from helpers.learn.balance import METHODS, Balanced, balance, train_counts
 from helpers.learn.evaluate import evaluate, load_metrics
-from helpers.learn.models import ARCHITECTURES, load_model
+from helpers.learn.models import ARCHITECTURES, check_network, load_model
 from helpers.learn.recipe import Recipe, Trained
 from helpers.learn.train import TrainResult
 
@@ -179,16 +181,38 @@ def run_model(name: str, config: RunConfig, prepared: Balanced) -> Trained:
     if name not in config.models:
         raise Skipped(f"{name} is not among this run's networks (MODELS={','.join(config.models)});"
                       f" add {name} to MODELS, or set MODELS = None for all of them")
-    chosen = recipe.report_recipe(name, config.epochs)
+    return _train(recipe.report_recipe(name, config.epochs), config, prepared)
+
+
+# The network a student writes in notebooks/11_your_network: trained, saved and compared under
+# this name, beside the seven.
+OWN_NETWORK = "my_cnn"
+
+
+def run_own(builder: Callable[[int], keras.Model], config: RunConfig,
+            prepared: Balanced) -> Trained:
+    """Train the network `builder(num_classes)` returns exactly as `run_model` trains the
+    seven (the same recipe, data, evaluation and saving), as `OWN_NETWORK`. Before any
+    training, `models.check_network` stops with what to change if it cannot fit the data."""
+    dataset = prepared.dataset
+    check_network(builder, dataset.num_classes, (*dataset.x_train.shape[1:], 1))
+    return _train(recipe.report_recipe(OWN_NETWORK, config.epochs), config, prepared,
+                  builder=builder)
+
+
+def _train(chosen: Recipe, config: RunConfig, prepared: Balanced,
+           builder: Callable[[int], keras.Model] | None = None) -> Trained:
+    name = chosen.model
     # With SEEDS > 1, the further seeds train first, only to be scored: the network saved (and
     # shown) is the first seed's, and its metrics carry every seed's scores.
-    runs = [seed_run(chosen, prepared, seed) for seed in
+    runs = [seed_run(chosen, prepared, seed, builder=builder) for seed in
             range(config.seed + 1, config.seed + config.seeds)]
     # Silent: the notebook shows the epochs as a table (helpers.report.tables.training) and curves.
     trained = recipe.train_and_save(
         chosen, prepared.dataset, config.run_dir / "models" / name,
         seed=config.seed, class_weight=prepared.class_weight, balance=prepared.method,
-        run_dir=config.run_dir / "training" / name, metrics_dir=config.run_dir / "metrics")
+        run_dir=config.run_dir / "training" / name, metrics_dir=config.run_dir / "metrics",
+        builder=builder)
     if runs:
         first = {"seed": config.seed, **{k: trained.evaluation[k]
                                          for k in ("accuracy", "macro_f1")}}
@@ -197,10 +221,11 @@ def run_model(name: str, config: RunConfig, prepared: Balanced) -> Trained:
     return trained
 
 
-def seed_run(chosen: Recipe, prepared: Balanced, seed: int) -> dict:
+def seed_run(chosen: Recipe, prepared: Balanced, seed: int,
+             builder: Callable[[int], keras.Model] | None = None) -> dict:
     """One more training of a recipe with another seed, scored on the test split only."""
     model, _ = recipe.fit(chosen, prepared.dataset, seed=seed,
-                          class_weight=prepared.class_weight)
+                          class_weight=prepared.class_weight, builder=builder)
     evaluation = evaluate(model, prepared.dataset)
     return {"seed": seed, "accuracy": evaluation["accuracy"],
             "macro_f1": evaluation["macro_f1"]}
@@ -251,15 +276,17 @@ def training_summary(result: TrainResult) -> str:
 
 
 def saved_metrics(config: RunConfig, *, required: bool = False) -> list[dict]:
-    """The metrics of every model this run trained, in the order of ARCHITECTURES; with
-    `required`, an error that says what to run when there are none.
+    """The metrics of every model this run trained, in the order of ARCHITECTURES, then the
+    network of notebook 11 (`OWN_NETWORK`); with `required`, an error that says what to run
+    when there are none.
 
     Results for another dataset left in the same folder (e.g. outputs/lab after switching
     DATASET) are not mixed in.
     """
     found = {p.stem: load_metrics(p) for p in (config.run_dir / "metrics").glob("*.json")}
-    metrics = [found[name] for name in ARCHITECTURES if name in found
-               and name in config.models and found[name].get("dataset") == config.dataset]
+    names = [name for name in ARCHITECTURES if name in config.models] + [OWN_NETWORK]
+    metrics = [found[name] for name in names
+               if name in found and found[name].get("dataset") == config.dataset]
     if required and not metrics:
         raise DataError(f"no metrics in {config.run_dir / 'metrics'}; run the CNN notebooks "
                         "(or `make report`) first")

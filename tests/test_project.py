@@ -118,6 +118,7 @@ MAY_IMPORT = {
     "report": {"data", "learn", "reading", "experiment", "report"},
     "web": {"data", "learn", "reading", "web"},
     "cli": {"data", "learn", "reading", "report", "web"},
+    "exercises": {"data", "learn", "reading", "exercises"},
 }
 SHARED = {"errors", "paths", "arguments"}  # anyone may import these
 
@@ -134,6 +135,32 @@ def imported_rooms(path) -> set[str]:
             names |= {a.name.split(".")[1] for a in node.names
                       if a.name.startswith("helpers.")}
     return names - SHARED
+
+
+def test_each_parameters_cell_holds_only_what_its_notebook_uses():
+    """A parameter a notebook declares is one its code passes on; the preparation notebooks
+    train nothing, so they have no EPOCHS, MODELS or SEEDS."""
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        declared = next(c for c in cells if "parameters" in c.metadata.get("tags", []))
+        names = re.findall(r"^([A-Z][A-Z_]*) *=", declared.source, flags=re.MULTILINE)
+        rest = "\n".join(c.source for c in cells if c is not declared)
+        assert names, path.name
+        unused = [n for n in names if not re.search(rf"\b{n}\b", rest)]
+        assert unused == [], f"{path.name} declares {unused} and does not use them"
+        if not ("_cnn_" in path.stem or "your_network" in path.stem):
+            assert not {"EPOCHS", "SEEDS"} & set(names), path.name
+
+
+def test_every_check_a_notebook_calls_exists_and_every_check_file_is_called():
+    from helpers import exercises
+
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells
+                         if c.cell_type == "code")
+        called = set(re.findall(r'grader\.check\("(\w+)"\)', code))
+        assert called and f'checks("{path.stem}")' in code, path.name
+        assert called == set(exercises.questions(path.stem)), path.name
 
 
 def test_imports_run_one_way_through_the_stages_and_only_the_cli_imports_the_cli():
@@ -154,9 +181,9 @@ def test_imports_run_one_way_through_the_stages_and_only_the_cli_imports_the_cli
 
 def test_the_package_folders_are_the_stages_and_each_says_what_it_is_for():
     top = {p.name for p in (REPO / "helpers").iterdir() if not p.name.startswith((".", "_"))}
-    assert top == {"data", "learn", "reading", "plots", "report", "web", "experiment.py",
-                   "cli.py", "arguments.py", "errors.py", "paths.py"}
-    for room in ("data", "learn", "reading", "plots", "report", "web"):
+    assert top == {"data", "learn", "reading", "plots", "report", "web", "exercises",
+                   "experiment.py", "cli.py", "arguments.py", "errors.py", "paths.py"}
+    for room in ("data", "learn", "reading", "plots", "report", "web", "exercises"):
         doc = ast.get_docstring(ast.parse((REPO / "helpers" / room / "__init__.py").read_text()))
         assert doc and len(doc) > 80, room
 

@@ -29,6 +29,15 @@ def source(name: str) -> str:
     return code
 
 
+def function_source(function) -> str | None:
+    """The source of a function written anywhere, a notebook cell included (IPython keeps the
+    cells' code where `inspect` finds it); None where there is none to find."""
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return None
+
+
 def _kernel(layer) -> tuple[int, int]:
     size = layer.kernel_size
     return (size, size) if isinstance(size, int) else tuple(size)

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import keras
+import numpy as np
 from keras import layers
 
 from helpers import paths
@@ -188,13 +189,15 @@ def bfloat16_is_fast() -> bool:
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def build_model(name: str, num_classes: int, *, mixed_precision: bool = False) -> keras.Model:
-    """A fresh, uncompiled network by name (see ARCHITECTURES).
+def build_model(name: str, num_classes: int, *, mixed_precision: bool = False,
+                builder: Callable[[int], keras.Model] | None = None) -> keras.Model:
+    """A fresh, uncompiled network by name (see ARCHITECTURES), or the one `builder` returns
+    (a network written in a notebook; `check_network` says first whether it fits the data).
 
     `mixed_precision` computes in bfloat16 and keeps the weights and the softmax in float32,
     which roughly doubles speed where the hardware has bfloat16 (see `bfloat16_is_fast`).
     """
-    if name not in ARCHITECTURES:
+    if builder is None and name not in ARCHITECTURES:
         raise ConfigError(f"unknown model {name!r}; the architectures are "
                           f"{', '.join(ARCHITECTURES)}")
     if not isinstance(num_classes, int) or num_classes < 2:
@@ -202,9 +205,49 @@ def build_model(name: str, num_classes: int, *, mixed_precision: bool = False) -
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_bfloat16" if mixed_precision else "float32")
     try:
-        return ARCHITECTURES[name](num_classes)
+        return (builder or ARCHITECTURES[name])(num_classes)
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def check_network(builder: Callable[[int], keras.Model], num_classes: int,
+                  image_shape: tuple[int, int, int] = (28, 28, 1)) -> keras.Model:
+    """Build `builder(num_classes)` once, in float32, and say before any training what keeps it
+    from fitting the data: not a Keras model, no or another input shape, another number of
+    outputs, outputs that are not probabilities (no softmax at the end). Returns the model."""
+    label = getattr(builder, "__name__", "the network function")
+    try:
+        model = builder(num_classes)
+    except Exception as e:
+        raise ConfigError(f"{label}({num_classes}) failed while building the network: "
+                          f"{type(e).__name__}: {e}") from e
+    if not isinstance(model, keras.Model):
+        raise ConfigError(f"{label}({num_classes}) returned {type(model).__name__}, not a "
+                          "keras.Model; return keras.Sequential([...]) or "
+                          "keras.Model(inputs, outputs)")
+    try:
+        takes = tuple(model.input_shape[1:])
+    except (AttributeError, ValueError):
+        raise ConfigError(f"{label}: the network has no input shape; start it with "
+                          f"keras.Input({image_shape})") from None
+    if takes != image_shape:
+        raise ConfigError(f"{label} takes inputs of shape {takes}, but the images are "
+                          f"{image_shape} (28×28 pixels, one grey channel); start it with "
+                          f"keras.Input({image_shape})")
+    gives = tuple(model.output_shape[1:])
+    if gives != (num_classes,):
+        raise ConfigError(f"{label} ends in outputs of shape {gives}, but the dataset has "
+                          f"{num_classes} classes: end it with layers.Dense({num_classes}, "
+                          "activation=\"softmax\") (Dense(num_classes, ...) in the function)")
+    probe = np.random.default_rng(0).random((4, *image_shape), dtype=np.float32)
+    out = np.asarray(model(probe, training=False), dtype=np.float64)
+    sums = out.sum(axis=1)
+    if (out < 0).any() or not np.allclose(sums, 1.0, atol=1e-3):
+        raise ConfigError(f"{label}'s outputs are not probabilities (on random images they sum "
+                          f"to {sums.min():.2f}–{sums.max():.2f}, not 1): the last layer needs "
+                          "activation=\"softmax\"; the training's loss expects one probability "
+                          "per class")
+    return model
 
 
 def info_path(path: Path) -> Path:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -96,8 +97,10 @@ def fit(recipe: Recipe, dataset: Dataset, *, seed: int = 0,
         class_weight: dict[int, float] | None = None, run_dir: Path | None = None,
         verbose: int | str = 0, callbacks: list | None = None,
         mixed_precision: bool | None = None, budget: float | None = None,
-        deterministic: bool = True) -> tuple[keras.Model, TrainResult]:
-    """Seed, build `recipe.model` for `dataset` and train it by the recipe.
+        deterministic: bool = True,
+        builder: Callable[[int], keras.Model] | None = None) -> tuple[keras.Model, TrainResult]:
+    """Seed, build `recipe.model` (or what `builder` returns) for `dataset` and train it by the
+    recipe.
 
     bfloat16 is used where the CPU computes it natively (`models.bfloat16_is_fast`) unless
     `mixed_precision` says otherwise. With `budget` seconds (cosine recipes), the run has the
@@ -107,7 +110,8 @@ def fit(recipe: Recipe, dataset: Dataset, *, seed: int = 0,
     set_seed(seed, deterministic=deterministic)
     if mixed_precision is None:
         mixed_precision = bfloat16_is_fast()
-    model = build_model(recipe.model, dataset.num_classes, mixed_precision=mixed_precision)
+    model = build_model(recipe.model, dataset.num_classes, mixed_precision=mixed_precision,
+                        builder=builder)
     result = train(model, dataset, recipe.epochs, class_weight=class_weight, seed=seed,
                    run_dir=run_dir, verbose=verbose, patience=recipe.patience,
                    extra_callbacks=callbacks, budget=budget, **recipe.train_options())
@@ -130,19 +134,22 @@ def train_and_save(recipe: Recipe, dataset: Dataset, out: str | Path, *, seed: i
                    run_dir: Path | None = None, metrics_dir: Path | None = None,
                    name: str | None = None, verbose: int | str = 0,
                    callbacks: list | None = None, budget: float | None = None,
-                   deterministic: bool = True) -> Trained:
+                   deterministic: bool = True,
+                   builder: Callable[[int], keras.Model] | None = None) -> Trained:
     """Train `recipe` on `dataset` (see `fit`), evaluate it on the test split and save it as
     `out` (`.keras` plus its `.json`: classes, framing, test metrics, training facts).
 
     `balance` names how the training split was balanced (recorded only). With `run_dir` the
     training keeps its history, TensorBoard logs and a backup there; with `metrics_dir` the
-    test metrics are also written as `<name>.json` (by default the network's name).
+    test metrics are also written as `<name>.json` (by default the network's name). With
+    `builder` (a network written in a notebook), its source is kept with the metrics (`code`).
     """
     name = name or recipe.model
     model, result = fit(recipe, dataset, seed=seed, class_weight=class_weight, run_dir=run_dir,
                         verbose=verbose, callbacks=callbacks, budget=budget,
-                        deterministic=deterministic)
-    training = {**result.as_dict(), "recipe": asdict(recipe), "seed": seed,
+                        deterministic=deterministic, builder=builder)
+    own = {"code": anatomy.function_source(builder)} if builder is not None else {}
+    training = {**result.as_dict(), "recipe": asdict(recipe), "seed": seed, **own,
                 "mixed_precision": model.dtype_policy.name, "layers": anatomy.traits(model),
                 **({"balance": balance} if balance else {})}
     evaluation = evaluate(model, dataset, name=name, out_dir=metrics_dir,

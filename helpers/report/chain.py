@@ -42,7 +42,7 @@ from helpers.arguments import positive_int
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
 from helpers.errors import BundleError
-from helpers.report import kernel, reuse
+from helpers.report import answers, kernel, reuse
 from helpers.report.console import filtered_stderr
 from helpers.report.pdf import notebook_to_pdf
 
@@ -320,10 +320,12 @@ def _without_tf_logs(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def _body(path: Path) -> list[nbformat.NotebookNode]:
     """A notebook's cells for the report: not its parameters, not its closing summary (the
-    discussion says it), and not the network listings,
-    which the method chapter gathers (`writeup.networks`)."""
+    discussion says it), not the network listings, which the method chapter gathers
+    (`writeup.networks`), not the exercises, and not the student's answers, which the
+    discussion gathers (`helpers.report.answers`)."""
     nb = nbformat.read(path, as_version=4)
-    skip = {"parameters", "injected-parameters", "listing", "summary"}
+    skip = {"parameters", "injected-parameters", "listing", "summary", "exercises",
+            "question", answers.TAG}
     return [_without_tf_logs(_demoted(c)) for c in nb.cells
             if not skip & set(c.metadata.get("tags", []))]
 
@@ -346,9 +348,10 @@ def report_text(cells: list[nbformat.NotebookNode]) -> str:
 def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, float], *,
                     wall: float | None = None, jobs: int = 1,
                     provenance: dict[str, str] | None = None, author: str | None = None,
-                    course: str | None = None) -> nbformat.NotebookNode:
+                    course: str | None = None,
+                    analysis: list[answers.Answer] | None = None) -> nbformat.NotebookNode:
     """The write-up: generated chapters around the executed notebooks' cells (code included
-    here, hidden when rendered)."""
+    here, hidden when rendered), with the student's `analysis` in the discussion."""
     from helpers.report import layout, writeup
 
     found = writeup.facts(config)
@@ -367,8 +370,10 @@ def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, 
               md(writeup.results_opening())]
     for path in results:
         cells += _body(path)
-    cells += [md(writeup.discussion(found, config.seeds)),
-              md(writeup.conclusion(found, config.balance))]
+    cells.append(md(writeup.discussion(found, config.seeds)))
+    if analysis:
+        cells.append(md(answers.section(analysis, author)))
+    cells.append(md(writeup.conclusion(found, config.balance)))
     cells += [md(writeup.references(report_text(cells))),
               md(writeup.appendix(config, timings, wall=wall, jobs=jobs,
                                   provenance=provenance))]
@@ -429,12 +434,16 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
     wall = time.perf_counter() - started
     timings = {p.stem: steps.timings[p.stem] for p in chosen}  # in notebook order
     (run / "timings.json").write_text(json.dumps(timings, indent=2))
+    analysis = answers.read(chosen)  # from notebooks/: an answer is prose and re-runs nothing
     report = report_notebook(executed, config, timings, wall=wall, jobs=jobs,
-                             provenance=steps.provenance(), author=author, course=course)
+                             provenance=steps.provenance(), author=author, course=course,
+                             analysis=analysis)
     write_html(report, run / "report.html", hide_code=True)
     notebook_to_pdf(report, run / "report.pdf", title="Character recognition with CNNs")
     steps.save_index()  # only now: a run that failed leaves nothing to reuse
     point_latest(run)
+    if (left := answers.warning(analysis)) is not None:
+        print(left, file=sys.stderr)
     return run / "report.html"
 
 

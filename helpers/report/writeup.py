@@ -13,8 +13,9 @@ import platform
 from datetime import datetime
 from pathlib import Path
 
-from helpers.experiment import RunConfig, saved_metrics
+from helpers.experiment import OWN_NETWORK, RunConfig, saved_metrics
 from helpers.learn import stats
+from helpers.learn.models import ARCHITECTURES
 from helpers.reading.cer import TARGET_GAP
 from helpers.report import argument
 from helpers.report.tables import without_folders
@@ -48,8 +49,15 @@ def title_page(config: RunConfig, found: dict, *, author: str | None = None,
             f"**Dataset:** {data.get('name', config.dataset)} — {data.get('classes', '?')} "
             f"classes, {data.get('train_images', 0):,} training and "
             f"{data.get('test_images', 0):,} test images  \n"
-            f"**Networks compared:** {', '.join(config.models)}  \n"
+            f"**Networks compared:** {', '.join(compared(config, found))}  \n"
             f"**Generated:** {datetime.now():%H:%M} by `make report`")
+
+
+def compared(config: RunConfig, found: dict) -> list[str]:
+    """The networks this run compares: those it was asked for (`MODELS`), then any other it
+    trained (the network of notebook 11)."""
+    return [*config.models, *(m["model"] for m in found["metrics"]
+                              if m["model"] not in config.models)]
 
 
 def kind_of_data(found: dict) -> str:
@@ -102,8 +110,8 @@ al., 1998).
 1. Explore the data and check that the test set shares no images with the training set.
 2. Balance the training classes ({BALANCE_WORDS.get(config.balance, config.balance)}) and
    augment the training images, and measure what both do.
-3. Train {len(config.models)} CNN architectures and evaluate them with accuracy, precision,
-   recall, F1, confusion matrices and ROC curves.
+3. Train {len(compared(config, found))} CNN architectures and evaluate them with accuracy,
+   precision, recall, F1, confusion matrices and ROC curves.
 4. Compare the architectures and identify the best one, from the numbers of this run."""
 
 
@@ -196,6 +204,7 @@ NETWORK_SUMMARIES = {
     "nist47": "seven convolutions, strided 5×5 ones in place of pooling (the NIST SD19 project)",
     "digits_small": "a small network for ten printed digits (the printed-digits project)",
     "resnet": "a small pre-activation residual network (He et al., 2016), this bundle's own",
+    OWN_NETWORK: "the network written in notebook 11 (Your own network)",
 }
 
 
@@ -205,13 +214,16 @@ def networks(config: RunConfig, found: dict) -> str:
     from helpers.learn.anatomy import source
 
     counts = {m["model"]: m.get("parameters") for m in found["metrics"]}
+    written = {m["model"]: m["code"] for m in found["metrics"] if m.get("code")}
     parts = ["""## 2.4 The networks
 Each network is a function that returns a `keras.Model` for a number of classes; these are the
 functions this run called. Every network is compiled and trained the same way (next section)."""]
-    for number, name in enumerate(config.models, 1):
+    for number, name in enumerate(compared(config, found), 1):
         size = f", {counts[name]:,} parameters" if counts.get(name) else ""
-        parts.append(f"### 2.4.{number} {name}: {NETWORK_SUMMARIES.get(name, '')}{size}\n\n"
-                     f"```python\n{source(name).rstrip()}\n```")
+        code = written.get(name) or (source(name) if name in ARCHITECTURES else None)
+        listing = f"\n\n```python\n{code.rstrip()}\n```" if code else ""
+        parts.append(f"### 2.4.{number} {name}: {NETWORK_SUMMARIES.get(name, '')}{size}"
+                     f"{listing}")
     return "\n\n".join(parts)
 
 

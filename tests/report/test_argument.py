@@ -103,7 +103,8 @@ def test_the_conclusion_answers_each_objective_with_the_runs_numbers():
     assert [line.split("**")[1] for line in lines] == [
         "Data.", "Balancing and augmentation.", "Training and evaluation.",
         "The best architecture."]
-    assert "shares 12 images with the training split (3.0%)" in lines[0] and "only in part" in lines[0]
+    assert "shares 12 images with the training split (3.0%)" in lines[0]
+    assert "only in part" in lines[0]
     assert "2 architectures were trained" in lines[2] and "75.0% to 99.0%" in lines[2]
     assert lines[3].startswith("4. **The best architecture.** resnet (99.0%). On these 400 test "
                                "images resnet is better than every other network")

@@ -29,23 +29,37 @@ def test_chain_selects_cnn_notebooks_by_model(project):
     names = [p.name for p in chain.notebooks_for(["deep"])]
     assert names[:3] == ["01_data_exploration.ipynb", "02_nearmiss_balancing.ipynb",
                          "03_augmentation.ipynb"]
-    assert names[3:] == ["05_cnn_deep.ipynb", "11_ablation.ipynb", "12_comparison.ipynb",
-                         "13_reading_images.ipynb"]
-    assert len(chain.notebooks_for()) == 13
-    assert "11_ablation.ipynb" not in [p.name for p in chain.notebooks_for(ablation=False)]
+    assert names[3:] == ["05_cnn_deep.ipynb", "11_your_network.ipynb", "12_ablation.ipynb",
+                         "13_comparison.ipynb", "14_reading_images.ipynb"]
+    assert len(chain.notebooks_for()) == 14
+    assert "12_ablation.ipynb" not in [p.name for p in chain.notebooks_for(ablation=False)]
     # The ablation trains: it runs in the training stage, beside the CNN notebooks.
     stages = chain.stages(chain.notebooks_for(["deep"]))
-    assert [p.stem for p in stages[1]] == ["05_cnn_deep", "11_ablation"]
+    assert [p.stem for p in stages[1]] == ["05_cnn_deep", "11_your_network", "12_ablation"]
 
 
 @pytest.mark.emnist
 @pytest.mark.slow
-def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
+def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd):
     """What CI checks: every notebook runs, the report exists as HTML and as a readable PDF."""
     smoke = ["--dataset", "emnist-byclass", "--data-dir", str(emnist_dir), "--limit", "2500",
              "--epochs", "1", "--seed", "1", "--models", ",".join(SMOKE_MODELS),
              "--balance", "class-weights"]
+    # The student's part: a network of their own (unlike any of the seven) and one answer.
+    own = project / "notebooks" / "11_your_network.ipynb"
+    nb = nbformat.read(own, as_version=4)
+    cell = next(c for c in nb.cells if "your-network" in c.metadata.get("tags", []))
+    cell.source = re.sub(r"layers\.Conv2D\(16, 3", 'layers.Conv2D(8, 5, padding="same"',
+                         cell.source)
+    assert "Conv2D(8, 5" in cell.source
+    nbformat.write(nb, own)
+    answered = project / "notebooks" / "13_comparison.ipynb"
+    nb = nbformat.read(answered, as_version=4)
+    first = next(c for c in nb.cells if "your-answer" in c.metadata.get("tags", []))
+    first.source = "I would deploy the smallest network within the best one's interval."
+    nbformat.write(nb, answered)
     assert chain.main(smoke) == 0
+    assert "warning: 2 of 3 questions are unanswered" in capfd.readouterr().err
     latest = project / "outputs" / "latest"
     html = (latest / "report.html").read_text()
     for chapter in ("Abstract", "1. Introduction", "2. Methodology", "3. Results",
@@ -58,11 +72,21 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     executed = sorted(p.name for p in (latest / "notebooks").glob("*.ipynb"))
     assert executed == sorted(p.name for p in chain.notebooks_for(SMOKE_MODELS))
     metrics = {p.stem: json.loads(p.read_text()) for p in (latest / "metrics").glob("*.json")}
-    assert sorted(metrics) == sorted(SMOKE_MODELS)
-    comparison = nbformat.read(latest / "notebooks" / "12_comparison.ipynb", as_version=4)
+    assert sorted(metrics) == sorted([*SMOKE_MODELS, "my_cnn"])
+    comparison = nbformat.read(latest / "notebooks" / "13_comparison.ipynb", as_version=4)
     table = next(c for c in comparison.cells if c.cell_type == "code" and "comparison(" in c.source)
     table_html = table.outputs[0]["data"]["text/html"]
-    assert all(model in table_html for model in SMOKE_MODELS)
+    assert all(model in table_html for model in [*SMOKE_MODELS, "my_cnn"])
+    paired = next(c for c in comparison.cells if "paired_tests(" in c.source)
+    assert "my_cnn" in paired.outputs[0]["data"]["text/html"]
+    assert (latest / "models" / "my_cnn.keras").exists()
+    # Every executed notebook ends with its exercises: 3 to 6, then their checks.
+    for name in executed:
+        cells = nbformat.read(latest / "notebooks" / name, as_version=4).cells
+        at = next(i for i, c in enumerate(cells) if c.source.startswith("## Exercises"))
+        assert all("exercises" in c.metadata.get("tags", []) for c in cells[at:]), name
+        items = re.findall(r"^\d+\. ", cells[at].source, flags=re.MULTILINE)
+        assert 3 <= len(items) <= 6, name
     assert (latest / "models" / "resnet.keras").exists()
     reading = json.loads((latest / "reading.json").read_text())
     assert reading["lines"] == 100 and 0 <= reading["cer"] <= 1.5
@@ -95,6 +119,13 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir):
     study = json.loads((latest / "ablation.json").read_text())
     assert study["rows"] and all("accuracy_interval" in r for r in study["rows"])
     assert "95% interval" in text and "McNemar p = " in text
+    # The student's network, with its code, and their answer, under their analysis.
+    assert "my_cnn: the network written in notebook 11" in text
+    assert 'layers.Conv2D(8, 5, padding="same"' in text and "Exercises" not in text
+    start = text.rindex("Your analysis")  # the section, not its line in the contents
+    analysis = text[start:text.index("5. Conclusion", start)]
+    assert "I would deploy the smallest network within the best one's interval." in analysis
+    assert analysis.count("[Unanswered: write the answer") == 2
     # It reads as a submission, not as pasted output, and cites what it lists.
     assert defects(visible_text(html)) == []
     assert uncited(visible_text(html)) == [] and "Zhang and Mani, 2003" in text
