@@ -6,8 +6,9 @@ import json
 import keras
 import pytest
 from keras import layers
+from PIL import Image
 
-from helpers import experiment
+from helpers import cli, experiment
 from helpers.errors import ConfigError
 from helpers.experiment import OWN_NETWORK, RunConfig
 from helpers.learn.models import check_network, load_model
@@ -78,7 +79,7 @@ def test_the_wrong_number_of_outputs_stops_before_any_training(tmp_path):
     assert not (config.run_dir / "models").exists()
 
 
-def test_your_network_trains_by_the_one_path_and_joins_the_comparison(tmp_path):
+def test_your_network_trains_by_the_one_path_and_joins_the_comparison(tmp_path, capsys):
     config = config_for(tmp_path)
     prepared = experiment.balanced_data(config)
     run = experiment.run_own(tiny, config, prepared)
@@ -90,6 +91,12 @@ def test_your_network_trains_by_the_one_path_and_joins_the_comparison(tmp_path):
     model, info = load_model(run.model_path)
     assert run.model_path.name == f"{OWN_NETWORK}.keras" and model.output_shape == (None, 36)
     assert info["classes"] == list(prepared.dataset.classes)
+    # `python -m helpers predict --model` reads with it.
+    photo = tmp_path / "character.png"
+    Image.fromarray(255 - prepared.dataset.x_test[0]).save(photo)
+    assert cli.main(["predict", str(photo), "--model", str(run.model_path), "--json"]) == 0
+    (read,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    assert read["top"][0]["char"] in prepared.dataset.classes
     experiment.run_model("baseline", config, prepared)
     names = [m["model"] for m in experiment.saved_metrics(config)]
     assert names == ["baseline", OWN_NETWORK]
