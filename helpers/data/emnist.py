@@ -3,7 +3,8 @@
 NIST's layout: `emnist-<split>-{train,test}-{images-idx3,labels-idx1}-ubyte.gz` plus
 `emnist-<split>-mapping.txt` (label -> ASCII code; letters lines are `label upper lower` and its
 labels start at 1). Images are stored transposed. When only one part of a split is present, it is
-split train/test stratified so a notebook still has both.
+split train/test stratified so a notebook still has both. bymerge is byclass with NIST's 15
+case look-alikes merged (the same images, 47 classes), so a folder with byclass's files serves it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from helpers.data.cache import atomic_path
 from helpers.data.dataset import Dataset, stratified_split
 from helpers.data.download import download as fetch_url
 from helpers.data.idx import read_pair
-from helpers.data.transforms import drop_empty_classes
+from helpers.data.transforms import drop_empty_classes, merge_lookalikes
 from helpers.errors import ConfigError, DataError, DataWarning
 
 SPLITS = ("byclass", "bymerge", "balanced", "letters", "digits", "mnist")
@@ -100,6 +101,9 @@ def load(*, split: str, data_dir: str | None = None, download: bool = False, see
     if split not in SPLITS:
         raise ConfigError(f"unknown EMNIST split {split!r}; the splits are {', '.join(SPLITS)}")
     folder = Path(data_dir) if data_dir else default_dir()
+    if split == "bymerge" and not download and not _any_present("bymerge", folder) \
+            and _any_present("byclass", folder):
+        return _bymerge_from_byclass(folder, seed, test_fraction)
     files = split_files(split, folder)
     have_train = files["train_images"].exists() and files["train_labels"].exists()
     have_test = files["test_images"].exists() and files["test_labels"].exists()
@@ -140,6 +144,23 @@ def load(*, split: str, data_dir: str | None = None, download: bool = False, see
                       f"those classes are left out ({dataset.num_classes} remain)", DataWarning,
                       stacklevel=3)
     return dataset
+
+
+def _any_present(split: str, folder: Path) -> bool:
+    files = split_files(split, folder)
+    return files["mapping"].exists() and any(
+        files[f"{part}_images"].exists() for part in ("train", "test"))
+
+
+def _bymerge_from_byclass(folder: Path, seed: int, test_fraction: float) -> Dataset:
+    """bymerge as NIST defines it: byclass's images with the 15 look-alike lower-case classes
+    (c, i, j, k, l, m, o, p, s, u, v, w, x, y, z) folded into their capitals."""
+    merged = merge_lookalikes(load(split="byclass", data_dir=str(folder), seed=seed,
+                                   test_fraction=test_fraction))
+    return merged.with_arrays(
+        name="emnist-bymerge",
+        source=merged.source.replace("EMNIST byclass", "EMNIST bymerge", 1)
+        + "; from the byclass files, the look-alike classes merged (NIST's bymerge)")
 
 
 def to_indices(y: np.ndarray, raw_labels: np.ndarray, path: Path) -> np.ndarray:

@@ -85,6 +85,18 @@ def test_emnist_with_only_test_file_is_split_stratified(tmp_path):
     assert "split 80%/20% stratified (seed 5)" in d.source
 
 
+def test_emnist_bymerge_is_read_from_byclass_files_with_the_lookalikes_merged(tmp_path):
+    byclass = DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ" + "abcdefghijklmnopqrstuvwxyz"
+    truth = write_emnist_split(tmp_path, "byclass", byclass, 200, 100)
+    d = load_dataset("emnist-bymerge", data_dir=str(tmp_path))
+    assert d.name == "emnist-bymerge" and d.num_classes == 47
+    assert d.classes[-11:] == tuple("abdefghnqrt")  # NIST's bymerge mapping keeps these
+    upper = [d.classes.index(byclass[label].upper()) if byclass[label] in "cijklmopsuvwxyz"
+             else d.classes.index(byclass[label]) for label in truth["test"][1]]
+    assert d.y_test.tolist() == upper
+    assert "from the byclass files" in d.source and "EMNIST bymerge" in d.source
+
+
 def test_emnist_missing_files_say_what_and_where(tmp_path):
     with pytest.raises(DataError) as e:
         load_dataset("emnist-balanced", data_dir=str(tmp_path))
