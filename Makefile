@@ -33,6 +33,9 @@ help:  ## list the targets
 	@echo "                 parameters: DATASET= DATA_DIR= EPOCHS= LIMIT= SEED= MODELS= BALANCE="
 	@echo "                 SEEDS= (trainings per network, for a mean ± sd; default 1)"
 	@echo "                 JOBS= (notebooks at once within a stage; default 2, 1 on one core)"
+	@echo "                 MINUTES= (finish in about that many minutes: each network trains the"
+	@echo "                 epochs that fit its share of the time, measured on this machine)"
+	@echo "                 DOWNLOAD=1 (fetch DATASET's files first when they are not there)"
 	@echo "                 ABLATION=0 (leave out the ablation of balancing and augmentation)"
 	@echo "                 AUTHOR=\"…\" COURSE=\"…\" (the title page; placeholders when unset)"
 	@echo "                 notebooks whose code, parameters, helpers and packages are those of an"
@@ -91,6 +94,7 @@ report: $(STAMP)
 		$(if $(SEED),--seed "$(SEED)") $(if $(SEEDS),--seeds "$(SEEDS)") \
 		$(if $(MODELS),--models "$(MODELS)") \
 		$(if $(BALANCE),--balance "$(BALANCE)") $(if $(JOBS),--jobs "$(JOBS)") \
+		$(if $(MINUTES),--minutes "$(MINUTES)") $(if $(filter 1 yes true,$(DOWNLOAD)),--download) \
 		$(if $(filter 0 no false,$(ABLATION)),--no-ablation) \
 		$(if $(filter 1 yes true,$(FORCE)),--force) \
 		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(COURSE),--course "$(COURSE)")

@@ -25,8 +25,8 @@ from helpers import paths
 from helpers.data import Dataset, leakage, load_from
 from helpers.data.cache import atomic_path, cache_file, fingerprint, load_arrays, save_arrays
 from helpers.errors import ConfigError, DataError, DataWarning
+from helpers.learn import MOST_EPOCHS, anatomy, recipe, stats
 from helpers.learn import ablation as ablation_study
-from helpers.learn import anatomy, recipe, stats
 from helpers.learn.balance import METHODS, Balanced, balance, train_counts
 from helpers.learn.evaluate import evaluate, load_metrics
 from helpers.learn.models import ARCHITECTURES, check_network, load_model
@@ -47,11 +47,14 @@ class RunConfig:
     balance: str = "class-weights"
     run_dir: Path = field(default_factory=lambda: paths.outputs_dir() / "lab")
     seeds: int = 1  # trainings per network: more give a mean and spread over seeds
+    # Minutes a network's training (with its test evaluation) may take: its epochs are the
+    # ones that fit, at most `epochs`. `make report MINUTES=` shares the run's time out so.
+    minutes: float | None = None
 
     @classmethod
     def from_parameters(cls, DATASET="glyphs", DATA_DIR=None, LIMIT=None, SEED=0, EPOCHS=2,
                         MODELS=None, BALANCE="class-weights", RUN_DIR=None,
-                        SEEDS=1) -> RunConfig:  # noqa: N803
+                        SEEDS=1, MINUTES=None) -> RunConfig:  # noqa: N803
         """From the notebooks' upper-case parameters; MODELS is a comma-separated string."""
         names = tuple(m.strip() for m in (MODELS or ",".join(ARCHITECTURES)).split(",")
                       if m.strip())
@@ -65,9 +68,16 @@ class RunConfig:
             raise ConfigError(f"EPOCHS must be at least 1, got {EPOCHS}")
         if int(SEEDS) < 1:
             raise ConfigError(f"SEEDS must be at least 1, got {SEEDS}")
+        if MINUTES is not None and not float(MINUTES) > 0:
+            raise ConfigError(f"MINUTES must be more than 0, got {MINUTES}")
         run_dir = Path(RUN_DIR) if RUN_DIR else paths.outputs_dir() / "lab"
         return cls(DATASET, DATA_DIR, None if LIMIT in (None, "") else int(LIMIT), int(SEED),
-                   int(EPOCHS), names, BALANCE, run_dir, int(SEEDS))
+                   int(EPOCHS), names, BALANCE, run_dir, int(SEEDS),
+                   None if MINUTES is None else float(MINUTES))
+
+    def budget(self) -> float | None:
+        """Seconds for one training of a network (each seed's), or None without MINUTES."""
+        return None if self.minutes is None else self.minutes * 60 / self.seeds
 
     def as_dict(self) -> dict:
         return {**asdict(self), "models": list(self.models), "run_dir": str(self.run_dir)}
@@ -205,14 +215,14 @@ def _train(chosen: Recipe, config: RunConfig, prepared: Balanced,
     name = chosen.model
     # With SEEDS > 1, the further seeds train first, only to be scored: the network saved (and
     # shown) is the first seed's, and its metrics carry every seed's scores.
-    runs = [seed_run(chosen, prepared, seed, builder=builder) for seed in
+    runs = [seed_run(chosen, prepared, seed, builder=builder, budget=config.budget()) for seed in
             range(config.seed + 1, config.seed + config.seeds)]
     # Silent: the notebook shows the epochs as a table (helpers.report.tables.training) and curves.
     trained = recipe.train_and_save(
         chosen, prepared.dataset, config.run_dir / "models" / name,
         seed=config.seed, class_weight=prepared.class_weight, balance=prepared.method,
         run_dir=config.run_dir / "training" / name, metrics_dir=config.run_dir / "metrics",
-        builder=builder)
+        builder=builder, budget=config.budget())
     if runs:
         first = {"seed": config.seed, **{k: trained.evaluation[k]
                                          for k in ("accuracy", "macro_f1")}}
@@ -222,10 +232,11 @@ def _train(chosen: Recipe, config: RunConfig, prepared: Balanced,
 
 
 def seed_run(chosen: Recipe, prepared: Balanced, seed: int,
-             builder: Callable[[int], keras.Model] | None = None) -> dict:
+             builder: Callable[[int], keras.Model] | None = None,
+             budget: float | None = None) -> dict:
     """One more training of a recipe with another seed, scored on the test split only."""
     model, _ = recipe.fit(chosen, prepared.dataset, seed=seed,
-                          class_weight=prepared.class_weight, builder=builder)
+                          class_weight=prepared.class_weight, builder=builder, budget=budget)
     evaluation = evaluate(model, prepared.dataset)
     return {"seed": seed, "accuracy": evaluation["accuracy"],
             "macro_f1": evaluation["macro_f1"]}
@@ -258,9 +269,13 @@ def ablation(config: RunConfig) -> list[dict]:
     """The method's choices measured on this run's dataset (`helpers.learn.ablation.run`),
     written to `ablation.json` for the report's discussion."""
     rows = ablation_study.run(load(config), seed=config.seed, progress=_note_left_out,
-                              arms=ablation_study.arms_for(config.balance))
+                              arms=ablation_study.arms_for(config.balance),
+                              budget=config.budget(),
+                              epochs=ablation_study.EPOCHS if config.minutes is None
+                              else MOST_EPOCHS)
     write_json(config.run_dir / "ablation.json",
-               {"network": ablation_study.NETWORK, "epochs": ablation_study.EPOCHS,
+               {"network": ablation_study.NETWORK, "epochs": sorted({r["epochs"] for r in rows}),
+                "minutes": config.minutes,
                 "rows": rows})
     return rows
 

@@ -10,3 +10,8 @@ inputs; `recipe` is the one path every trainer takes: seed → build → train �
 # answers are right (the metrics' "unsure"). Here, not in `predict`, so that the command line
 # can name it without loading TensorFlow.
 UNSURE_BELOW = 0.5
+
+# The most epochs of a network trained for a time (MINUTES=) rather than a number of epochs:
+# the run's EPOCHS when MINUTES is given without it. Here so the chain can name it without
+# loading TensorFlow.
+MOST_EPOCHS = 50

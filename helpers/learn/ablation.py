@@ -46,14 +46,29 @@ ARMS = arms_for("class-weights")
 NETWORK, EPOCHS = "baseline", 2  # the fastest network, the report's epochs: cheap enough
 
 
+def expected_share(method: str, dataset: Dataset) -> float:
+    """The part of the training images an arm keeps, before it runs: NearMiss keeps about the
+    smallest class's count of every class, the others keep all."""
+    if method != "nearmiss":
+        return 1.0
+    counts = np.bincount(dataset.y_train, minlength=dataset.num_classes)
+    return float(counts[counts > 0].min() * dataset.num_classes / counts.sum())
+
+
 def run(dataset: Dataset, *, network: str = NETWORK, epochs: int = EPOCHS, seed: int = 0,
-        arms=ARMS, progress: Callable[[str], None] | None = None) -> list[dict]:
-    """One row per arm: training images kept, seconds (balancing and training), test accuracy
-    and macro F1 with their intervals, and the paired test against the first arm. An arm whose
-    balancing cannot run on this dataset (NearMiss needs a few images of every class) is left
-    out, and `progress` is told why."""
+        arms=ARMS, progress: Callable[[str], None] | None = None,
+        budget: float | None = None) -> list[dict]:
+    """One row per arm: training images kept, epochs, seconds (balancing and training), test
+    accuracy and macro F1 with their intervals, and the paired test against the first arm. An
+    arm whose balancing cannot run on this dataset (NearMiss needs a few images of every class)
+    is left out, and `progress` is told why.
+
+    With `budget` seconds for all the arms, each arm trains the epochs that fit in its part
+    (at most `epochs`), parts in proportion to the images it trains on, so that every arm has
+    about the same number of epochs."""
     rows, answers, skipped = [], [], []
-    for name, method, options, augment in arms:
+    began = time.perf_counter()
+    for i, (name, method, options, augment) in enumerate(arms):
         if progress:
             progress(name)
         started = time.perf_counter()
@@ -62,14 +77,21 @@ def run(dataset: Dataset, *, network: str = NETWORK, epochs: int = EPOCHS, seed:
         except DataError as e:  # e.g. NearMiss-3 on classes with too few images
             skipped.append({"arm": name, "reason": str(e)})
             continue
+        part = None
+        if budget is not None:
+            share = len(balanced.dataset.x_train) / len(dataset.x_train)
+            later = sum(expected_share(arm[1], dataset) for arm in arms[i + 1:])
+            left = budget - (time.perf_counter() - began)
+            part = max(1.0, left * share / (share + later))
         trained_as = replace(report_recipe(network, epochs), augment=augment)
-        model, _ = fit(trained_as, balanced.dataset, seed=seed,
-                       class_weight=balanced.class_weight)
+        model, result = fit(trained_as, balanced.dataset, seed=seed,
+                            class_weight=balanced.class_weight, budget=part)
         seconds = time.perf_counter() - started
         metrics = evaluate(model, balanced.dataset).metrics
         answers.append(np.asarray(metrics["predictions"]) == np.asarray(metrics["labels"]))
         rows.append({"arm": name, "balancing": method, "augmentation": augment,
                      "train_images": len(balanced.dataset.x_train), "seconds": seconds,
+                     "epochs": result.epochs_run,
                      **{k: metrics[k] for k in ("accuracy", "accuracy_interval", "macro_f1",
                                                 "macro_f1_interval", "test_images")}})
     tests = [stats.paired_test(answers[0], right) for right in answers[1:]]

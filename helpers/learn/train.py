@@ -52,12 +52,17 @@ class TrainResult:
     validation_images: int
     run_dir: Path | None = None
     notes: list[str] = field(default_factory=list)
+    budget: float | None = None  # seconds the epochs were fitted to, if any
+    epochs_cap: int | None = None  # the most epochs the run could have had
 
     def as_dict(self) -> dict:
+        timed = ({"budget_seconds": round(self.budget, 1), "epochs_cap": self.epochs_cap}
+                 if self.budget is not None else {})
         return {"epochs": self.epochs_run, "best_epoch": self.best_epoch,
                 "training_seconds": round(self.seconds, 2),
                 "images_per_second": round(self.images_per_second, 1),
-                "train_images": self.train_images, "validation_images": self.validation_images}
+                "train_images": self.train_images, "validation_images": self.validation_images,
+                **timed}
 
 
 def validation_split(dataset: Dataset, fraction: float, seed: int):
@@ -111,51 +116,107 @@ def cosine_rate(step: int, peak: float, steps: int) -> float:
     return 0.5 * peak * (1 + math.cos(math.pi * done))
 
 
+# Batches of the first epoch timed (after the first, which traces the step) before a budgeted
+# run plans its epochs, so the warm-up is sized for the run it will be rather than the cap.
+PROBE_BATCHES = 20
+
+
 class CosineSchedule(keras.callbacks.Callback):
     """Sets the rate before every batch by `cosine_rate` over the planned epochs.
 
-    With `budget` seconds, the plan shrinks after the first epoch (timed with its tracing and
-    validation, so it errs on the short side) to the whole epochs that fit in the budget: a
-    cosine schedule has to know where it ends, and a run stopped on a clock instead would end
-    with the rate still high. `epochs` then says how many epochs the run will have.
+    With `budget` seconds, the plan is fitted to the whole epochs that fit in the budget (at
+    most `epochs`, the cap): first from the median time of `PROBE_BATCHES` batches of the
+    first epoch, then again when it ends (its batches and its validation measured) and when
+    the second ends; after every later epoch it may only shrink if the run falls behind. A
+    cosine schedule has to know where it ends: a run stopped on a clock instead would end
+    with the rate still high.
+    `epochs` says how many epochs the run will have; `cap` how many it could have had.
+    `after` validations' worth of time is kept for what follows the training (the test
+    split's evaluation: as many test images as validation images make one).
     """
 
     def __init__(self, peak: float, steps_per_epoch: int, epochs: int,
-                 budget: float | None = None):
+                 budget: float | None = None, clock=None, after: float = 0.0):
         super().__init__()
         if budget is not None and budget <= 0:
             raise ConfigError(f"the time budget must be positive, got {budget} s")
         self.peak, self.steps_per_epoch, self.epochs = peak, steps_per_epoch, epochs
-        self.budget, self.step, self.started = budget, 0, 0.0
+        self.cap, self.budget, self.step, self.after = epochs, budget, 0, after
+        self.clock = clock or time.perf_counter
+        self.started = self.batch_started = self.test_started = 0.0
+        self.batch_seconds: list[float] = []
+        self.validation_seconds = 0.0
 
     def on_train_begin(self, logs=None):
-        self.started = time.perf_counter()
+        self.started = self.clock()
 
     def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        self.epoch_started = self.clock()
         self.step = epoch * self.steps_per_epoch  # also right after resuming from a backup
 
     def on_train_batch_begin(self, batch, logs=None):
+        if self._probing():
+            self.batch_started = self.clock()
         self.model.optimizer.learning_rate = cosine_rate(
             self.step, self.peak, self.epochs * self.steps_per_epoch)
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
+        if self._probing():
+            self.batch_seconds.append(self.clock() - self.batch_started)
+            if len(self.batch_seconds) == PROBE_BATCHES + 1:
+                per_batch = float(np.median(self.batch_seconds[1:]))
+                # The rest of this epoch, then whole epochs (validation guessed at a tenth).
+                rest = (self.steps_per_epoch - batch - 1) * per_batch * 1.1
+                kept = self.after * 0.1 * self.steps_per_epoch * per_batch
+                self._plan(1 + (self.budget - self._elapsed() - rest - kept)
+                           / (self.steps_per_epoch * per_batch * 1.1))
+
+    def on_test_begin(self, logs=None):
+        self.test_started = self.clock()
+
+    def on_test_end(self, logs=None):
+        self.validation_seconds = self.clock() - self.test_started
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:  # the history records the rate the epoch ended with
             logs["learning_rate"] = float(cosine_rate(
                 max(0, self.step - 1), self.peak, self.epochs * self.steps_per_epoch))
-        if self.budget is not None and epoch == 0:
-            first = time.perf_counter() - self.started
-            self.epochs = max(1, min(self.epochs, int(self.budget // first)))
-            kept, steps = self.model.optimizer, self.epochs * self.steps_per_epoch
-            if kept.use_ema and kept.ema_momentum > ema_momentum(steps):
-                # The moving average, sized for the planned run (its momentum is fixed in the
-                # traced step), would still hold the first random weights at the end of a much
-                # shorter one: keep the annealed last weights instead.
-                kept.use_ema = False
+        if self.budget is not None:
+            if epoch == 0 and len(self.batch_seconds) > PROBE_BATCHES:
+                # An epoch without the first batch's tracing or validation's first trace.
+                steady = (float(np.median(self.batch_seconds[1:])) * self.steps_per_epoch
+                          + self.validation_seconds)
+            else:
+                steady = self.clock() - self.epoch_started
+            kept = self.after * self.validation_seconds
+            fits = epoch + 1 + (self.budget - self._elapsed() - kept) / max(steady, 1e-9)
+            # The first epoch traces the steps, so the second is the first measured plainly
+            # where there were too few batches to time within the first: until then the plan
+            # may grow.
+            self._plan(fits, grow=epoch <= 1)
         if epoch + 1 >= self.epochs:
             self.model.stop_training = True
+
+    def _probing(self) -> bool:
+        return (self.budget is not None and getattr(self, "epoch", 0) == 0
+                and len(self.batch_seconds) <= PROBE_BATCHES
+                and self.steps_per_epoch > PROBE_BATCHES + 1)
+
+    def _elapsed(self) -> float:
+        return self.clock() - self.started
+
+    def _plan(self, fits: float, grow: bool = True) -> None:
+        """Plan the whole epochs that fit (at least the one running, at most the cap)."""
+        planned = max(getattr(self, "epoch", 0) + 1, min(self.cap, int(fits)))
+        self.epochs = planned if grow else min(self.epochs, planned)
+        kept, steps = self.model.optimizer, self.epochs * self.steps_per_epoch
+        if kept.use_ema and kept.ema_momentum > ema_momentum(steps):
+            # The moving average, sized for the planned run (its momentum is fixed in the
+            # traced step), would still hold the first random weights at the end of a much
+            # shorter one: keep the annealed last weights instead.
+            kept.use_ema = False
 
 
 # The moving average of the weights spans about the last thousand steps (momentum 0.999), and
@@ -224,7 +285,8 @@ def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int 
     if to_labels is not None:
         train_data, val_data = train_data.map(to_labels), val_data.map(to_labels)
     steps_per_epoch = -(-len(x_train) // batch_size)
-    scheduled = ([CosineSchedule(learning_rate, steps_per_epoch, epochs, budget)]
+    after = len(dataset.x_test) / max(1, len(x_val))  # the test split's evaluation follows
+    scheduled = ([CosineSchedule(learning_rate, steps_per_epoch, epochs, budget, after=after)]
                  if schedule == "cosine" else [])
     with model.distribute_strategy.scope():
         model.compile(optimizer=optimizer(learning_rate, weight_decay, ema,
@@ -245,4 +307,5 @@ def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int 
         history=log, seconds=seconds,
         images_per_second=len(x_train) * epochs_run / seconds if seconds else 0.0,
         epochs_run=epochs_run, best_epoch=int(np.argmax(val_acc)) + 1,
-        train_images=len(x_train), validation_images=len(x_val), run_dir=run_dir)
+        train_images=len(x_train), validation_images=len(x_val), run_dir=run_dir,
+        budget=budget, epochs_cap=epochs if budget is not None else None)

@@ -38,11 +38,12 @@ from nbconvert import HTMLExporter
 from tqdm import tqdm
 
 from helpers import paths
-from helpers.arguments import positive_int
+from helpers.arguments import positive_float, positive_int
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
-from helpers.errors import BundleError
-from helpers.report import answers, kernel, reuse
+from helpers.errors import BundleError, ConfigError
+from helpers.learn import MOST_EPOCHS
+from helpers.report import answers, budget, kernel, reuse
 from helpers.report.console import filtered_stderr
 from helpers.report.pdf import notebook_to_pdf
 
@@ -160,8 +161,9 @@ class Chain:
     unless `force`."""
 
     def __init__(self, run: Path, notebooks: list[Path], parameters: dict, jobs: int, *,
-                 force: bool = False):
+                 force: bool = False, own: dict[str, dict] | None = None):
         self.run, self.notebooks, self.parameters = run, notebooks, parameters
+        self.own = own or {}  # notebook -> parameters of its own (its MINUTES)
         self.jobs, self.force = max(1, jobs), force
         self.timings: dict[str, float] = {}
         self.number = {p: i for i, p in enumerate(notebooks, 1)}
@@ -171,7 +173,8 @@ class Chain:
 
     def parameters_of(self, notebook: Path) -> dict:
         wanted = declared_parameters(notebook)
-        return {k: v for k, v in self.parameters.items() if k in wanted}
+        given = {**self.parameters, **self.own.get(notebook.stem, {})}
+        return {k: v for k, v in given.items() if k in wanted}
 
     def upstream(self, notebook: Path, groups: list[list[Path]]) -> list[str]:
         """The keys of the notebooks whose outputs this one reads: those its metadata names
@@ -222,8 +225,8 @@ class Chain:
     def execute(self, notebook: Path, position: int) -> None:
         out = self.out(notebook)
         try:
-            seconds = run_notebook(notebook, out, self.parameters, label=self.label(notebook),
-                                   position=position)
+            seconds = run_notebook(notebook, out, self.parameters_of(notebook),
+                                   label=self.label(notebook), position=position)
         except pm.PapermillExecutionError as e:
             raise NotebookFailed(f"{notebook.name} failed in {failed_cell(out)}: {e.ename}: "
                                  f"{e.evalue}\npartially executed copy kept at {out}") from None
@@ -238,7 +241,10 @@ class Chain:
             for notebook in group:
                 self.execute(notebook, 0)
             return
-        waiting = longest_first(group, previous_timings())
+        # With a time budget each notebook takes about its share: the largest go first.
+        waiting = (sorted(group, key=lambda p: -self.own[p.stem]["MINUTES"])
+                   if all(p.stem in self.own for p in group)
+                   else longest_first(group, previous_timings()))
         jobs = min(self.jobs, len(waiting))
         free, running, failures = list(range(jobs)), {}, []
         with thread_share(cpu_count(), jobs), ThreadPoolExecutor(jobs) as pool:
@@ -418,15 +424,33 @@ def thread_share(cpus: int, jobs: int):
                 os.environ[name] = value
 
 
+def time_plan(minutes: float, chosen: list[Path], jobs: int, config: RunConfig) -> budget.Plan:
+    """MINUTES= shared out among the training notebooks, after the rest of the run's time
+    (estimated from the dataset's test images and the networks)."""
+    from helpers import experiment
+
+    facts = experiment.load(config).describe()
+    training = [p for p in chosen if trains(p)]
+    networks = sum(1 for p in training if not p.stem.endswith("_ablation"))
+    return budget.plan(minutes, training, jobs, budget.other_stages(networks, facts["test_images"]))
+
+
 def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool = True,
               force: bool = False, author: str | None = None,
-              course: str | None = None) -> Path:
+              course: str | None = None, minutes: float | None = None) -> Path:
     run = config.run_dir
     chosen = notebooks_for(list(config.models), ablation=ablation)
     if not chosen:
         raise SystemExit(f"no notebooks named NN_*.ipynb in {notebooks_dir()}")
     started = time.perf_counter()
-    steps = Chain(run, chosen, parameters, jobs, force=force)
+    own = {}
+    if minutes is not None:
+        shared = time_plan(minutes, chosen, jobs, config)
+        own = {name: {"MINUTES": m} for name, m in shared.training_minutes.items()}
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "budget.json").write_text(json.dumps(shared.as_dict(), indent=1))
+        print(budget_line(shared), file=sys.stderr, flush=True)
+    steps = Chain(run, chosen, parameters, jobs, force=force, own=own)
     try:
         executed = steps.run_all()
     except NotebookFailed as e:
@@ -447,6 +471,15 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
     return run / "report.html"
 
 
+def budget_line(shared: budget.Plan) -> str:
+    each = sorted(shared.training_minutes.values())
+    spread = (f"{each[0]:.1f} min" if each[0] == each[-1]
+              else f"{each[0]:.1f}-{each[-1]:.1f} min")
+    return (f"time budget {shared.minutes:g} min: {shared.training_stage / 60:.1f} min of "
+            f"training, {shared.lanes} notebook{'s' if shared.lanes != 1 else ''} at a time, "
+            f"{spread} of training each ({len(each)} notebooks)")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.report",
@@ -465,6 +498,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "report the mean ± standard deviation (default 1)")
     parser.add_argument("--models", help="comma-separated architecture names")
     parser.add_argument("--balance", help="nearmiss, class-weights or none")
+    parser.add_argument("--minutes", type=positive_float, metavar="M",
+                        help="finish in about M minutes: the training notebooks share what the "
+                             "rest of the run leaves, each network the whole epochs that fit "
+                             f"its share (at most --epochs, else {MOST_EPOCHS})")
+    parser.add_argument("--download", action="store_true",
+                        help="download the dataset (EMNIST splits, MNIST) into --data-dir or "
+                             "data/raw/<source> first when it is not there, checked by SHA-256")
     parser.add_argument("--out", type=Path, help="run folder (default outputs/<time>-<dataset>)")
     parser.add_argument("--no-ablation", dest="ablation", action="store_false",
                         help="leave out the ablation notebook (balancing and augmentation "
@@ -481,6 +521,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="notebooks run at once within a stage, each with its share of the "
                              "cores (default: 2, or 1 on a single core)")
     return parser.parse_args(argv)
+
+
+def fetch(dataset: str, data_dir: str | None) -> None:
+    """`--download`: the dataset's files into `data_dir` (or its default folder) when they are
+    not there, with a progress bar and checksum; a dataset with nothing to download is an
+    error that says so."""
+    from helpers.data import dataset_options, load_dataset
+
+    if "download" not in dataset_options(dataset):
+        downloadable = ", ".join(n for n in sorted(SOURCES) if "download" in dataset_options(n))
+        raise ConfigError(f"DOWNLOAD=1: {dataset} is not downloaded (it is built in or read "
+                          f"from your own files); the datasets it fetches: {downloadable}")
+    load_dataset(dataset, data_dir=data_dir, download=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -500,6 +553,8 @@ def _main(args: argparse.Namespace) -> int:
     parameters = {"DATASET": args.dataset, "DATA_DIR": data_dir, "EPOCHS": args.epochs,
                   "LIMIT": args.limit, "SEED": args.seed, "MODELS": args.models,
                   "BALANCE": args.balance, "SEEDS": args.seeds}
+    if args.minutes is not None and args.epochs is None:
+        parameters["EPOCHS"] = MOST_EPOCHS  # the time decides, not a number of epochs
     parameters = {k: v for k, v in parameters.items() if v is not None}
     run = args.out or paths.outputs_dir() / f"{datetime.now():%Y%m%d-%H%M%S}-{args.dataset}"
     parameters["RUN_DIR"] = str(run.resolve())
@@ -507,10 +562,16 @@ def _main(args: argparse.Namespace) -> int:
         config = RunConfig.from_parameters(**parameters)
     except BundleError as e:
         raise SystemExit(f"error: {e}") from None
+    if args.download:
+        try:
+            fetch(args.dataset, data_dir)
+        except BundleError as e:
+            raise SystemExit(f"error: {e}") from None
     kernel.ensure()  # a kernel spec from before it kept TensorFlow's C++ lines out of the cells
     started = time.perf_counter()
     report = run_chain(config, parameters, jobs=args.jobs, ablation=args.ablation,
-                       force=args.force, author=args.author, course=args.course)
+                       force=args.force, author=args.author, course=args.course,
+                       minutes=args.minutes)
     print(f"report: {report} ({time.perf_counter() - started:.0f} s)")
     return 0
 

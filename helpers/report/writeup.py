@@ -33,7 +33,8 @@ def facts(config: RunConfig) -> dict:
             "metrics": saved_metrics(config),
             "planned_epochs": config.epochs,
             "reading": _read(config.run_dir / "reading.json"),
-            "ablation": _read(config.run_dir / "ablation.json")}
+            "ablation": _read(config.run_dir / "ablation.json"),
+            "budget": _read(config.run_dir / "budget.json")}
 
 
 def title_page(config: RunConfig, found: dict, *, author: str | None = None,
@@ -163,7 +164,8 @@ test per other network, the p-values are corrected for their number by Holm's me
 
 def training_parameters(config: RunConfig, found: dict) -> str:
     first = found["metrics"][0] if found["metrics"] else {}
-    rows = [("epochs (at most)", config.epochs),
+    rows = [*budget_rows(found.get("budget") or {}),
+            ("epochs (at most)", config.epochs),
             *([("epochs run (best epoch)", epochs_run(found["metrics"]))]
               if found["metrics"] else []),
             *schedule_rows(first.get("recipe") or {}),
@@ -174,6 +176,19 @@ def training_parameters(config: RunConfig, found: dict) -> str:
             ("seeds per network", seeds_text(config.seeds, config.seed))]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     return f"## 2.5 Training parameters\n\n| setting | value |\n|---|---|\n{table}"
+
+
+def budget_rows(budget: dict) -> list[tuple[str, str]]:
+    """The run's time budget (MINUTES=) and how the chain shared it out, when it had one."""
+    if not budget.get("minutes"):
+        return []
+    shares = budget.get("training_minutes", {})
+    each = ", ".join(f"{name} {minutes:.1f}" for name, minutes in shares.items())
+    return [("time budget", f"{budget['minutes']:g} minutes for the whole run; "
+                            f"{budget['training_stage_minutes']:.1f} of them for training, in "
+                            f"{budget['lanes']} notebook{'s' if budget['lanes'] != 1 else ''} "
+                            "at a time"),
+            ("training minutes per notebook", each)]
 
 
 def schedule_rows(recipe: dict) -> list[tuple[str, str]]:
@@ -324,7 +339,9 @@ def training_course(metrics: list[dict], planned: int | None = None) -> str:
     stopped = [m for m in ran if m["epochs"] < plan(m)]
     plans = sorted({plan(m) for m in ran})
     epochs = " or ".join(f"{e}" for e in plans) + f" epoch{'s' if plans[-1] != 1 else ''}"
-    if stopped:
+    if any(m.get("budget_seconds") for m in ran):
+        text = timed_course(ran)
+    elif stopped:
         text = ("Early stopping ended " + _listed([f"{m['model']} after {m['epochs']} of "
                                                    f"{plan(m)}" for m in stopped]) + " epochs")
     else:
@@ -337,11 +354,29 @@ def training_course(metrics: list[dict], planned: int | None = None) -> str:
     text += ("; the best validation accuracy came in "
              + _listed([f"epoch {e} for {_listed(names)}" for e, names in sorted(best.items())])
              + ", and each network kept the weights of that epoch.")
-    late = [m["model"] for m in ran if m["best_epoch"] == m["epochs"] == plan(m)]
+    late = [m["model"] for m in ran if m["best_epoch"] == m["epochs"]
+            and (m["epochs"] == plan(m) or m.get("budget_seconds"))]
     if late:
         text += (f" {_listed(late)} still improved in the last epoch, so "
                  f"{'they' if len(late) > 1 else 'it'} would likely gain from more epochs.")
     return text
+
+
+def timed_course(ran: list[dict]) -> str:
+    """How networks trained for a time (MINUTES=) used it: the epochs that fit their budget,
+    and whether the budget or the most epochs ended them."""
+    def course(m: dict) -> str:
+        budget, cap = m["budget_seconds"], m.get("epochs_cap") or m["epochs"]
+        if m["epochs"] < cap:
+            return (f"{m['model']} {m['epochs']} epochs in its {budget / 60:.1f} minutes "
+                    "(the time ran out first)")
+        return (f"{m['model']} all {cap} epochs in {m['training_seconds'] / 60:.1f} of its "
+                f"{budget / 60:.1f} minutes (done before the time ran out)")
+
+    return ("Each network trained for a time rather than a number of epochs (MINUTES): the "
+            "whole epochs that fit its share, measured on its own first epoch, with the "
+            "learning-rate schedule fitted to end with them: "
+            + _listed([course(m) for m in ran if m.get("budget_seconds")]))
 
 
 def results_opening() -> str:

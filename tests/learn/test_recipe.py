@@ -90,19 +90,93 @@ def run_schedule(schedule: CosineSchedule, planned: int, first_epoch: int = 0,
     return epochs
 
 
-def test_a_time_budget_keeps_the_epochs_that_fit_and_ends_the_schedule_with_them(monkeypatch):
-    import helpers.learn.train
+class Clock:
+    """A clock the test moves: `fit` would spend the seconds a batch or a validation takes."""
 
-    ticks = iter(range(0, 10_000, 10))  # every reading of the clock is 10 s later
-    monkeypatch.setattr(helpers.learn.train.time, "perf_counter", lambda: next(ticks))
-    schedule = CosineSchedule(1.0, steps_per_epoch=5, epochs=8, budget=35)
-    epochs = run_schedule(schedule, planned=8, ema=True)
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def run_timed(schedule: CosineSchedule, clock: Clock, batch_seconds, validation: float = 0.0,
+              ema: bool = False) -> list[list]:
+    """Drive the callback through a budgeted run as `fit` would, `batch_seconds(epoch, batch)`
+    per batch and `validation` seconds after each epoch; the rates set before each batch."""
+    model = build_model("baseline", 3)
+    model.compile(optimizer(1e-3, ema=ema, steps=schedule.cap * schedule.steps_per_epoch),
+                  "sparse_categorical_crossentropy")
+    schedule.set_model(model)
+    schedule.on_train_begin()
+    epochs = []
+    for epoch in range(schedule.cap):
+        schedule.on_epoch_begin(epoch)
+        rates = []
+        for batch in range(schedule.steps_per_epoch):
+            schedule.on_train_batch_begin(batch)
+            rates.append(float(np.asarray(model.optimizer.learning_rate)))
+            clock.now += batch_seconds(epoch, batch)
+            schedule.on_train_batch_end(batch)
+        schedule.on_test_begin()
+        clock.now += validation
+        schedule.on_test_end()
+        epochs.append(rates)
+        schedule.on_epoch_end(epoch)
+        if model.stop_training:
+            break
+    return epochs
+
+
+def test_a_time_budget_keeps_the_epochs_that_fit_and_ends_the_schedule_with_them():
+    clock = Clock()
+    schedule = CosineSchedule(1.0, steps_per_epoch=5, epochs=8, budget=35, clock=clock)
+    epochs = run_timed(schedule, clock, lambda epoch, batch: 2.0, ema=True)
     assert len(epochs) == schedule.epochs == 3  # a 10 s first epoch: 3 fit in 35 s
     assert epochs[0][0] == pytest.approx(0.1)
     last = epochs[-1][-1]  # the schedule ends with the last epoch that fits
     assert last == pytest.approx(cosine_rate(14, 1.0, 15)) and last < 0.02
     # The average was sized for 40 steps; over the 15 run it would still hold the start.
     assert not schedule.model.optimizer.use_ema
+    assert clock.now <= 35
+
+
+def test_a_budgeted_run_is_planned_within_its_first_epoch_and_fills_the_budget():
+    clock = Clock()
+    # The first batch traces the step (5 s), the others take 1 s, validation 2 s.
+    schedule = CosineSchedule(1.0, steps_per_epoch=50, epochs=40, budget=500, clock=clock)
+    epochs = run_timed(schedule, clock, lambda epoch, batch: 5.0 if epoch == batch == 0 else 1.0,
+                       validation=2.0)
+    assert len(epochs) == schedule.epochs == 9 and schedule.cap == 40
+    assert 450 <= clock.now <= 500  # nine 52 s epochs (the first 56 s) fit in 500 s, ten do not
+    # Planned after 21 batches, so the warm-up is a tenth of the nine epochs, not of forty.
+    steps = 9 * 50
+    assert epochs[0][30] == pytest.approx(cosine_rate(30, 1.0, steps))
+    assert max(max(e) for e in epochs) == pytest.approx(1.0, abs=0.01)
+    assert epochs[-1][-1] == pytest.approx(cosine_rate(steps - 1, 1.0, steps))
+    # Keeping time for a test split four times the validation's (8 s) costs no epoch here;
+    # forty times (80 s) costs one.
+    for after, expected in ((4, 9), (40, 8)):
+        clock = Clock()
+        schedule = CosineSchedule(1.0, 50, 40, budget=500, clock=clock, after=after)
+        run_timed(schedule, clock, lambda epoch, batch: 1.0, validation=2.0)
+        assert schedule.epochs == expected and clock.now + after * 2.0 <= 500
+
+
+def test_a_short_epochs_plan_is_fitted_again_after_the_first_which_traced_the_step():
+    clock = Clock()
+    # Too few batches to time within the first epoch, whose first batch traces (20 s).
+    schedule = CosineSchedule(1.0, steps_per_epoch=5, epochs=50, budget=100, clock=clock)
+    epochs = run_timed(schedule, clock, lambda epoch, batch: 20.0 if epoch == batch == 0 else 1.0)
+    assert len(epochs) == 16 and clock.now <= 100  # 24 s, then 5 s epochs: 15 more fit
+
+
+def test_a_budgeted_run_that_slows_down_ends_sooner_rather_than_late():
+    clock = Clock()
+    schedule = CosineSchedule(1.0, steps_per_epoch=50, epochs=40, budget=500, clock=clock)
+    # From the third epoch on, every batch takes twice as long (another job took a core).
+    epochs = run_timed(schedule, clock, lambda epoch, batch: 2.0 if epoch >= 2 else 1.0)
+    assert len(epochs) < 9 and clock.now <= 500 + 100  # at most one slow epoch over
 
 
 def test_the_schedule_without_budget_runs_every_epoch_and_resumes_in_place():

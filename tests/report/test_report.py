@@ -44,7 +44,7 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
     """What CI checks: every notebook runs, the report exists as HTML and as a readable PDF."""
     smoke = ["--dataset", "emnist-byclass", "--data-dir", str(emnist_dir), "--limit", "2500",
              "--epochs", "1", "--seed", "1", "--models", ",".join(SMOKE_MODELS),
-             "--balance", "class-weights"]
+             "--balance", "class-weights", "--minutes", "20"]
     # The student's part: a network of their own (unlike any of the seven) and one answer.
     own = project / "notebooks" / "11_your_network.ipynb"
     nb = nbformat.read(own, as_version=4)
@@ -59,8 +59,11 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
     first.source = "I would deploy the smallest network within the best one's interval."
     nbformat.write(nb, answered)
     assert chain.main(smoke) == 0
-    assert "warning: 2 of 3 questions are unanswered" in capfd.readouterr().err
+    err = capfd.readouterr().err
+    assert "warning: 2 of 3 questions are unanswered" in err
+    assert "time budget 20 min:" in err
     latest = project / "outputs" / "latest"
+    assert json.loads((latest / "budget.json").read_text())["minutes"] == 20
     html = (latest / "report.html").read_text()
     for chapter in ("Abstract", "1. Introduction", "2. Methodology", "3. Results",
                     "4. Discussion", "5. Conclusion", "Appendix"):

@@ -1,0 +1,134 @@
+"""MINUTES=: the run's time shared out among the training notebooks, and DOWNLOAD=1."""
+
+import hashlib
+import heapq
+
+import nbformat
+import pytest
+from conftest import REPO
+from support.idx_files import write_emnist_split, write_nist_zip
+
+from helpers.data import emnist
+from helpers.errors import ConfigError
+from helpers.experiment import RunConfig
+from helpers.learn import MOST_EPOCHS
+from helpers.report import budget, chain, writeup
+
+KERNEL = {"name": chain.KERNEL, "display_name": "k", "language": "python"}
+
+
+def training_notebook(folder, name, share=None):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "MINUTES = None", metadata={"tags": ["parameters"]})])
+    nb.metadata["kernelspec"] = KERNEL
+    if share is not None:
+        nb.metadata["helpers"] = {"share": share}
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def makespan(seconds: list[float], lanes: int) -> float:
+    """When the last of these notebooks ends, run largest first on `lanes` lanes."""
+    ends = [0.0] * lanes
+    for s in sorted(seconds, reverse=True):
+        heapq.heapreplace(ends, ends[0] + s)
+    return max(ends)
+
+
+def test_seven_networks_and_two_half_shares_fill_two_lanes_exactly(tmp_path):
+    names = [f"{i:02d}_cnn_n{i}" for i in range(4, 11)]
+    training = [training_notebook(tmp_path, n) for n in names]
+    training += [training_notebook(tmp_path, "11_your_network", 0.5),
+                 training_notebook(tmp_path, "12_ablation", 0.5)]
+    shared = budget.plan(30, training, lanes=2, other_seconds=120)
+    assert shared.training_stage == 30 * 60 - 120
+    minutes = shared.training_minutes
+    assert len({round(minutes[n], 6) for n in names}) == 1  # the seven get the same time
+    assert minutes["11_your_network"] < minutes[names[0]] / 2
+    walls = [m * 60 + budget.OVERHEAD for m in minutes.values()]
+    assert makespan(walls, 2) == pytest.approx(shared.training_stage)
+    assert shared.as_dict()["training_stage_minutes"] == pytest.approx(28.0)
+
+
+def test_a_budget_smaller_than_the_rest_of_the_run_still_trains_a_little(tmp_path):
+    training = [training_notebook(tmp_path, "04_cnn_baseline")]
+    shared = budget.plan(1, training, lanes=2, other_seconds=300)
+    assert shared.lanes == 1 and shared.training_minutes["04_cnn_baseline"] == budget.LEAST_MINUTES
+
+
+def test_the_bundles_own_network_and_ablation_take_half_a_share():
+    names = {p.stem: budget.weight(p) for p in sorted((REPO / "notebooks").glob("*.ipynb"))
+             if chain.trains(p)}
+    assert names.pop("11_your_network") == names.pop("12_ablation") == 0.5
+    assert set(names.values()) == {1.0} and len(names) == 7
+
+
+def test_a_notebook_gets_its_own_minutes_only_where_it_declares_them(tmp_path):
+    timed = training_notebook(tmp_path, "04_cnn_baseline")
+    other = tmp_path / "13_comparison.ipynb"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "DATASET = 'glyphs'", metadata={"tags": ["parameters"]})])
+    nb.metadata["kernelspec"] = KERNEL
+    nbformat.write(nb, other)
+    steps = chain.Chain(tmp_path, [timed, other], {"DATASET": "digits"}, 2,
+                        own={"04_cnn_baseline": {"MINUTES": 2.5}})
+    assert steps.parameters_of(timed) == {"MINUTES": 2.5}
+    assert steps.parameters_of(other) == {"DATASET": "digits"}
+
+
+def test_minutes_without_epochs_let_the_time_decide(monkeypatch, tmp_path):
+    seen = {}
+
+    def fake_chain(config, parameters, **options):
+        seen.update(parameters, minutes=options["minutes"])
+        return tmp_path / "report.html"
+
+    monkeypatch.setattr(chain, "run_chain", fake_chain)
+    chain.main(["--dataset", "digits", "--minutes", "12", "--out", str(tmp_path / "run")])
+    assert seen["EPOCHS"] == MOST_EPOCHS and seen["minutes"] == 12
+    chain.main(["--dataset", "digits", "--minutes", "12", "--epochs", "3",
+                "--out", str(tmp_path / "run")])
+    assert seen["EPOCHS"] == 3
+
+
+def test_a_run_config_checks_its_minutes_and_shares_them_over_seeds():
+    config = RunConfig.from_parameters(MINUTES=6, SEEDS=3)
+    assert config.minutes == 6 and config.budget() == 120
+    assert RunConfig.from_parameters().budget() is None
+    with pytest.raises(ConfigError, match="MINUTES must be more than 0"):
+        RunConfig.from_parameters(MINUTES=0)
+
+
+def test_download_fetches_the_dataset_before_the_chain(tmp_path, monkeypatch):
+    source = tmp_path / "nist"
+    write_emnist_split(source, "mnist", "0123456789", 30, 10)
+    archive = write_nist_zip(tmp_path / "served.zip", source)
+    monkeypatch.setattr(emnist, "URL", archive.as_uri())
+    monkeypatch.setattr(emnist, "SHA256", hashlib.sha256(archive.read_bytes()).hexdigest())
+    monkeypatch.setattr(chain, "run_chain", lambda *a, **k: tmp_path / "report.html")
+    raw = tmp_path / "raw"
+    assert chain.main(["--dataset", "emnist-mnist", "--data-dir", str(raw), "--download",
+                       "--out", str(tmp_path / "run")]) == 0
+    assert (raw / "emnist-mnist-train-images-idx3-ubyte.gz").exists()
+
+
+def test_download_of_a_dataset_that_is_not_downloaded_says_which_are(tmp_path):
+    with pytest.raises(SystemExit, match="DOWNLOAD=1: glyphs is not downloaded.*emnist-letters"):
+        chain.main(["--dataset", "glyphs", "--download", "--out", str(tmp_path / "run")])
+
+
+def test_the_report_says_how_each_network_used_its_time():
+    metrics = [
+        {"model": "resnet", "epochs": 4, "best_epoch": 4, "budget_seconds": 360.0,
+         "epochs_cap": 50, "training_seconds": 350.0},
+        {"model": "baseline", "epochs": 50, "best_epoch": 41, "budget_seconds": 360.0,
+         "epochs_cap": 50, "training_seconds": 200.0}]
+    text = writeup.training_course(metrics)
+    assert "resnet 4 epochs in its 6.0 minutes (the time ran out first)" in text
+    assert "baseline all 50 epochs in 3.3 of its 6.0 minutes (done before" in text
+    assert "Early stopping" not in text and "resnet still improved" in text
+    rows = dict(writeup.budget_rows({"minutes": 30, "lanes": 2, "training_stage_minutes": 28.0,
+                                     "training_minutes": {"04_cnn_baseline": 6.7}}))
+    assert rows["time budget"].startswith("30 minutes for the whole run; 28.0 of them")
+    assert writeup.budget_rows({}) == []
