@@ -140,7 +140,7 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
     index = json.loads((latest / "reuse.json").read_text())["notebooks"]
     declared = {name for entry in index.values() for name in entry["files"]}
     made = {p.relative_to(latest).as_posix() for p in latest.rglob("*") if p.is_file()}
-    rendered = {"report.html", "report.pdf", "timings.json", "reuse.json"}
+    rendered = {"report.html", "report.pdf", "timings.json", "reuse.json", "budget.json"}
     assert made - rendered - {f"notebooks/{p.stem}.html" for p in chain.notebooks_for()} \
         == declared
     first = latest.resolve().name
