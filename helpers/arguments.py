@@ -1,5 +1,6 @@
 """What the command lines share (`python -m helpers`, `python -m helpers.data`, `python -m
-helpers.report`): argparse types for counts and amounts, and the one-line `error:` message."""
+helpers.report`): argparse types for counts and amounts, and the one-line `error:` and
+`warning:` messages."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ import signal
 import sys
 import tempfile
 import threading
+import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+
+from helpers.errors import DataWarning
 
 
 def positive_int(text: str) -> int:
@@ -89,3 +93,24 @@ def print_error(error: Exception | str, file: str | None = None) -> None:
     if file is not None and file not in message:
         message = f"{file}: {message}"
     print(f"error: {message}", file=sys.stderr)
+
+
+def print_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """`warnings.showwarning` for the command lines: `warning: <message>` as one line on stderr,
+    without Python's source location and code line (they point into the bundle, while the
+    message names the input). A warning from elsewhere than the bundle's loaders keeps its
+    category, so it can still be looked up."""
+    text = one_line(message)
+    if not issubclass(category, DataWarning):
+        text = f"{text} ({category.__name__})"
+    with suppress(OSError):  # stderr is gone (a closed pipe): lost, as Python's would be
+        print(f"warning: {text}", file=file or sys.stderr)
+
+
+@contextmanager
+def warnings_as_lines() -> Iterator[None]:
+    """Inside the block every warning shown is a `print_warning` line; after it, Python's own
+    display again (only the command lines' main functions enter it, never library code)."""
+    with warnings.catch_warnings():
+        warnings.showwarning = print_warning
+        yield

@@ -3,7 +3,8 @@ default reader (`make model`), serve the web page.
 
 Thin wiring over the library: `helpers.reading` (predict, read), `helpers.learn.recipe` (train,
 model: the one training path), `helpers.learn.evaluate` (evaluate) and `helpers.web` (serve).
-Bad input or a bad option ends in one line `error: <message>` on stderr and exit status 1.
+Bad input or a bad option ends in one line `error: <message>` on stderr and exit status 1; a
+warning (a skipped file, repaired data) is one line `warning: <message>`.
 """
 
 from __future__ import annotations
@@ -14,9 +15,7 @@ import json
 import shlex
 import sys
 import time
-import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,14 +23,14 @@ from helpers import paths
 from helpers.arguments import (
     exit_on_sigterm,
     model_out,
-    one_line,
     port,
     positive_float,
     positive_int,
     print_error,
+    warnings_as_lines,
 )
 from helpers.data import SOURCES
-from helpers.errors import BundleError, ConfigError, DataError, DataWarning
+from helpers.errors import BundleError, ConfigError, DataError
 from helpers.learn import UNSURE_BELOW
 from helpers.report.console import filtered_stderr, import_tensorflow_quietly
 
@@ -63,23 +62,6 @@ class LazyNames:
 ARCHITECTURE_NAMES = LazyNames("helpers.learn.models", "ARCHITECTURES", tensorflow=True)
 BALANCE_METHODS = LazyNames("helpers.learn.balance", "METHODS")
 THRESHOLDS = LazyNames("helpers.reading.ink", "THRESHOLDS")
-
-
-@contextmanager
-def data_warnings_as_lines() -> Iterator[None]:
-    """Loader warnings (skipped files, repaired data) as `warning: <message>` lines on stderr
-    instead of Python's two-line format with a source location."""
-    with warnings.catch_warnings():
-        show = warnings.showwarning
-
-        def show_line(message, category, filename, lineno, file=None, line=None):
-            if issubclass(category, DataWarning):
-                print(f"warning: {one_line(message)}", file=sys.stderr)
-            else:
-                show(message, category, filename, lineno, file, line)
-
-        warnings.showwarning = show_line
-        yield
 
 
 # --- predict and read ------------------------------------------------------------------------
@@ -414,7 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "epoch to NAME-training/ beside it (default: "
                             "outputs/models/ARCH-NAME.keras). Training resumes by default: the "
                             "same command after an interruption continues from the last "
-                            "finished epoch; delete NAME-training/ to start over")
+                            "finished epoch, after a finished training it starts a new history; "
+                            "delete NAME-training/ to start an interrupted one over")
     train.add_argument("--balance", choices=BALANCE_METHODS, default="nearmiss",
                        metavar="METHOD",
                        help="how to balance the training split: %(choices)s (default: "
@@ -493,7 +476,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """The command line; TensorFlow's C++ notices are kept off the console throughout (they
     come at import and again when a dataset pipeline is first traced)."""
-    with filtered_stderr(), exit_on_sigterm():
+    with filtered_stderr(), exit_on_sigterm(), warnings_as_lines():
         return _main(argv)
 
 
@@ -501,8 +484,7 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     import_tensorflow_quietly()  # every command needs it; --help has exited by now
     try:
-        with data_warnings_as_lines():
-            return args.run(args)
+        return args.run(args)
     except BundleError as e:
         print_error(e)
         return 1

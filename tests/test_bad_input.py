@@ -3,6 +3,10 @@ file), exit status 1 or 2, and nothing written."""
 
 from __future__ import annotations
 
+import gzip
+import io
+import zipfile
+
 import numpy as np
 import pytest
 from support.idx_files import write_emnist_split
@@ -269,7 +273,6 @@ def csv_rows(rows: int = 3, sep: str = ",", end: str = "\n") -> str:
     ("\ufeff" + csv_rows(), "starts with a UTF-8 byte-order mark"),
     (csv_rows(end="\r"), "old Mac CR line endings"),
     (csv_rows(sep="\t"), "is separated by tabs"),
-    ("\0\1\2binary" + csv_rows(), "holds binary data"),
 ])
 def test_csv_files_that_are_not_plain_comma_separated_text_say_what_they_are(tmp_path, content,
                                                                              said):
@@ -278,6 +281,46 @@ def test_csv_files_that_are_not_plain_comma_separated_text_say_what_they_are(tmp
     with pytest.raises(DataError, match=f"az.csv: line 1 .*{said}") as refused:
         load_dataset("az-csv", path=str(path), cache=False)
     assert "looks like a header" not in str(refused.value)
+
+
+def random_bytes(size: int = 50_000) -> bytes:
+    noise = np.random.default_rng(16).bytes(size)
+    assert b"\r" in noise.split(b"\n")[0]  # read line by line, it would look like CR endings
+    return noise
+
+
+def zipped(text: str) -> bytes:
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("A_Z Handwritten Data.csv", text)
+    return archive.getvalue()
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    (random_bytes(), "the file holds binary data, not comma-separated text; expected Kaggle's "
+                     "headerless A-Z CSV, one line per image"),
+    (b"\0\1\2binary" + csv_rows().encode(), "the file holds binary data"),
+    (bytes(10_000), "the file holds binary data"),
+    (zipped(csv_rows()), "the file is a ZIP archive, not the CSV inside it; unzip it"),
+    (gzip.compress(csv_rows().encode()), "the file is gzip-compressed"),
+    (csv_rows().encode("utf-16-le"), "the file is UTF-16 text"),
+    (csv_rows().encode("utf-16"), "the file is UTF-16 text"),
+])
+def test_a_csv_that_is_not_text_at_all_is_named_for_what_it_is(tmp_path, content, said):
+    path = tmp_path / "az.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as refused:
+        load_dataset("az-csv", path=str(path), cache=False)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: ") and said in message
+    assert "line 1" not in message and "CR line endings" not in message
+
+
+def test_binary_data_after_good_lines_is_named_on_its_line(tmp_path):
+    path = tmp_path / "az.csv"
+    path.write_bytes(csv_rows(8).encode() + random_bytes()[:4000] + b"\n")
+    with pytest.raises(DataError, match=r"az.csv: line 9 holds binary data"):
+        load_dataset("az-csv", path=str(path), cache=False)
 
 
 def test_a_cut_short_multipart_upload_is_told_so(glyph_recognizer):

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from helpers.arguments import positive_int, print_error
+from helpers.arguments import positive_int, print_error, warnings_as_lines
 from helpers.data import SOURCES, dataset_options, leakage, load_dataset, load_from
 from helpers.errors import BundleError
 
@@ -38,6 +38,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    with warnings_as_lines():
+        return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
     try:
         if args.command == "list":
             for name, (_, _, about) in SOURCES.items():

@@ -32,6 +32,10 @@ VALUES = 785  # label + 28*28 pixels
 CHUNK = 4 << 20
 WORKERS = min(4, os.cpu_count() or 1)
 MAX_LINE = 64 << 20  # a row is ~2 KB; far longer means the file has no line ends
+HEAD = 8192  # bytes at the start of the file that tell text from binary data
+ODD_SHARE = 0.3  # text has almost no control bytes or invalid UTF-8; binary data is mostly so
+ROW = "one line per image (a label 0-25 and 784 pixels 0-255)"
+BINARY_LINE = "holds binary data, not comma-separated numbers: is this the right file?"
 CACHE_VERSION = 1  # bump when the parsed arrays would change for the same file
 _ZERO_FRACTION = re.compile(rb"(?<=\d)\.0+(?=[,\n])")
 _VALID = re.compile(rb"\d{1,3}(\.0+)?")
@@ -43,8 +47,10 @@ def parse_az_csv(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     path = Path(path)
     size = path.stat().st_size
     if size == 0:
-        raise DataError(f"{path}: the file is empty; expected one row per image "
-                        f"(a label 0-25 and 784 pixels 0-255)")
+        raise DataError(f"{path}: the file is empty; expected {ROW}")
+    with open(path, "rb") as f:
+        if problem := _not_text(f.read(HEAD)):
+            raise DataError(f"{path}: {problem}")
     parts, pending, rows, done, read = [], deque(), 0, 0, 0
     with (open(path, "rb", buffering=0) as f, ThreadPoolExecutor(WORKERS) as pool,
           tqdm(total=size, unit="B", unit_scale=True, desc=path.name, leave=False) as bar):
@@ -191,19 +197,53 @@ def _first_bad_line(b: np.ndarray) -> int:
     return int(found.min()) if len(found) else 0
 
 
+def _not_text(head: bytes) -> str | None:
+    """What the start of a file is when it is not text: an archive, UTF-16 text, binary data.
+    Checked before any line is parsed: random bytes hold CRs and would read as bad lines."""
+    if head.startswith(b"PK\x03\x04"):
+        return (f"the file is a ZIP archive, not the CSV inside it; unzip it and load "
+                f"{FILE_NAME!r}")
+    if head.startswith(b"\x1f\x8b"):
+        return "the file is gzip-compressed; decompress it first (e.g. `gunzip`)"
+    if _utf16(head):
+        return "the file is UTF-16 text; save it as CSV in ASCII or UTF-8"
+    if _binary(head):
+        return (f"the file holds binary data, not comma-separated text; expected Kaggle's "
+                f"headerless A-Z CSV, {ROW}: is this the right file?")
+    return None
+
+
+def _binary(data: bytes) -> bool:
+    """NUL bytes, or a large share of control bytes and invalid UTF-8: not text."""
+    text = data.decode("utf-8", "replace")
+    strange = sum(c in "\ufffd\x7f" or (c < " " and c not in "\t\n\r\f") for c in text)
+    return "\0" in text or strange > ODD_SHARE * len(text)
+
+
+def _utf16(head: bytes) -> bool:
+    """A UTF-16 byte-order mark, or ASCII text with a NUL before or after every byte."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    even, odd = head[0::2], head[1::2]
+    return len(head) >= 4 and any(not zeros.strip(b"\0") and b"\0" not in text
+                                  for zeros, text in ((odd, even), (even, odd)))
+
+
 def _not_plain_csv(text: bytes) -> str | None:
     """What makes a line something other than comma-separated ASCII numbers, when it is one of
     the usual culprits (each would otherwise look like a header or a bad value)."""
     if text.startswith(b"\xef\xbb\xbf"):
         return ("starts with a UTF-8 byte-order mark; save the file without it (plain ASCII or "
                 "UTF-8 without BOM)")
+    if _binary(text[:HEAD]):  # before the CRs that binary data holds too
+        return BINARY_LINE
     if b"\r" in text.rstrip(b"\r"):
         return ("has carriage returns inside it: the file uses old Mac CR line endings; convert "
                 "them to LF (e.g. `tr '\\r' '\\n'`) before loading it")
     if b"\t" in text and b"," not in text:
         return "is separated by tabs; the file must be comma-separated"
-    if b"\0" in text or any(byte > 126 for byte in text[:4096]):
-        return "holds binary data, not comma-separated numbers: is this the right file?"
+    if any(byte > 126 for byte in text[:4096]):
+        return BINARY_LINE
     return None
 
 

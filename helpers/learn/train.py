@@ -11,6 +11,7 @@ its last finished epoch.
 from __future__ import annotations
 
 import math
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,7 +87,8 @@ def callbacks(run_dir: Path | None, patience: int, plateau: bool,
               restore_best: bool = True) -> list:
     """Early stopping (which puts back the best epoch's weights unless `restore_best` is off:
     the moving average of the weights replaces them instead), halving the rate on plateaus,
-    and with `run_dir` a backup, the CSV history and TensorBoard logs."""
+    and with `run_dir` a backup, the CSV history and TensorBoard logs: appended to when the
+    training resumes an interrupted one, started afresh otherwise."""
     found = [keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
                                            restore_best_weights=restore_best)]
     if plateau:
@@ -95,12 +97,31 @@ def callbacks(run_dir: Path | None, patience: int, plateau: bool,
                                                        min_lr=1e-5))
     if run_dir is not None:
         run_dir.mkdir(parents=True, exist_ok=True)
+        if not resumes(run_dir):
+            forget_finished_run(run_dir)
         found += [
             keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
             keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
             keras.callbacks.TensorBoard(str(run_dir / "logs")),
         ]
     return found
+
+
+def resumes(run_dir: Path) -> bool:
+    """Whether a training in `run_dir` continues an interrupted one: BackupAndRestore keeps a
+    backup after every epoch and deletes it when a training ends."""
+    backup = run_dir / "backup"
+    return backup.is_dir() and any(backup.iterdir())
+
+
+def forget_finished_run(run_dir: Path) -> None:
+    """Before a new training the last one's history goes, so history.csv lists this training's
+    epochs once (not 0, 1, 2, 0, 1, 2). Its TensorBoard logs go too: TensorBoard would draw
+    both runs as one curve that jumps back to the first step, and the folder describes the
+    model trained last."""
+    (run_dir / "history.csv").unlink(missing_ok=True)
+    if (run_dir / "logs").is_dir():
+        shutil.rmtree(run_dir / "logs")
 
 
 SCHEDULES = ("plateau", "cosine")
@@ -264,7 +285,8 @@ def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int 
     """Fit `model` on `dataset`'s training images; the test split is not looked at.
 
     With `run_dir`, the run keeps TensorBoard logs, `history.csv` and a backup there; calling
-    `train` again with the same `run_dir` after an interruption continues from the last epoch.
+    `train` again with the same `run_dir` after an interruption continues from the last epoch,
+    after a finished training starts a new history.
     `schedule="cosine"` with `budget` seconds runs the whole epochs that fit in the budget (at
     most `epochs`), its schedule fitted to them (see `CosineSchedule`).
     """

@@ -38,7 +38,7 @@ from nbconvert import HTMLExporter
 from tqdm import tqdm
 
 from helpers import paths
-from helpers.arguments import positive_float, positive_int
+from helpers.arguments import positive_float, positive_int, warnings_as_lines
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
 from helpers.errors import BundleError, ConfigError
@@ -540,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # The kernels inherit this: TensorFlow's start-up chatter would fill the report otherwise.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    with filtered_stderr():
+    with filtered_stderr(), warnings_as_lines():
         return _main(args)
 
 

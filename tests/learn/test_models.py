@@ -155,9 +155,27 @@ def test_an_interrupted_run_continues_where_it_stopped(tmp_path):
     result = train(build_model("baseline", 4), d, epochs=4, run_dir=tmp_path, verbose=0,
                    patience=10)
     assert result.epochs_run == 2  # epochs 3 and 4 only
-    rows = (tmp_path / "history.csv").read_text().strip().splitlines()
-    assert [r.split(",")[0] for r in rows[1:]] == ["0", "1", "2", "3"]
+    assert history_epochs(tmp_path) == ["0", "1", "2", "3"]  # appended to, not restarted
     assert (tmp_path / "logs").exists()
+
+
+def history_epochs(run_dir) -> list[str]:
+    rows = (run_dir / "history.csv").read_text().strip().splitlines()
+    assert rows[0].startswith("epoch,")
+    return [r.split(",")[0] for r in rows[1:]]
+
+
+def test_a_new_training_in_the_same_folder_starts_a_new_history(tmp_path):
+    d = tiny_dataset()
+    train(build_model("baseline", 4), d, epochs=2, run_dir=tmp_path, verbose=0, patience=10)
+    first_logs = set((tmp_path / "logs").rglob("*.tfevents.*"))
+    assert history_epochs(tmp_path) == ["0", "1"] and first_logs
+    assert not (tmp_path / "backup").exists()  # a finished training leaves nothing to resume
+    result = train(build_model("baseline", 4), d, epochs=2, run_dir=tmp_path, verbose=0,
+                   patience=10)
+    assert result.epochs_run == 2 and history_epochs(tmp_path) == ["0", "1"]
+    later_logs = set((tmp_path / "logs").rglob("*.tfevents.*"))
+    assert later_logs and not later_logs & first_logs
 
 
 def test_save_and_load_round_trip(tmp_path):
