@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -43,7 +44,7 @@ from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
 from helpers.errors import BundleError, ConfigError
 from helpers.learn import MOST_EPOCHS
-from helpers.report import answers, budget, kernel, reuse
+from helpers.report import answers, budget, estimate, kernel, reuse
 from helpers.report.console import filtered_stderr
 from helpers.report.pdf import notebook_to_pdf
 
@@ -266,8 +267,8 @@ class Chain:
         if failures:  # the ones already running were let finish; none was started after
             raise min(failures, key=lambda f: f[0])[1]
 
-    def run_all(self) -> list[Path]:
-        (self.run / "notebooks").mkdir(parents=True, exist_ok=True)
+    def key_all(self) -> None:
+        """Every notebook's key: what decides its results, known before any of them runs."""
         groups = stages(self.notebooks)
         common = reuse.source_digest() + reuse.environment_digest()
         for group in groups:
@@ -275,6 +276,19 @@ class Chain:
                 self.keys[notebook.stem] = reuse.notebook_key(
                     notebook, self.parameters_of(notebook), self.upstream(notebook, groups),
                     common)
+
+    def will_run(self, notebook: Path) -> bool:
+        """Whether the notebook must run: no earlier run executed it with the same key."""
+        if not self.keys:
+            self.key_all()
+        return self.force or reuse.find(notebook.stem, self.keys[notebook.stem],
+                                        besides=self.run) is None
+
+    def run_all(self) -> list[Path]:
+        (self.run / "notebooks").mkdir(parents=True, exist_ok=True)
+        if not self.keys:
+            self.key_all()
+        for group in stages(self.notebooks):
             left = [p for p in group if not self.reuse_earlier(p)]
             if left:
                 self.run_stage(left)
@@ -424,33 +438,61 @@ def thread_share(cpus: int, jobs: int):
                 os.environ[name] = value
 
 
-def time_plan(minutes: float, chosen: list[Path], jobs: int, config: RunConfig) -> budget.Plan:
+def time_plan(minutes: float, chosen: list[Path], jobs: int, test_images: int) -> budget.Plan:
     """MINUTES= shared out among the training notebooks, after the rest of the run's time
     (estimated from the dataset's test images and the networks)."""
-    from helpers import experiment
-
-    facts = experiment.load(config).describe()
     training = [p for p in chosen if trains(p)]
     networks = sum(1 for p in training if not p.stem.endswith("_ablation"))
-    return budget.plan(minutes, training, jobs, budget.other_stages(networks, facts["test_images"]))
+    return budget.plan(minutes, training, jobs, budget.other_stages(networks, test_images))
+
+
+def announce_estimate(steps: Chain, work: estimate.Workload, plan: budget.Plan | None) -> None:
+    """Before the first notebook: how long the run will take at this machine's measured speed
+    (`helpers.report.estimate`), printed and written to `estimate.json`. Only the training
+    notebooks that will run count; a failure to measure (a network that does not build, say)
+    is a line, not the end of the run: the notebook will say what is wrong."""
+    running = [p for p in steps.notebooks if trains(p) and steps.will_run(p)]
+    if not running:
+        print("estimate: every training notebook is reused from an earlier run", file=sys.stderr)
+        return
+    own = next((p for p in running if estimate.network_of(p) == estimate.OWN), None)
+    try:
+        found, offered = estimate.estimate(running, work, steps.jobs, cpu_count(), plan=plan,
+                                           own=own)
+    except (subprocess.CalledProcessError, OSError, ValueError, KeyError) as e:
+        print(f"warning: no estimate of the run's time ({type(e).__name__}: {e})",
+              file=sys.stderr)
+        return
+    with atomic_path(steps.run / "estimate.json") as tmp:
+        tmp.write_text(json.dumps(found.as_dict(), indent=1))
+    for line in found.lines(offered):
+        print(line, file=sys.stderr, flush=True)
 
 
 def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool = True,
               force: bool = False, author: str | None = None,
               course: str | None = None, minutes: float | None = None) -> Path:
+    from helpers import experiment
+
     run = config.run_dir
     chosen = notebooks_for(list(config.models), ablation=ablation)
     if not chosen:
         raise SystemExit(f"no notebooks named NN_*.ipynb in {notebooks_dir()}")
     started = time.perf_counter()
-    own = {}
+    own, shared = {}, None
+    run.mkdir(parents=True, exist_ok=True)
+    try:
+        dataset = experiment.load(config)
+    except BundleError as e:
+        raise SystemExit(f"error: {e}") from None
     if minutes is not None:
-        shared = time_plan(minutes, chosen, jobs, config)
+        shared = time_plan(minutes, chosen, jobs, len(dataset.x_test))
         own = {name: {"MINUTES": m} for name, m in shared.training_minutes.items()}
-        run.mkdir(parents=True, exist_ok=True)
         (run / "budget.json").write_text(json.dumps(shared.as_dict(), indent=1))
         print(budget_line(shared), file=sys.stderr, flush=True)
     steps = Chain(run, chosen, parameters, jobs, force=force, own=own)
+    announce_estimate(steps, estimate.Workload.of(config, dataset), shared)
+    del dataset
     try:
         executed = steps.run_all()
     except NotebookFailed as e:

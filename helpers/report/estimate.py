@@ -1,0 +1,250 @@
+"""Before any training: how long the run will take at this machine's measured speed.
+
+Each network about to train is timed for a few batches (`helpers.learn.speed`, in processes
+of their own, as many at once as the chain runs notebooks, each with the threads a notebook
+will have), cached by machine, precision, threads, network code and data shape, so a second
+run on the same machine measures nothing. From those speeds and the dataset's size follow each
+network's seconds per epoch, its epochs (a budget's, with MINUTES) and its notebook's time; the
+training stage is the notebooks packed into lanes as the chain runs them, the rest of the run
+`budget.other_stages`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from helpers import paths
+from helpers.data.cache import atomic_path, cache_file, fingerprint
+from helpers.learn import MOST_EPOCHS
+from helpers.report import budget
+
+OWN = "my_cnn"
+
+
+def network_of(notebook: Path) -> str | None:
+    """The network a training notebook trains (`my_cnn` for your own), None for the ablation."""
+    if "_cnn_" in notebook.stem:
+        return notebook.stem.split("_cnn_", 1)[1]
+    return None if notebook.stem.endswith("_ablation") else OWN
+
+
+def _cpu() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        return next(line.split(":", 1)[1].strip() for line in text.splitlines()
+                    if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
+
+
+def _speed_key(name: str, shape, classes: int, threads: int, own: Path | None) -> str:
+    code = (paths.project_root() / "helpers" / "learn" / "models.py").read_bytes()
+    if name == OWN and own is not None:
+        code += own.read_bytes()
+    return fingerprint("speed", 1, name, tuple(shape), classes, threads, _cpu(),
+                       os.environ.get("OCR_BFLOAT16"), os.environ.get("ONEDNN_MAX_CPU_ISA"), code)
+
+
+def speeds(names: list[str], shape, classes: int, lanes: int, cpus: int,
+           own: Path | None = None) -> dict[str, dict]:
+    """Each network's measured speed (`helpers.learn.speed.measure_one`), from the cache or
+    timed now in `lanes` processes at once with `cpus // lanes` threads each."""
+    threads = max(1, cpus // lanes)
+    found, missing = {}, []
+    for name in names:
+        path = cache_file("speed", _speed_key(name, shape, classes, threads, own))
+        try:
+            found[name] = json.loads(path.read_text())
+        except (OSError, ValueError):
+            missing.append(name)
+    if missing:
+        env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads),
+               "TF_NUM_INTEROP_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2"}
+        groups = [missing[i::lanes] for i in range(lanes) if missing[i::lanes]]
+
+        def timed(group: list[str]) -> dict:
+            command = [sys.executable, "-m", "helpers.learn.speed", ",".join(group),
+                       "--shape", ",".join(map(str, shape)), "--classes", str(classes)]
+            if own is not None:
+                command += ["--own", str(own)]
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=True,
+                                  cwd=paths.project_root())
+            return json.loads(done.stdout)
+
+        with ThreadPoolExecutor(len(groups)) as pool:
+            for measured in pool.map(timed, groups):
+                for name, speed in measured.items():
+                    with atomic_path(cache_file("speed", _speed_key(
+                            name, shape, classes, threads, own))) as tmp:
+                        tmp.write_text(json.dumps(speed))
+                    found[name] = speed
+    return found
+
+
+@dataclass(frozen=True)
+class Training:
+    """One network's expected training: seconds per epoch, epochs, and its notebook's time."""
+
+    name: str
+    epoch_seconds: float
+    epochs: int
+    notebook_seconds: float
+
+
+def training(name: str, speed: dict, train_images: int, test_images: int, epochs: int,
+             minutes: float | None = None, seeds: int = 1) -> Training:
+    """How a network trained on `train_images` (a tenth held out for validation) will go: the
+    run's `epochs`, or with `minutes` the whole epochs that fit (at most `epochs`)."""
+    fit_images, validation = 0.9 * train_images, 0.1 * train_images
+    infer = speed["inference_seconds_per_image"]
+    epoch = (-(-fit_images // speed["batch_size"])) * speed["batch_seconds"] + validation * infer
+    fixed = speed["tracing_seconds"] + test_images * infer
+    if minutes is not None:
+        fits = int((minutes * 60 / seeds - fixed) // max(epoch, 1e-9))
+        epochs = max(1, min(epochs, fits))
+    seconds = seeds * (fixed + epochs * epoch)
+    return Training(name, epoch, epochs, budget.OVERHEAD + seconds)
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the training notebooks train on: the dataset's sizes, the run's balancing (the part
+    of the training images NearMiss keeps, and each ablation arm's part), epochs and seeds."""
+
+    train_images: int
+    test_images: int
+    shape: tuple[int, int]
+    classes: int
+    kept: float
+    arm_shares: tuple[float, ...]
+    epochs: int
+    seeds: int = 1
+
+    @classmethod
+    def of(cls, config, dataset) -> Workload:
+        from helpers.learn import ablation
+
+        shares = tuple(ablation.expected_share(arm[1], dataset)
+                       for arm in ablation.arms_for(config.balance))
+        kept = ablation.expected_share("nearmiss", dataset) if config.balance == "nearmiss" else 1
+        return cls(len(dataset.x_train), len(dataset.x_test), tuple(dataset.x_train.shape[1:3]),
+                   dataset.num_classes, kept, shares, config.epochs, config.seeds)
+
+
+def notebook_training(notebook: Path, speed: dict[str, dict], work: Workload,
+                      minutes: float | None = None) -> Training:
+    """How one training notebook will go, given each network's measured `speed` and, with a
+    budget, the notebook's own training `minutes`."""
+    from helpers.learn import ablation
+    from helpers.learn.recipe import report_epochs
+
+    name = network_of(notebook)
+    if name is not None:
+        return training(name, speed[name], round(work.train_images * work.kept),
+                        work.test_images, report_epochs(name, work.epochs), minutes, work.seeds)
+    # The ablation: one network trained once per arm, a budget shared by the images each keeps.
+    arms = [training(ablation.NETWORK, speed[ablation.NETWORK],
+                     round(work.train_images * share), work.test_images,
+                     ablation.EPOCHS if minutes is None else MOST_EPOCHS,
+                     None if minutes is None else minutes * share / sum(work.arm_shares))
+            for share in work.arm_shares]
+    spent = sum(t.notebook_seconds - budget.OVERHEAD for t in arms)
+    return Training("ablation", sum(t.epoch_seconds for t in arms) / len(arms),
+                    min(t.epochs for t in arms), budget.OVERHEAD + spent)
+
+
+def lanes_time(seconds: list[float], lanes: int) -> float:
+    """When the last of these notebooks ends, largest first, each on the first free lane."""
+    ends = [0.0] * max(1, lanes)
+    for s in sorted(seconds, reverse=True):
+        ends[ends.index(min(ends))] += s
+    return max(ends)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """The run's expected wall clock: `other` seconds outside training, the training stage
+    (`networks`' notebooks packed into `lanes`), and with `minutes` the budget it was fitted to."""
+
+    other: float
+    lanes: int
+    networks: list[Training]
+    minutes: float | None = None
+
+    @property
+    def training_stage(self) -> float:
+        return lanes_time([t.notebook_seconds for t in self.networks], self.lanes)
+
+    @property
+    def total(self) -> float:
+        return self.other + self.training_stage
+
+    def as_dict(self) -> dict:
+        return {"minutes": self.minutes, "lanes": self.lanes,
+                "total_seconds": round(self.total, 1),
+                "training_stage_seconds": round(self.training_stage, 1),
+                "networks": {t.name: {"epochs": t.epochs,
+                                      "epoch_seconds": round(t.epoch_seconds, 2),
+                                      "notebook_seconds": round(t.notebook_seconds, 1)}
+                             for t in self.networks}}
+
+    def lines(self, hints: dict[float, list[Training]] | None = None) -> list[str]:
+        """What the console says before the first epoch."""
+        together = f"{self.lanes} notebook{'s' if self.lanes != 1 else ''} at a time"
+        fitted = f" in MINUTES={self.minutes:g}" if self.minutes is not None else ""
+        lines = [f"estimate at this machine's speed: about {_minutes(self.total)} in all "
+                 f"(training {_minutes(self.training_stage)}, {together})",
+                 f"  epochs{fitted} × seconds per epoch: "
+                 + ", ".join(f"{t.name} {t.epochs}×{t.epoch_seconds:.0f} s" for t in self.networks)]
+        for minutes, trainings in (hints or {}).items():
+            lines.append(f"  MINUTES={minutes:g} would give "
+                         + ", ".join(f"{t.name} {t.epochs}" for t in trainings) + " epochs")
+        return lines
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds < 3600 else f"{seconds / 3600:.1f} h"
+
+
+# The budgets a student might have, offered as MINUTES= alternatives to an unbudgeted run.
+SLOTS = (10, 30, 90)
+
+
+def estimate(training_notebooks: list[Path], work: Workload, lanes: int, cpus: int, *,
+             plan: budget.Plan | None = None, own: Path | None = None,
+             hints: tuple[float, ...] = SLOTS) -> tuple[Estimate, dict[float, list[Training]]]:
+    """The run's estimate for the training notebooks that will run, each with its minutes of
+    the run's budget `plan` where there is one; without a plan, also what each of `hints` as
+    MINUTES= would give instead."""
+    from helpers.learn import ablation
+
+    lanes = max(1, min(lanes, len(training_notebooks)))
+    names = sorted({network_of(p) or ablation.NETWORK for p in training_notebooks})
+    began = time.perf_counter()
+    speed = speeds(names, work.shape, work.classes, lanes, cpus, own=own)
+    measuring = time.perf_counter() - began
+    networks = sum(1 for p in training_notebooks if network_of(p) is not None)
+    other = budget.other_stages(networks, work.test_images)
+
+    def fitted(shared: budget.Plan | None, work: Workload) -> list[Training]:
+        shares = shared.training_minutes if shared is not None else {}
+        return [notebook_training(p, speed, work, shares.get(p.stem)) for p in training_notebooks]
+
+    # The run's clock also counts the measuring just done.
+    found = Estimate(other + measuring, lanes, fitted(plan, work),
+                     plan.minutes if plan is not None else None)
+    if plan is not None:
+        return found, {}
+    # MINUTES= without EPOCHS= lets the time decide, up to MOST_EPOCHS.
+    unbounded = replace(work, epochs=MOST_EPOCHS)
+    return found, {m: fitted(budget.plan(m, training_notebooks, lanes, other), unbounded)
+                   for m in hints
+                   if m * 60 > other + 60 * budget.LEAST_MINUTES * len(training_notebooks)}
