@@ -151,6 +151,11 @@ def test_appendix_gives_notebook_times_their_sum_and_the_wall_clock(tmp_path):
     text = writeup.appendix(config, {"01_a": 10.0, "04_cnn_b": 20.0}, wall=25.0, jobs=2)
     assert "| 04_cnn_b | 20.0 s |" in text and "| **sum** | **30.0 s** |" in text
     assert "| **wall clock** (notebooks 2 at a time within each stage) | **25.0 s** |" in text
+    assert "estimated before the first notebook" not in text
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    (config.run_dir / "estimate.json").write_text(json.dumps({"total_seconds": 20.0}))
+    text = writeup.appendix(config, {"01_a": 10.0, "04_cnn_b": 20.0}, wall=25.0, jobs=2)
+    assert "measured speed | 20.0 s | 80% of the wall clock |" in text
 
 
 def test_the_discussion_explains_what_nearmiss_cost_from_validation_and_test():

@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from helpers import paths
 from helpers.data.cache import atomic_path, cache_file, fingerprint
 from helpers.learn import MOST_EPOCHS
 from helpers.report import budget
@@ -45,8 +44,12 @@ def _cpu() -> str:
         return platform.processor() or platform.machine()
 
 
+# The checkout (or site-packages folder) that holds the `helpers` package.
+PACKAGE_PARENT = Path(__file__).resolve().parents[2]
+
+
 def _speed_key(name: str, shape, classes: int, threads: int, own: Path | None) -> str:
-    code = (paths.project_root() / "helpers" / "learn" / "models.py").read_bytes()
+    code = (PACKAGE_PARENT / "helpers" / "learn" / "models.py").read_bytes()
     if name == OWN and own is not None:
         code += own.read_bytes()
     return fingerprint("speed", 1, name, tuple(shape), classes, threads, _cpu(),
@@ -76,7 +79,7 @@ def speeds(names: list[str], shape, classes: int, lanes: int, cpus: int,
             if own is not None:
                 command += ["--own", str(own)]
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=True,
-                                  cwd=paths.project_root())
+                                  cwd=PACKAGE_PARENT)
             return json.loads(done.stdout)
 
         with ThreadPoolExecutor(len(groups)) as pool:
@@ -204,6 +207,12 @@ class Estimate:
                  f"(training {_minutes(self.training_stage)}, {together})",
                  f"  epochs{fitted} × seconds per epoch: "
                  + ", ".join(f"{t.name} {t.epochs}×{t.epoch_seconds:.0f} s" for t in self.networks)]
+        if self.minutes is not None and self.total > 1.05 * self.minutes * 60:
+            over = [t.name for t in self.networks if t.epochs == 1]
+            lines.append(f"  MINUTES={self.minutes:g} is too short for these data: "
+                         + (f"one epoch of {', '.join(over)} takes longer than its share; "
+                            if over else "")
+                         + "LIMIT= (a sample), fewer MODELS= or more MINUTES= shorten it")
         for minutes, trainings in (hints or {}).items():
             lines.append(f"  MINUTES={minutes:g} would give "
                          + ", ".join(f"{t.name} {t.epochs}" for t in trainings) + " epochs")

@@ -534,6 +534,10 @@ def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None
     if wall is not None:
         together = f"{jobs} at a time within each stage" if jobs > 1 else "one at a time"
         times += f"\n| **wall clock** (notebooks {together}) | **{wall:.1f} s** | |"
+        guessed = _read(config.run_dir / "estimate.json").get("total_seconds")
+        if guessed:
+            times += (f"\n| estimated before the first notebook, from this machine's measured "
+                      f"speed | {guessed:.1f} s | {guessed / wall:.0%} of the wall clock |")
     reused = sum(1 for p in provenance.values() if p != "ran")
     note = (f"\n\n{reused} of {len(timings)} notebooks were reused: an earlier run had executed "
             "them with the same code, parameters, `helpers` and packages, so their outputs were "
