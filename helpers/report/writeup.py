@@ -364,19 +364,27 @@ def training_course(metrics: list[dict], planned: int | None = None) -> str:
 
 def timed_course(ran: list[dict]) -> str:
     """How networks trained for a time (MINUTES=) used it: the epochs that fit their budget,
-    and whether the budget or the most epochs ended them."""
-    def course(m: dict) -> str:
-        budget, cap = m["budget_seconds"], m.get("epochs_cap") or m["epochs"]
+    and whether the budget or the most epochs ended them (networks with the same minutes that
+    ran out of time in one group)."""
+    out_of_time: dict[float, list[str]] = {}
+    done = []
+    for m in ran:
+        if not m.get("budget_seconds"):
+            continue
+        minutes, cap = m["budget_seconds"] / 60, m.get("epochs_cap") or m["epochs"]
         if m["epochs"] < cap:
-            return (f"{m['model']} {m['epochs']} epochs in its {budget / 60:.1f} minutes "
-                    "(the time ran out first)")
-        return (f"{m['model']} all {cap} epochs in {m['training_seconds'] / 60:.1f} of its "
-                f"{budget / 60:.1f} minutes (done before the time ran out)")
-
+            out_of_time.setdefault(round(minutes, 1), []).append(f"{m['model']} {m['epochs']}")
+        else:
+            done.append(f"{m['model']} all {cap} epochs in {m['training_seconds'] / 60:.1f} of "
+                        f"its {minutes:.1f} minutes (done before the time ran out)")
+    groups = [f"{_listed(names)} epochs in "
+              + (f"their {minutes:.1f} minutes each" if len(names) > 1
+                 else f"its {minutes:.1f} minutes")
+              for minutes, names in sorted(out_of_time.items(), reverse=True)]
+    parts = (["the time ran out first for " + ", and for ".join(groups)] if groups else []) + done
     return ("Each network trained for a time rather than a number of epochs (MINUTES): the "
             "whole epochs that fit its share, measured on its own first epoch, with the "
-            "learning-rate schedule fitted to end with them: "
-            + _listed([course(m) for m in ran if m.get("budget_seconds")]))
+            "learning-rate schedule fitted to end with them; " + "; ".join(parts))
 
 
 def results_opening() -> str:

@@ -125,9 +125,13 @@ def test_the_report_says_how_each_network_used_its_time():
         {"model": "baseline", "epochs": 50, "best_epoch": 41, "budget_seconds": 360.0,
          "epochs_cap": 50, "training_seconds": 200.0}]
     text = writeup.training_course(metrics)
-    assert "resnet 4 epochs in its 6.0 minutes (the time ran out first)" in text
+    assert "the time ran out first for resnet 4 epochs in its 6.0 minutes" in text
     assert "baseline all 50 epochs in 3.3 of its 6.0 minutes (done before" in text
     assert "Early stopping" not in text and "resnet still improved" in text
+    both = writeup.training_course([metrics[0], {**metrics[0], "model": "deep", "epochs": 9},
+                                    {**metrics[0], "model": "my_cnn", "budget_seconds": 180.0}])
+    assert ("the time ran out first for resnet 4 and deep 9 epochs in their 6.0 minutes each, "
+            "and for my_cnn 4 epochs in its 3.0 minutes;") in both
     rows = dict(writeup.budget_rows({"minutes": 30, "lanes": 2, "training_stage_minutes": 28.0,
                                      "training_minutes": {"04_cnn_baseline": 6.7}}))
     assert rows["time budget"].startswith("30 minutes for the whole run; 28.0 of them")
