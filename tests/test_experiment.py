@@ -1,5 +1,6 @@
 """The notebooks' shared steps: parameters, cached balancing, one model run, the write-up."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -152,6 +153,9 @@ def test_appendix_gives_notebook_times_their_sum_and_the_wall_clock(tmp_path):
     assert "| 04_cnn_b | 20.0 s |" in text and "| **sum** | **30.0 s** |" in text
     assert "| **wall clock** (notebooks 2 at a time within each stage) | **25.0 s** |" in text
     assert "estimated before the first notebook" not in text
+    assert "| `MINUTES` | none (the epochs decide) |" in text
+    assert "| `MINUTES` | 30 for the whole run |" in writeup.appendix(
+        dataclasses.replace(config, minutes=30.0), {"01_a": 1.0})
     config.run_dir.mkdir(parents=True, exist_ok=True)
     (config.run_dir / "estimate.json").write_text(json.dumps({"total_seconds": 20.0}))
     text = writeup.appendix(config, {"01_a": 10.0, "04_cnn_b": 20.0}, wall=25.0, jobs=2)

@@ -4,8 +4,9 @@
 `notebooks/NN_*.ipynb` in order into `outputs/<run>/notebooks/` (CNN notebooks only for the
 chosen models), renders each to HTML, then puts the executed cells together with the chapters of
 `helpers.report.writeup` into `outputs/<run>/report.html` (nbconvert, code hidden) and `report.pdf`
-(xhtml2pdf), and points `outputs/latest` at the run. A failing notebook stops the chain; its
-partial copy is kept and no report is written for that run.
+(xhtml2pdf), and points `outputs/latest` at the run. Before the first notebook it prints how long
+the run will take at this machine's measured speed (`helpers.report.estimate`). A failing
+notebook stops the chain; its partial copy is kept and no report is written for that run.
 
 The chain runs in three stages (`stages`): preparation, the CNN notebooks, the results. Within
 a stage no notebook reads another's output, so `--jobs` of them (default 2) run at a time, each
@@ -29,6 +30,7 @@ import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -501,7 +503,8 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
     timings = {p.stem: steps.timings[p.stem] for p in chosen}  # in notebook order
     (run / "timings.json").write_text(json.dumps(timings, indent=2))
     analysis = answers.read(chosen)  # from notebooks/: an answer is prose and re-runs nothing
-    report = report_notebook(executed, config, timings, wall=wall, jobs=jobs,
+    report = report_notebook(executed, replace(config, minutes=minutes), timings, wall=wall,
+                             jobs=jobs,
                              provenance=steps.provenance(), author=author, course=course,
                              analysis=analysis)
     write_html(report, run / "report.html", hide_code=True)
@@ -526,7 +529,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.report",
         description="Execute the notebooks in notebooks/ in order and render the report into "
-                    "outputs/<run>/ (also reachable as outputs/latest).")
+                    "outputs/<run>/ (also reachable as outputs/latest). Before the first "
+                    "notebook it says how long the run will take at this machine's measured "
+                    "speed, and what --minutes would give.")
     parser.add_argument("--dataset", default="glyphs", choices=sorted(SOURCES),
                         help="dataset to use (default: glyphs, built in and offline)")
     parser.add_argument("--data-dir", help="folder (EMNIST/MNIST) or file/folder (az-csv, folder) "

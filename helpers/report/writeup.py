@@ -467,10 +467,23 @@ def ablation_findings(study: dict) -> str:
     if len(rows) < 2:
         return ""
     network = study.get("network", "one network")
-    return (f"The ablation ({{{{ref:ablation}}}}) trained {network} for "
-            f"{study.get('epochs', '?')} epochs once per choice on this dataset. "
+    return (f"The ablation ({{{{ref:ablation}}}}) trained {network} "
+            f"{ablation_epochs(study)} once per choice on this dataset. "
             f"{summary(rows)} The claims the write-ups make for balancing and augmentation "
             "hold here only where these tests say so.")
+
+
+def ablation_epochs(study: dict) -> str:
+    """How long the ablation's arms trained: "for 2 epochs", or with a budget "for the whole
+    epochs that fit in 3.3 minutes shared by the arms (1 to 5 epochs)"."""
+    epochs = study.get("epochs")
+    epochs = sorted(epochs) if isinstance(epochs, list) else [epochs] if epochs else []
+    span = (f"{epochs[0]} to {epochs[-1]} epochs" if len(epochs) > 1 else
+            f"{epochs[0]} epoch{'s' if epochs[0] != 1 else ''}" if epochs else "")
+    if study.get("minutes"):
+        return (f"for the whole epochs that fit in {study['minutes']:.1f} minutes shared by the "
+                f"arms ({span})" if span else "for a share of the run's minutes")
+    return f"for {span}" if span else "for the report's epochs"
 
 
 def validation_at_best(metrics: dict) -> float | None:
@@ -522,6 +535,8 @@ def parameter_rows(config: RunConfig) -> list[tuple[str, str]]:
             ("DATA_DIR", Path(config.data_dir).name if config.data_dir else "none (built in)"),
             ("LIMIT", f"{config.limit:,} images" if config.limit else "none (every image)"),
             ("SEED", str(config.seed)), ("EPOCHS", str(config.epochs)),
+            ("MINUTES", f"{config.minutes:g} for the whole run" if config.minutes
+             else "none (the epochs decide)"),
             ("MODELS", ", ".join(config.models)), ("BALANCE", config.balance),
             ("SEEDS", str(config.seeds)), ("run folder", config.run_dir.name)]
 

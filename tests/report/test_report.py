@@ -62,6 +62,8 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
     err = capfd.readouterr().err
     assert "warning: 2 of 3 questions are unanswered" in err
     assert "time budget 20 min:" in err
+    assert "estimate at this machine's speed: about " in err and "epochs in MINUTES=20" in err
+    assert err.index("estimate at this machine's speed") < err.index("04_cnn_baseline.ipynb  ")
     latest = project / "outputs" / "latest"
     assert json.loads((latest / "budget.json").read_text())["minutes"] == 20
     html = (latest / "report.html").read_text()
@@ -140,11 +142,13 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
     index = json.loads((latest / "reuse.json").read_text())["notebooks"]
     declared = {name for entry in index.values() for name in entry["files"]}
     made = {p.relative_to(latest).as_posix() for p in latest.rglob("*") if p.is_file()}
-    rendered = {"report.html", "report.pdf", "timings.json", "reuse.json", "budget.json"}
+    rendered = {"report.html", "report.pdf", "timings.json", "reuse.json", "budget.json",
+                "estimate.json"}
     assert made - rendered - {f"notebooks/{p.stem}.html" for p in chain.notebooks_for()} \
         == declared
     first = latest.resolve().name
     assert chain.main(smoke) == 0
+    assert "estimate: every training notebook is reused" in capfd.readouterr().err
     again = project / "outputs" / "latest"
     assert again.resolve().name != first
     index = json.loads((again / "reuse.json").read_text())["notebooks"]
