@@ -173,6 +173,7 @@ class Chain:
         self.keys: dict[str, str] = {}
         self.entries: dict[str, reuse.Entry] = {}
         self.reused: dict[str, str] = {}  # notebook -> the run it was executed in
+        self.found: dict[str, tuple[Path, reuse.Entry] | None] = {}  # `earlier`'s answers
 
     def parameters_of(self, notebook: Path) -> dict:
         wanted = declared_parameters(notebook)
@@ -194,7 +195,7 @@ class Chain:
         whose files are intact; False when it must run."""
         if self.force:
             return False
-        found = reuse.find(notebook.stem, self.keys[notebook.stem], besides=self.run)
+        found = self.earlier(notebook)
         if found is None or not reuse.restore(*found, self.run, notebook):
             return False
         entry = found[1]
@@ -279,12 +280,19 @@ class Chain:
                     notebook, self.parameters_of(notebook), self.upstream(notebook, groups),
                     common)
 
-    def will_run(self, notebook: Path) -> bool:
-        """Whether the notebook must run: no earlier run executed it with the same key."""
+    def earlier(self, notebook: Path) -> tuple[Path, reuse.Entry] | None:
+        """The earlier run that executed the notebook with the same key, and its entry; looked
+        up (every file hashed) once per notebook."""
         if not self.keys:
             self.key_all()
-        return self.force or reuse.find(notebook.stem, self.keys[notebook.stem],
-                                        besides=self.run) is None
+        if notebook.stem not in self.found:
+            self.found[notebook.stem] = reuse.find(notebook.stem, self.keys[notebook.stem],
+                                                   besides=self.run)
+        return self.found[notebook.stem]
+
+    def will_run(self, notebook: Path) -> bool:
+        """Whether the notebook must run: no earlier run executed it with the same key."""
+        return self.force or self.earlier(notebook) is None
 
     def run_all(self) -> list[Path]:
         (self.run / "notebooks").mkdir(parents=True, exist_ok=True)
