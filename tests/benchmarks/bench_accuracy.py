@@ -3,7 +3,9 @@
 
 - precision: training throughput of the best recipe's network in bfloat16 and in float32, side
   by side, and which one `bfloat16_is_fast` picks on this CPU;
-- accuracy: the bundle's most accurate recipe (`helpers.learn.recipe.BEST`) and the write-ups'
+- accuracy: the bundle's most accurate recipe (`helpers.learn.recipe.BEST` on `BEST_NETWORK`,
+  trained, evaluated and saved as `make model` does; with `--minutes`, the epochs that fit in
+  them here, `recipe.within`, and a `TimeLimit`) and the write-ups'
   recipe (`deep`, ImageDataGenerator, Adam, early stopping on validation accuracy, patience 5), each
   trained on the byclass test file split 80/20 and merged to 47 classes (the split of
   `make bench-train`), with test accuracy after every epoch, final test accuracy and training
@@ -40,8 +42,16 @@ from helpers.data import Dataset, load_dataset  # noqa: E402
 from helpers.learn.augment import pipeline  # noqa: E402
 from helpers.learn.models import bfloat16_is_fast, build_model, load_model  # noqa: E402
 from helpers.learn.predict import probabilities  # noqa: E402
-from helpers.learn.recipe import BEST, SEED_RECIPE, fit, train_reader  # noqa: E402
-from helpers.learn.train import set_seed  # noqa: E402
+from helpers.learn.recipe import (  # noqa: E402
+    BEST,
+    BEST_NETWORK,
+    SEED_RECIPE,
+    evaluated,
+    save,
+    train_network,
+    within,
+)
+from helpers.learn.train import TimeLimit, set_seed  # noqa: E402
 
 TARGET_ACCURACY = 0.915
 TARGET_SECONDS = 15 * 60
@@ -78,7 +88,7 @@ def bench_precision(options, dataset: Dataset) -> bool:
     for _ in range(options.repeats):
         for name, mixed in (("float32", False), ("bfloat16", True)):
             set_seed(0, deterministic=False)
-            model = build_model(BEST.model, dataset.num_classes, mixed_precision=mixed)
+            model = build_model(BEST_NETWORK, dataset.num_classes, mixed_precision=mixed)
             model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
             model.fit(data, epochs=1, steps_per_epoch=3, verbose=0)  # tracing, threads
             started = time.perf_counter()
@@ -87,7 +97,7 @@ def bench_precision(options, dataset: Dataset) -> bool:
                                / (time.perf_counter() - started))
     medians = {name: statistics.median(r) for name, r in rates.items()}
     for name, r in rates.items():
-        print(f"  {BEST.model} {name:<9} median {medians[name]:6.0f} images/s  "
+        print(f"  {BEST_NETWORK} {name:<9} median {medians[name]:6.0f} images/s  "
               f"(runs: {', '.join(f'{v:.0f}' for v in r)})")
     faster = "bfloat16" if medians["bfloat16"] > medians["float32"] else "float32"
     picked = "bfloat16" if bfloat16_is_fast() else "float32"
@@ -115,12 +125,25 @@ def run_recipe(name: str, train, dataset: Dataset, budget: float) -> dict:
 
 def bench_accuracy(options, dataset: Dataset) -> bool:
     recipe = replace(BEST, epochs=options.epochs) if options.epochs else BEST
-    print(f"  best recipe: {recipe}", flush=True)
+    limit = []
+    if options.minutes:  # as `make model MINUTES=`: the epochs that fit, then a time limit
+        planned = time.perf_counter()
+        recipe = within(recipe, BEST_NETWORK, dataset, options.minutes * 60)
+        limit = [TimeLimit(options.minutes * 60)]
+        print(f"  {recipe.epochs} epochs fit in {options.minutes:g} minutes here (planned in "
+              f"{time.perf_counter() - planned:.0f} s)", flush=True)
+    print(f"  best recipe: {BEST_NETWORK}, {recipe}", flush=True)
     results = {}
 
     def best(clock):
-        path, _ = train_reader(dataset, recipe, options.save, progress=False, callbacks=[clock],
-                               budget=options.minutes * 60 if options.minutes else None)
+        model, training = train_network(BEST_NETWORK, recipe, dataset,
+                                        callbacks=[*limit, clock])
+        if training.stopped_by == "time limit":
+            print(f"    the time limit stopped it after {training.epochs_run} of {recipe.epochs} "
+                  "epochs")
+        evaluation = evaluated(BEST_NETWORK, model, training, dataset, seed=0,
+                               recipe=recipe.as_dict())
+        path = save(model, evaluation, dataset, options.save)
         print(f"    saved as {path} (what `make model` saves as the default reader)")
         return load_model(path)[0]
 
@@ -155,8 +178,8 @@ def bench_balanced(options, dataset: Dataset) -> bool:
         balanced = load_dataset("emnist-balanced", data_dir=str(folder))
     print(f"  data: {balanced!r}", flush=True)
     run_recipe("bundle's best recipe, official EMNIST-balanced split",
-               lambda clock: fit(BEST, balanced, callbacks=[clock])[0], balanced,
-               options.budget * 8)
+               lambda clock: train_network(BEST_NETWORK, BEST, balanced, callbacks=[clock])[0],
+               balanced, options.budget * 8)
     return True
 
 
@@ -173,8 +196,9 @@ def main(argv: list[str] | None = None) -> int:
                                                    f"(default {BEST.epochs})")
     parser.add_argument("--budget", type=float, default=2400,
                         help="seconds of training after which a recipe is stopped")
-    parser.add_argument("--minutes", type=float, help="fit the best recipe's epochs and "
-                        "schedule into this many minutes of training (as `make model MINUTES=`)")
+    parser.add_argument("--minutes", type=float, help="train the best recipe for the whole "
+                        "epochs that fit in this many minutes here (`recipe.within`, its "
+                        "schedule fitted to them) with a time limit, as `make model MINUTES=`")
     parser.add_argument("--repeats", type=int, default=3, help="runs per precision")
     parser.add_argument("--steps", type=int, default=30, help="batches per precision run")
     parser.add_argument("--skip-seed", action="store_true",

@@ -1,20 +1,22 @@
 """Reading benchmark on real EMNIST: `make bench-read` or
 `.venv/bin/python tests/benchmarks/bench_read.py [--lines N] [--photos N] [--model PATH ...]`.
 
-Trains the bundle's fastest recipe (`dropout_bn`, three epochs, see bench_train.py) on the byclass
-test file merged to 47 classes, then reads lines and photos generated from the held-out test
-characters (`helpers.reading.lines`): character error rate of `helpers.reading.read` versus the
-same network's error on the same characters as EMNIST stores them (target: at most 3 points more),
-with and without the lexicon (English, wordfreq) on lines of random strings and on lines of real
-words, accuracy on photos, and the time to read a line and to predict a photo (medians).
-`--model PATH [--dataset NAME --location DIR]` measures a saved model instead, e.g. the reader
-of `make model` or the best one of the latest `make report` run.
+Trains the bundle's fastest recipe (`bench_train.FASTEST` on `dropout_bn`: three epochs, a cosine
+schedule, no augmentation) by `helpers.learn.train.fit` on the byclass test file merged to 47
+classes, then reads lines and photos generated from the held-out test characters
+(`helpers.reading.lines`): character error rate of `helpers.reading.read` versus the same network's
+error on the same characters as EMNIST stores them (target: at most 3 points more), with and
+without the lexicon (English, wordfreq) on lines of random strings and on lines of real words,
+accuracy on photos, and the time to read a line and to predict a photo (medians). `--model PATH
+[--dataset NAME --location DIR]` measures a saved model instead, e.g. the reader of `make model` or
+the best one of the latest `make report` run.
 
-Two more measurements on the same data: `--small` trains `deep` for 4 epochs on a stratified
-6,027 of the training images (a small training set, as a student's first run has) and reads
-the lines with and without the lexicon; the tight-spacing section reads lines whose letters
-touch or overlap (`helpers.reading.lines.TIGHT_STYLE`), with the classifier-checked splitting of
-wide pieces and without it, counting lines where the number of characters found is wrong.
+Two more measurements on the same data: `--small` trains `deep` for 4 epochs on a stratified 6,027
+of the training images (a small training set, as a student's first run has, by the notebooks'
+`Recipe()`) and reads the lines with and without the lexicon; the tight-spacing section reads lines
+whose letters touch or overlap (`helpers.reading.lines.TIGHT_STYLE`), with the classifier-checked
+splitting of wide pieces and without it, counting lines where the number of characters found is
+wrong.
 Exits 1 when the target is missed. Writes nothing into the checkout.
 """
 
@@ -44,49 +46,46 @@ import numpy as np  # noqa: E402
 from helpers.data import Dataset, load_from  # noqa: E402
 from helpers.learn.inputs import CENTRES, INK_LEVEL, framing_of  # noqa: E402
 from helpers.learn.models import bfloat16_is_fast, build_model  # noqa: E402
-from helpers.learn.train import set_seed, train  # noqa: E402
+from helpers.learn.recipe import Recipe  # noqa: E402
+from helpers.learn.train import fit, set_seed, training_data  # noqa: E402
 from helpers.reading.cer import TARGET_GAP, score_reading  # noqa: E402
 from helpers.reading.lexicon import Lexicon  # noqa: E402
 from helpers.reading.lines import DEFAULT_STYLE, character_photo, generate_lines  # noqa: E402
 from helpers.reading.recognizer import Recognizer, classify, frame_ink, read  # noqa: E402
 
-# The fastest recipe to 88% is bench_train.BEST; its values here keep this benchmark running
-# should that name change.
-BEST = getattr(bench_train, "BEST", None) or {
-    "model": "dropout_bn", "batch_size": 128, "learning_rate": 2e-3, "schedule": "cosine",
-    "epochs": 3, "augment": False}
+# The fastest recipe to 88% (bench_train.py's time-to-88).
+FASTEST, FASTEST_NETWORK = bench_train.FASTEST, bench_train.FASTEST_NETWORK
 byclass47_or_skip = bench_train.byclass47_or_skip
 
 
-def trained(dataset: Dataset) -> Recognizer:
+def trained_by(network: str, recipe: Recipe, dataset: Dataset) -> Recognizer:
+    """`network` (bfloat16 where the CPU is fast at it) fitted on `dataset` by `recipe` with
+    seed 0, TensorFlow's kernels left free to be fast; says how many epochs and seconds."""
     set_seed(0, deterministic=False)
-    model = build_model(BEST["model"], dataset.num_classes, mixed_precision=bfloat16_is_fast())
+    model = build_model(network, dataset.num_classes, mixed_precision=bfloat16_is_fast())
     started = time.perf_counter()
-    train(model, dataset, BEST["epochs"], batch_size=BEST["batch_size"],
-          learning_rate=BEST["learning_rate"], schedule=BEST["schedule"],
-          augment=BEST["augment"], verbose=0, patience=BEST["epochs"])
-    print(f"  trained {BEST['model']} for {BEST['epochs']} epochs in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    result = fit(model, training_data(dataset, recipe, seed=0), recipe, verbose=0)
+    print(f"  trained {network} for {result.epochs_run} epochs on {result.train_images:,} images "
+          f"in {time.perf_counter() - started:.0f} s", flush=True)
     return Recognizer(model, list(dataset.classes), framing_of(dataset.x_train))
+
+
+def trained(dataset: Dataset) -> Recognizer:
+    return trained_by(FASTEST_NETWORK, FASTEST, dataset)
 
 
 SMALL_IMAGES, SMALL_EPOCHS = 6027, 4
 
 
 def small_recognizer(dataset: Dataset) -> Recognizer:
-    """`deep`, 4 epochs (augmentation, Adam, as the notebooks train) on 6,027 training images."""
+    """`deep` by the notebooks' recipe (`Recipe()`: augmentation, Adam, early stopping), at
+    most 4 epochs, on 6,027 training images."""
     from helpers.data import stratified_split
 
     _, _, x, y = stratified_split(dataset.x_train, dataset.y_train,
                                   SMALL_IMAGES / len(dataset.y_train), 0)
-    small = dataset.with_arrays(x_train=x, y_train=y)
-    set_seed(0, deterministic=False)
-    model = build_model("deep", dataset.num_classes, mixed_precision=bfloat16_is_fast())
-    started = time.perf_counter()
-    train(model, small, SMALL_EPOCHS, verbose=0)
-    print(f"  trained deep for {SMALL_EPOCHS} epochs on {len(y):,} images in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
-    return Recognizer(model, list(dataset.classes), framing_of(small.x_train))
+    return trained_by("deep", Recipe(epochs=SMALL_EPOCHS),
+                      dataset.with_arrays(x_train=x, y_train=y))
 
 
 def tight_check(recognizer: Recognizer, dataset: Dataset, count: int, seed: int) -> None:

@@ -46,7 +46,8 @@ from helpers.data import load_dataset  # noqa: E402
 from helpers.errors import DataError  # noqa: E402
 from helpers.learn.inputs import framing_of  # noqa: E402
 from helpers.learn.models import build_model, latest_model, save_model  # noqa: E402
-from helpers.learn.train import set_seed, train  # noqa: E402
+from helpers.learn.recipe import Recipe  # noqa: E402
+from helpers.learn.train import fit, set_seed, training_data  # noqa: E402
 from helpers.reading.lines import character_photo, generate_lines  # noqa: E402
 from helpers.reading.recognizer import Recognizer, classify, read  # noqa: E402
 
@@ -68,7 +69,8 @@ def model_path(option: str | None, scratch: Path) -> Path:
         data = load_dataset("glyphs", limit=6000)
         set_seed(0)
         model = build_model("digits_small", data.num_classes)
-        train(model, data, 3, augment=False, verbose=0)
+        recipe = Recipe(epochs=3, augment=False)  # the notebooks', unaugmented
+        fit(model, training_data(data, recipe, seed=0), recipe, verbose=0)
         return save_model(model, scratch / "digits_small", data.classes,
                           framing=framing_of(data.x_train), dataset="glyphs")
 
