@@ -2,6 +2,7 @@
 the unanswered ones marked there and listed by `make report`."""
 
 import nbformat
+from conftest import REPO
 
 from helpers.report import answers
 
@@ -38,3 +39,23 @@ def test_nothing_is_said_when_every_question_is_answered_or_none_is_asked(tmp_pa
     path = notebook_with(tmp_path / "12_ablation.ipynb", "Class weights: they keep every image.")
     assert answers.warning(answers.read([path])) is None
     assert answers.section([], None) == "" and answers.warning([]) is None
+
+
+def test_every_answer_cell_of_the_notebooks_sits_under_its_question_and_reaches_the_report():
+    """Notebook 11 asks why the student designed their network so, among its exercises, in
+    the same kind of cell as the analysis questions of 12 and 13."""
+    paths = sorted((REPO / "notebooks").glob("*.ipynb"))
+    found = answers.read(paths)
+    assert {a.notebook for a in found} >= {"11_your_network", "12_ablation", "13_comparison"}
+    for path in paths:
+        cells = nbformat.read(path, as_version=4).cells
+        for before, cell in zip(cells, cells[1:], strict=False):
+            if answers.TAG in cell.metadata.get("tags", []):
+                question = cell.metadata["helpers"]["question"]
+                assert f"**{question}**" in before.source, path.name
+                assert "question" in before.metadata["tags"] and cell.source == answers.PLACEHOLDER
+    design = [a for a in found if a.notebook == "11_your_network"]
+    assert len(design) == 1 and design[0].question.startswith("Why did you design your network")
+    assert f"**{design[0].question}**" in answers.section(found, "Ada Lovelace")
+    last = nbformat.read(REPO / "notebooks" / "11_your_network.ipynb", as_version=4).cells[-1]
+    assert {"exercises", answers.TAG} <= set(last.metadata["tags"])

@@ -60,7 +60,7 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
     nbformat.write(nb, answered)
     assert chain.main(smoke) == 0
     err = capfd.readouterr().err
-    assert "warning: 2 of 3 questions are unanswered" in err
+    assert "warning: 3 of 4 questions are unanswered" in err
     assert "time budget 20 min:" in err
     assert "estimate at this machine's speed: about " in err and "epochs in MINUTES=20" in err
     assert err.index("estimate at this machine's speed") < err.index("04_cnn_baseline.ipynb  ")
@@ -130,7 +130,7 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
     start = text.rindex("Your analysis")  # the section, not its line in the contents
     analysis = text[start:text.index("5. Conclusion", start)]
     assert "I would deploy the smallest network within the best one's interval." in analysis
-    assert analysis.count("[Unanswered: write the answer") == 2
+    assert analysis.count("[Unanswered: write the answer") == 3
     # It reads as a submission, not as pasted output, and cites what it lists.
     assert defects(visible_text(html)) == []
     assert uncited(visible_text(html)) == [] and "Zhang and Mani, 2003" in text

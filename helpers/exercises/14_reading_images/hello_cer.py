@@ -6,11 +6,11 @@ OK_FORMAT = False
 name = "hello_cer"
 
 
-@test_case(success_message="Right: one substitution in five characters. The CER counts edits "
-                           "(insertions, deletions, substitutions) over the length of the truth, "
-                           "so it can exceed 1 when a reader adds characters.",
-           failure_message="Hint: how many single-character edits turn HELL0 into HELLO, and how "
-                           "long is the truth?")
+@test_case(success_message="One substitution in five characters. The CER counts edits "
+                           "(insertions, deletions, substitutions) over the length of the "
+                           "truth.",
+           failure_message="Hint: how many single-character edits turn HELL0 into HELLO, and "
+                           "how long is the truth? Give a fraction, not a percentage.")
 def test_hello_cer(hello_cer):
     from helpers.reading.cer import cer
 
