@@ -33,8 +33,10 @@ help:  ## list the targets
 	@echo "                 parameters: DATASET= DATA_DIR= EPOCHS= LIMIT= SEED= MODELS= BALANCE="
 	@echo "                 SEEDS= (trainings per network, for a mean ± sd; default 1)"
 	@echo "                 JOBS= (notebooks at once within a stage; default 2, 1 on one core)"
-	@echo "                 MINUTES= (finish in about that many minutes: each network trains the"
-	@echo "                 epochs that fit its share of the time, measured on this machine);"
+	@echo "                 every network trains until its validation accuracy stops improving,"
+	@echo "                 within its share of MINUTES= (default 11; shared by each network's"
+	@echo "                 measured time per epoch); EPOCHS= caps the epochs instead (then no"
+	@echo "                 time limit unless MINUTES= too); the report says who converged;"
 	@echo "                 before the first notebook the run says how long it will take here"
 	@echo "                 DOWNLOAD=1 (fetch DATASET's files first when they are not there)"
 	@echo "                 ABLATION=0 (leave out the ablation of balancing and augmentation)"
@@ -105,6 +107,7 @@ lab: PORT ?= 8888
 lab: $(STAMP)
 	@$(PY) -m helpers.report.kernel >/dev/null  # TensorFlow's C++ start-up lines stay out of the cells
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT) \
+		--FileContentsManager.pre_save_hook=helpers.report.kernel.save_as_committed \
 		$(if $(filter 0,$(shell id -u)),--allow-root)  # containers often run as root
 
 # The most accurate recipe on the EMNIST files present, saved as the default reader

@@ -31,10 +31,13 @@ from helpers.arguments import (
 )
 from helpers.data import SOURCES
 from helpers.errors import BundleError, ConfigError, DataError
-from helpers.learn import UNSURE_BELOW
+from helpers.learn import MOST_EPOCHS, UNSURE_BELOW
 from helpers.report.console import filtered_stderr, import_tensorflow_quietly
 
-DEFAULT_EPOCHS = 6
+# `train`'s default: the notebooks' recipe (`helpers.learn.recipe.Recipe()`), until the
+# validation accuracy stops improving, at most this many epochs. Here so that --help needs no
+# TensorFlow.
+DEFAULT_EPOCHS = MOST_EPOCHS
 DEFAULT_TOP_K = 5
 MOST_CONFUSED_SHOWN = 5
 
@@ -149,6 +152,7 @@ def train_command(args: argparse.Namespace) -> int:
     from helpers.learn import recipe
     from helpers.learn.balance import balance
     from helpers.learn.models import info_path
+    from helpers.learn.train import run_callbacks
 
     dataset = load_dataset(args)
     prepared = balance(dataset, args.balance, seed=args.seed)
@@ -156,13 +160,13 @@ def train_command(args: argparse.Namespace) -> int:
           f"training images after balancing ({args.balance}), {len(dataset.x_test):,} test "
           f"images, {dataset.num_classes} classes")
     out = args.out or default_model_path(args.architecture, args.dataset)
-    # The notebooks' training (experiment.run_model): the same recipe and path. Its run folder
-    # keeps the history, TensorBoard logs and a backup after every epoch, so the same command
-    # after an interruption continues where it stopped.
+    # The notebooks' training: the same recipe and `fit`. Its run folder keeps the history,
+    # TensorBoard logs and a backup after every epoch, so the same command after an
+    # interruption continues where it stopped.
     trained = recipe.train_and_save(
-        recipe.Recipe(args.architecture, args.epochs), prepared.dataset, out, seed=args.seed,
-        class_weight=prepared.class_weight, balance=prepared.method, verbose=2,
-        run_dir=training_folder(out))
+        args.architecture, recipe.Recipe(epochs=args.epochs), prepared.dataset, out,
+        seed=args.seed, class_weight=prepared.class_weight,
+        callbacks=run_callbacks(training_folder(out)), balance=prepared.method)
     evaluation, out = trained.evaluation, trained.model_path
     print(f"\n{args.architecture} on {dataset.name}: test accuracy {evaluation['accuracy']:.1%}, "
           f"macro F1 {evaluation['macro_f1']:.3f} ({evaluation['test_images']:,} test images)")
@@ -174,6 +178,8 @@ def train_command(args: argparse.Namespace) -> int:
 def model_command(args: argparse.Namespace) -> int:
     """`make model`: the most accurate recipe on EMNIST, saved as the default reader."""
     from helpers.learn import recipe
+    from helpers.learn.speed import within
+    from helpers.learn.train import TimeLimit
 
     if args.download:
         folder = Path(args.data_dir) if args.data_dir else None
@@ -182,13 +188,16 @@ def model_command(args: argparse.Namespace) -> int:
     dataset = recipe.reader_dataset(args.dataset, folder, args.limit, args.seed,
                                     download=args.download)
     best = replace(recipe.BEST, epochs=args.epochs) if args.epochs else recipe.BEST
-    within = f" (those that fit in {args.minutes:g} minutes)" if args.minutes else ""
-    print(f"training {best.model} for {best.epochs} epochs{within} on {dataset!r} from "
-          f"{folder or 'the download'}", flush=True)
+    fitting = ""
+    if args.minutes:
+        best = within(best, recipe.BEST_NETWORK, dataset, args.minutes * 60)
+        fitting = f" (those that fit in {args.minutes:g} minutes here)"
+    print(f"training {recipe.BEST_NETWORK} for {best.epochs} epochs{fitting} on {dataset!r} "
+          f"from {folder or 'the download'}", flush=True)
     started = time.perf_counter()
     trained = recipe.train_and_save(
-        best, dataset, args.out or recipe.default_reader_path(), seed=args.seed, verbose=2,
-        budget=args.minutes * 60 if args.minutes else None, deterministic=False)
+        recipe.BEST_NETWORK, best, dataset, args.out or recipe.default_reader_path(),
+        seed=args.seed, callbacks=[TimeLimit(args.minutes * 60)] if args.minutes else ())
     print(f"test accuracy {trained.evaluation['accuracy']:.1%}, macro F1 "
           f"{trained.evaluation['macro_f1']:.3f}, {trained.training.epochs_run} epochs, "
           f"{time.perf_counter() - started:.0f} s; saved {trained.model_path}")
@@ -388,8 +397,9 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=ARCHITECTURE_NAMES, metavar="ARCH",
                        help="the network: %(choices)s")
     train.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS, metavar="N",
-                       help=f"at most N passes over the training images; training stops early "
-                            f"when validation accuracy stalls (default: {DEFAULT_EPOCHS})")
+                       help="at most N passes over the training images; as in the notebooks, "
+                            "the training stops when the validation accuracy has not improved "
+                            "for 3 epochs (default: %(default)s)")
     train.add_argument("--out", metavar="PATH", type=model_out,
                        help="where to save the model; its classes go to the same name with "
                             ".json, its history, TensorBoard logs and a backup after every "
@@ -398,7 +408,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "same command after an interruption continues from the last "
                             "finished epoch, after a finished training it starts a new history; "
                             "delete NAME-training/ to start an interrupted one over")
-    train.add_argument("--balance", choices=BALANCE_METHODS, default="nearmiss",
+    train.add_argument("--balance", choices=BALANCE_METHODS, default="class-weights",
                        metavar="METHOD",
                        help="how to balance the training split: %(choices)s (default: "
                             "%(default)s, as the notebooks)")
@@ -432,7 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="epochs (default: 12, the recipe's)")
     model.add_argument("--minutes", type=positive_float, metavar="M",
                        help="train only the whole epochs that fit in M minutes on this machine "
-                            "(timed on the first epoch), the schedule fitted to them")
+                            "(a few batches timed first), the schedule fitted to them")
     model.add_argument("--seed", type=int, default=0, metavar="S", help="default: 0")
     model.add_argument("--out", metavar="PATH", type=model_out,
                        help="where to save the .keras file (default: outputs/model/reader.keras)")

@@ -8,7 +8,11 @@ The command lines print either as one `error:` line.
 
 
 class BundleError(ValueError):
-    """Anything the bundle refuses with a message meant for the user."""
+    """Anything the bundle refuses with a message meant for the user. A notebook shows it as
+    one line, `ConfigError: <message>`, not as a traceback through helpers/."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
 
 
 class DataError(BundleError):
@@ -21,3 +25,4 @@ class ConfigError(BundleError):
 
 class DataWarning(UserWarning):
     """Input that was skipped or repaired; the message names the file."""
+

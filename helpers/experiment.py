@@ -1,7 +1,8 @@
 """What the notebooks share: one set of run parameters (`RunConfig`), the run's dataset
-(`load`), its balanced training data (`balanced_data`), and "train, evaluate and save one
-network" (`run_model`, the one training path of `helpers.learn.recipe`) with every artefact
-under the run folder; then what the comparison reads back (`saved_metrics`, `best_model`).
+(`load`), its balanced training data (`balanced_data`), the steps around the training a CNN
+notebook shows (`recipe`, `network`, `callbacks` for `helpers.learn.train.fit`, then `evaluate`
+and `save`) with every artefact under the run folder; then what the comparison reads back
+(`saved_metrics`, `best_model`).
 
 Layout of a run folder: `metrics/<model>.json` (numbers for the comparison and the report),
 `models/<model>.keras` + `.json` (classes), `training/<model>/` (history.csv, TensorBoard logs),
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,13 +27,21 @@ from helpers import paths
 from helpers.data import Dataset, leakage, load_from
 from helpers.data.cache import atomic_path, cache_file, fingerprint, load_arrays, save_arrays
 from helpers.errors import ConfigError, DataError, DataWarning
-from helpers.learn import MOST_EPOCHS, anatomy, recipe, stats
+from helpers.learn import MOST_EPOCHS, anatomy, stats
 from helpers.learn import ablation as ablation_study
+from helpers.learn import recipe as recipe_steps
 from helpers.learn.balance import METHODS, Balanced, balance, train_counts
-from helpers.learn.evaluate import evaluate, load_metrics
-from helpers.learn.models import ARCHITECTURES, check_network, load_model
+from helpers.learn.evaluate import Evaluation, load_metrics
+from helpers.learn.evaluate import evaluate as evaluate_model
+from helpers.learn.models import (
+    ARCHITECTURES,
+    bfloat16_is_fast,
+    build_model,
+    check_network,
+    load_model,
+)
 from helpers.learn.recipe import Recipe, Trained
-from helpers.learn.train import TrainResult
+from helpers.learn.train import TimeLimit, TrainResult, fit, run_callbacks, set_seed, training_data
 
 
 @dataclass(frozen=True)
@@ -42,7 +52,7 @@ class RunConfig:
     data_dir: str | None = None
     limit: int | None = None
     seed: int = 0
-    epochs: int = 2
+    epochs: int = MOST_EPOCHS  # at most: early stopping ends a training when it stops improving
     models: tuple[str, ...] = tuple(ARCHITECTURES)
     balance: str = "class-weights"
     run_dir: Path = field(default_factory=lambda: paths.outputs_dir() / "lab")
@@ -52,7 +62,7 @@ class RunConfig:
     minutes: float | None = None
 
     @classmethod
-    def from_parameters(cls, DATASET="glyphs", DATA_DIR=None, LIMIT=None, SEED=0, EPOCHS=2,
+    def from_parameters(cls, DATASET="glyphs", DATA_DIR=None, LIMIT=None, SEED=0, EPOCHS=None,
                         MODELS=None, BALANCE="class-weights", RUN_DIR=None,
                         SEEDS=1, MINUTES=None) -> RunConfig:  # noqa: N803
         """From the notebooks' upper-case parameters; MODELS is a comma-separated string."""
@@ -64,8 +74,10 @@ class RunConfig:
                               f"from {', '.join(ARCHITECTURES)}")
         if BALANCE not in METHODS:
             raise ConfigError(f"BALANCE={BALANCE!r}; use one of {', '.join(METHODS)}")
+        EPOCHS = MOST_EPOCHS if EPOCHS in (None, "") else EPOCHS  # noqa: N806
         if int(EPOCHS) < 1:
-            raise ConfigError(f"EPOCHS must be at least 1, got {EPOCHS}")
+            raise ConfigError(f"EPOCHS must be at least 1 (or None: until the validation "
+                              f"accuracy stops improving, at most {MOST_EPOCHS}), got {EPOCHS}")
         if int(SEEDS) < 1:
             raise ConfigError(f"SEEDS must be at least 1, got {SEEDS}")
         if MINUTES is not None and not float(MINUTES) > 0:
@@ -180,18 +192,10 @@ class Skipped(Exception):
         return [f"skipped: {self}"]
 
 
-def run_model(name: str, config: RunConfig, prepared: Balanced) -> Trained:
-    """Train `name` on the prepared data, evaluate on the test split, save everything under the
-    run folder: `helpers.learn.recipe.train_and_save` with the write-ups' training for
-    `config.epochs`.
-
-    Raises `Skipped` when `name` is not among `config.models`: the notebook then says it skipped
-    and runs no further.
-    """
-    if name not in config.models:
-        raise Skipped(f"{name} is not among this run's networks (MODELS={','.join(config.models)});"
-                      f" add {name} to MODELS, or set MODELS = None for all of them")
-    return _train(recipe.report_recipe(name, config.epochs), config, prepared)
+def recipe(config: RunConfig) -> Recipe:
+    """The run's training recipe: the defaults of `Recipe` (the write-ups' training, until the
+    validation accuracy stops improving), at most `config.epochs` epochs."""
+    return Recipe(epochs=config.epochs)
 
 
 # The network a student writes in notebooks/11_your_network: trained, saved and compared under
@@ -199,47 +203,103 @@ def run_model(name: str, config: RunConfig, prepared: Balanced) -> Trained:
 OWN_NETWORK = "my_cnn"
 
 
-def run_own(builder: Callable[[int], keras.Model], config: RunConfig,
-            prepared: Balanced) -> Trained:
-    """Train the network `builder(num_classes)` returns exactly as `run_model` trains the
-    seven (the same recipe, data, evaluation and saving), as `OWN_NETWORK`. Before any
-    training, `models.check_network` stops with what to change if it cannot fit the data."""
+def network(name: str, config: RunConfig, prepared: Balanced,
+            builder: Callable[[int], keras.Model] | None = None) -> keras.Model:
+    """A fresh network `name` for the run's data, seeded by the run's seed, in bfloat16 where
+    the CPU is fast at it: one of the seven by name, or what `builder(num_classes)` returns
+    (your own network, checked first: what keeps it from fitting the data stops it here).
+
+    Raises `Skipped` when `name` is not among `config.models`: the notebook then says it
+    skipped and runs no further."""
+    if builder is None and name not in config.models:
+        raise Skipped(f"{name} is not among this run's networks (MODELS={','.join(config.models)});"
+                      f" add {name} to MODELS, or set MODELS = None for all of them")
     dataset = prepared.dataset
-    check_network(builder, dataset.num_classes, (*dataset.x_train.shape[1:], 1))
-    return _train(recipe.report_recipe(OWN_NETWORK, config.epochs), config, prepared,
-                  builder=builder)
+    if builder is not None:
+        check_network(builder, dataset.num_classes, (*dataset.x_train.shape[1:], 1))
+    set_seed(config.seed)
+    return build_model(name, dataset.num_classes, mixed_precision=bfloat16_is_fast(),
+                       builder=builder)
 
 
-def _train(chosen: Recipe, config: RunConfig, prepared: Balanced,
-           builder: Callable[[int], keras.Model] | None = None) -> Trained:
-    name = chosen.model
-    # With SEEDS > 1, the further seeds train first, only to be scored: the network saved (and
-    # shown) is the first seed's, and its metrics carry every seed's scores.
-    runs = [seed_run(chosen, prepared, seed, builder=builder, budget=config.budget()) for seed in
-            range(config.seed + 1, config.seed + config.seeds)]
-    # Silent: the notebook shows the epochs as a table (helpers.report.tables.training) and curves.
-    trained = recipe.train_and_save(
-        chosen, prepared.dataset, config.run_dir / "models" / name,
-        seed=config.seed, class_weight=prepared.class_weight, balance=prepared.method,
-        run_dir=config.run_dir / "training" / name, metrics_dir=config.run_dir / "metrics",
-        builder=builder, budget=config.budget())
-    if runs:
-        first = {"seed": config.seed, **{k: trained.evaluation[k]
-                                         for k in ("accuracy", "macro_f1")}}
-        trained.evaluation.metrics["seed_runs"] = [first, *runs]
-        write_json(trained.evaluation.path, trained.evaluation.metrics)
-    return trained
+def callbacks(name: str, config: RunConfig, prepared: Balanced) -> list[keras.callbacks.Callback]:
+    """What the run adds to a recipe's callbacks: with MINUTES, a time limit (the network's
+    share of the run), and the run folder's history, TensorBoard logs and a backup."""
+    found = run_callbacks(config.run_dir / "training" / name)
+    if (seconds := config.budget()) is not None:
+        dataset = prepared.dataset
+        validation = max(1, round(len(dataset.x_train) * recipe(config).validation_fraction))
+        found.insert(0, TimeLimit(seconds, after=len(dataset.x_test) / validation))
+    return found
 
 
-def seed_run(chosen: Recipe, prepared: Balanced, seed: int,
-             builder: Callable[[int], keras.Model] | None = None,
-             budget: float | None = None) -> dict:
-    """One more training of a recipe with another seed, scored on the test split only."""
-    model, _ = recipe.fit(chosen, prepared.dataset, seed=seed,
-                          class_weight=prepared.class_weight, builder=builder, budget=budget)
-    evaluation = evaluate(model, prepared.dataset)
-    return {"seed": seed, "accuracy": evaluation["accuracy"],
-            "macro_f1": evaluation["macro_f1"]}
+def evaluate(name: str, model: keras.Model, training: TrainResult, config: RunConfig,
+             prepared: Balanced, code: Callable | None = None) -> Evaluation:
+    """Score the trained network once on the untouched test split and write its metrics (with
+    how it trained) to `metrics/<name>.json`; `code`, your network's function, is kept with
+    them. With SEEDS > 1, the same network and recipe train again with the further seeds, only
+    to be scored: the metrics carry every seed's scores (`seed_runs`)."""
+    keep_earlier(config, name)
+    record = {"seed": config.seed, "balance": prepared.method,
+              "recipe": training.recipe.as_dict() if training.recipe else None,
+              **({"code": anatomy.function_source(code)} if code is not None else {})}
+    if config.seeds > 1:
+        record["seed_runs"] = [{"seed": config.seed, **_scores(model, prepared)}, *(
+            {"seed": seed, **_scores(_again(model, training, prepared, seed), prepared)}
+            for seed in range(config.seed + 1, config.seed + config.seeds))]
+    return recipe_steps.evaluated(name, model, training, prepared.dataset,
+                                  metrics_dir=config.run_dir / "metrics", **record)
+
+
+def _scores(model: keras.Model, prepared: Balanced) -> dict:
+    scored = evaluate_model(model, prepared.dataset)
+    return {"accuracy": scored["accuracy"], "macro_f1": scored["macro_f1"]}
+
+
+def _again(model: keras.Model, training: TrainResult, prepared: Balanced,
+           seed: int) -> keras.Model:
+    """The same network and recipe trained with another seed (compiled as the first was)."""
+    set_seed(seed)
+    twin = keras.models.clone_model(model)  # the same layers, freshly initialised
+    twin.compile(optimizer=type(model.optimizer).from_config(model.optimizer.get_config()),
+                 loss=model.loss, metrics=["accuracy"])
+    data = training_data(prepared.dataset, training.recipe, class_weight=prepared.class_weight,
+                         seed=seed)
+    fit(twin, data, training.recipe, verbose=0)
+    return twin
+
+
+def save(name: str, model: keras.Model, training: TrainResult, evaluation: Evaluation,
+         config: RunConfig, prepared: Balanced) -> Trained:
+    """Save the trained network as `models/<name>.keras` (with its classes, framing and
+    metrics in `<name>.json`) for the comparison, the reading notebook and the web page."""
+    path = recipe_steps.save(model, evaluation, prepared.dataset,
+                             config.run_dir / "models" / name)
+    return Trained(name, model, training, evaluation, path)
+
+
+def keep_earlier(config: RunConfig, name: str) -> None:
+    """In JupyterLab's folder (outputs/lab), a network trained again does not overwrite the
+    last training's results: its metrics, model and history move to `earlier/<time>-<name>/`."""
+    if config.run_dir != paths.outputs_dir() / "lab":
+        return
+    found = [path for path in (config.run_dir / "metrics" / f"{name}.json",
+                               config.run_dir / "models" / f"{name}.keras",
+                               config.run_dir / "models" / f"{name}.json") if path.exists()]
+    if not found:
+        return
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(found[0].stat().st_mtime))
+    to = config.run_dir / "earlier" / f"{stamp}-{name}"
+    for path in found:
+        (to / path.parent.name).mkdir(parents=True, exist_ok=True)
+        path.replace(to / path.parent.name / path.name)
+
+
+def show_source(function: Callable):
+    """A function's source as a highlighted listing, for a notebook to show what it calls."""
+    from IPython.display import Code
+
+    return Code(anatomy.function_source(function), language="python")
 
 
 def network_code(name: str):
@@ -270,9 +330,7 @@ def ablation(config: RunConfig) -> list[dict]:
     written to `ablation.json` for the report's discussion."""
     rows = ablation_study.run(load(config), seed=config.seed, progress=_note_left_out,
                               arms=ablation_study.arms_for(config.balance),
-                              budget=config.budget(),
-                              epochs=ablation_study.EPOCHS if config.minutes is None
-                              else MOST_EPOCHS)
+                              budget=config.budget(), epochs=config.epochs)
     write_json(config.run_dir / "ablation.json",
                {"network": ablation_study.NETWORK, "epochs": sorted({r["epochs"] for r in rows}),
                 "minutes": config.minutes,
@@ -280,14 +338,26 @@ def ablation(config: RunConfig) -> list[dict]:
     return rows
 
 
+def how_trained(result: TrainResult) -> str:
+    """How the network was trained, said from the objects that trained it (the compiled
+    optimizer, the callbacks, the batches and augmentation layers), then how it went."""
+    from helpers.learn.described import training_text
+
+    epochs = result.recipe.epochs if result.recipe is not None else None
+    return f"**How it was trained.** {training_text(result.facts, epochs)}\n\n" \
+           f"{training_summary(result)}"
+
+
 def training_summary(result: TrainResult) -> str:
-    """One sentence on how a training went: epochs run, the best one, time and speed."""
+    """How a training went: epochs run, why it stopped, the best epoch, time and speed."""
     epochs = result.epochs_run
+    why = {"early stopping": "stopped early: its validation accuracy had stopped improving",
+           "time limit": "was stopped by its time limit before early stopping acted",
+           "epochs": "ran every epoch the recipe allowed"}[result.stopped_by]
     return (f"Trained {epochs} epoch{'s' if epochs != 1 else ''} in {result.seconds:.1f} s "
             f"({result.images_per_second:,.0f} images/s) on {result.train_images:,} images, "
-            f"{result.validation_images:,} held out for validation. The best validation "
-            f"accuracy came in epoch {result.best_epoch}; the network keeps that epoch's "
-            f"weights.")
+            f"{result.validation_images:,} held out for validation; it {why}. The best "
+            f"validation accuracy came in epoch {result.best_epoch}.")
 
 
 def saved_metrics(config: RunConfig, *, required: bool = False) -> list[dict]:

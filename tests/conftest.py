@@ -41,13 +41,15 @@ def glyph_model(reading_glyphs, tmp_path_factory) -> Path:
     (`<run>/models/<name>.keras` + `.json`, with the run's `metrics/<name>.json` beside)."""
     import json
 
+    from support.training import train_for
+
     from helpers.learn.inputs import framing_of
     from helpers.learn.models import build_model, save_model
-    from helpers.learn.train import set_seed, train
+    from helpers.learn.train import set_seed
 
     set_seed(0)
     model = build_model("digits_small", reading_glyphs.num_classes)
-    train(model, reading_glyphs, 3, augment=False, seed=0, verbose=0)
+    train_for(model, reading_glyphs, 3, augment=False)
     run = tmp_path_factory.mktemp("run")
     (run / "metrics").mkdir()
     (run / "metrics" / "digits_small.json").write_text(json.dumps(

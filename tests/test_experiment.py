@@ -5,11 +5,13 @@ import json
 
 import numpy as np
 import pytest
+from support.training import notebook_training
 
 from helpers import experiment
 from helpers.errors import ConfigError, DataError
 from helpers.experiment import RunConfig
-from helpers.report import tables, writeup
+from helpers.learn import MOST_EPOCHS
+from helpers.report import tables, training, writeup
 
 
 def config_for(tmp_path, **overrides) -> RunConfig:
@@ -29,6 +31,9 @@ def test_parameters_are_checked_and_parsed(tmp_path, private_project_dir):
         config_for(tmp_path, BALANCE="smote")
     with pytest.raises(ConfigError, match="EPOCHS must be at least 1"):
         config_for(tmp_path, EPOCHS=0)
+    # No EPOCHS: until the validation accuracy stops improving, at most MOST_EPOCHS.
+    assert RunConfig.from_parameters().epochs == RunConfig.from_parameters(EPOCHS=None).epochs \
+        == MOST_EPOCHS
 
 
 def test_prepare_balances_once_and_reads_the_cache_after(tmp_path, monkeypatch):
@@ -74,13 +79,15 @@ def test_class_weights_survive_the_cache(tmp_path):
     assert first.class_weight == again.class_weight and len(again.class_weight) == 36
 
 
-def test_run_model_saves_metrics_and_model_then_compares(tmp_path):
-    config = config_for(tmp_path)
-    run = experiment.run_model("digits_small", config, experiment.balanced_data(config))
+def test_a_notebooks_training_saves_metrics_and_model_then_compares(tmp_path):
+    config = config_for(tmp_path, EPOCHS=3)
+    run = notebook_training("digits_small", config, experiment.balanced_data(config))
     saved = json.loads((config.run_dir / "metrics" / "digits_small.json").read_text())
-    # The slow, cheap learner trains three times the run's epochs, on the cosine schedule.
     assert saved["accuracy"] == run.evaluation["accuracy"] and saved["epochs"] == 3
-    assert saved["recipe"]["schedule"] == "cosine" and saved["recipe"]["epochs"] == 3
+    assert saved["recipe"]["schedule"] == "plateau" and saved["recipe"]["epochs"] == 3
+    assert saved["stopped_by"] == "epochs" and saved["converged"] is False
+    assert saved["training"]["optimizer"] == "Adam"
+    assert saved["training"]["class_weights"] is False  # NearMiss balanced the images instead
     assert saved["training_seconds"] > 0 and len(saved["history"]["loss"]) == 3
     assert 1 <= saved["best_epoch"] <= 3 and "learning_rate" in saved["history"]
     assert saved["layers"]["convolutions"] == 3 and saved["layers"]["batch_norm"] == 0
@@ -95,7 +102,8 @@ def test_run_model_saves_metrics_and_model_then_compares(tmp_path):
     found = writeup.facts(config)
     text = writeup.discussion(found)
     assert f"{saved['accuracy']:.1%}" in text
-    assert "digits_small ran the full 3 epochs;" in text
+    assert ("The epochs the recipe allowed ran out for digits_small before early stopping "
+            "acted (digits_small 3, best") in text
     assert f"digits_small 3 ({saved['best_epoch']})" in writeup.training_parameters(config,
                                                                                    found)
 
@@ -112,7 +120,7 @@ def test_a_network_the_run_does_not_train_is_skipped_with_a_notice(tmp_path):
     config = config_for(tmp_path, MODELS="digits_small")
     with pytest.raises(experiment.Skipped, match="baseline is not among this run's networks") \
             as skipped:
-        experiment.run_model("baseline", config, experiment.balanced_data(config))
+        experiment.network("baseline", config, experiment.balanced_data(config))
     # IPython shows this instead of a traceback; "Run All" stops at that cell.
     assert skipped.value._render_traceback_() == [f"skipped: {skipped.value}"]
     assert not (config.run_dir / "models").exists()
@@ -132,19 +140,35 @@ def test_conclusions_are_drawn_from_the_numbers():
     assert experiment.conclusions([]) == "No model was trained in this run."
 
 
-def test_the_write_up_says_the_epochs_each_network_ran_and_its_best():
-    metrics = [{"model": "a", "epochs": 6, "best_epoch": 6}, {"model": "b", "epochs": 6,
-                                                              "best_epoch": 4},
-               {"model": "c", "epochs": 5, "best_epoch": 1}]
-    text = writeup.training_course(metrics, planned=6)
-    assert text.startswith("Early stopping ended c after 5 of 6 epochs; the best validation "
-                           "accuracy came in epoch 1 for c, epoch 4 for b and epoch 6 for a")
-    assert text.endswith("a still improved in the last epoch, so it would likely gain from more "
-                         "epochs.")
-    assert writeup.training_course(metrics[:2], planned=6).startswith(
-        "All 2 networks ran the full 6 epochs")
-    assert writeup.epochs_run(metrics) == "a 6 (6), b 6 (4), c 5 (1)"
-    assert writeup.training_course([{"model": "old"}]) == ""  # metrics without training facts
+def test_the_write_up_says_which_networks_converged_and_what_the_comparison_ranks():
+    stopping = {"callbacks": [{"callback": "EarlyStopping", "patience": 3}]}
+    converged = [{"model": "a", "epochs": 14, "best_epoch": 11, "stopped_by": "early stopping",
+                  "training": stopping},
+                 {"model": "b", "epochs": 9, "best_epoch": 6, "stopped_by": "early stopping",
+                  "training": stopping}]
+    text = training.training_course(converged)
+    assert text.startswith("Early stopping ended the training of every network (2) once its "
+                           "validation accuracy (on the held-out tenth of the training images) "
+                           "had not beaten its best for 3 epochs: converged, in the sense this "
+                           "run measures (a after 14 epochs, best 11, b after 9 epochs, best 6).")
+    assert text.endswith("ranks converged networks, each at its best validation epoch, not how "
+                         "fast each learns.")
+    timed = {"model": "c", "epochs": 5, "best_epoch": 5, "stopped_by": "time limit",
+             "training_seconds": 150.0, "training": stopping}
+    capped = {"model": "d", "epochs": 2, "best_epoch": 1, "stopped_by": "epochs",
+              "training": stopping}
+    mixed = training.training_course([*converged, timed, capped])
+    assert mixed.startswith("Early stopping ended the training of a and b once")
+    assert ("the time limit ended the training of c first (c after 5 epochs in 2.5 minutes, "
+            "best 5): not converged") in mixed
+    assert ("the epochs the recipe allowed ran out for d before early stopping acted (d 2, "
+            "best 1): not converged") in mixed
+    assert mixed.endswith("For c and d the comparison ranks what was reached in the time or "
+                          "epochs given (at equal time where a budget set it), not what the "
+                          "network can reach; c still improved in its last epoch.")
+    assert "every network" not in mixed and "ranks converged networks" not in mixed
+    assert training.epochs_run(converged) == "a 14 (11), b 9 (6)"
+    assert training.training_course([{"model": "old"}]) == ""  # metrics without training facts
 
 
 def test_appendix_gives_notebook_times_their_sum_and_the_wall_clock(tmp_path):
@@ -179,7 +203,7 @@ def test_the_discussion_explains_what_nearmiss_cost_from_validation_and_test():
 
 def test_more_seeds_give_a_mean_and_spread_beside_the_first_training(tmp_path):
     config = config_for(tmp_path, SEEDS=2)
-    run = experiment.run_model("digits_small", config, experiment.balanced_data(config))
+    run = notebook_training("digits_small", config, experiment.balanced_data(config))
     saved = json.loads((config.run_dir / "metrics" / "digits_small.json").read_text())
     runs = saved["seed_runs"]
     assert [r["seed"] for r in runs] == [0, 1] and runs[0]["accuracy"] == saved["accuracy"]
@@ -208,3 +232,30 @@ def test_conclusions_quote_the_intervals_and_the_paired_test(b_right, said):
     assert "62.0% (95% interval 52.0–71.0%)" in text and "interval 40.0–60.0%" in text
     assert f"On these 100 test images{said}" in text
     assert "The networks' accuracies span" in text and " points (lowest: b" in text
+
+
+def test_training_again_in_jupyterlabs_folder_keeps_the_earlier_results(tmp_path):
+    config = RunConfig.from_parameters(DATASET="glyphs", LIMIT=900, EPOCHS=1,
+                                       MODELS="digits_small")  # RUN_DIR None: outputs/lab
+    prepared = experiment.balanced_data(config)
+    first = notebook_training("digits_small", config, prepared)
+    first_metrics = (config.run_dir / "metrics" / "digits_small.json").read_text()
+    notebook_training("digits_small", config, prepared,
+                      recipe=dataclasses.replace(experiment.recipe(config), learning_rate=0.01))
+    (kept,) = (config.run_dir / "earlier").iterdir()
+    assert kept.name.endswith("-digits_small")
+    assert (kept / "metrics" / "digits_small.json").read_text() == first_metrics
+    assert (kept / "models" / first.model_path.name).exists()
+    latest = json.loads((config.run_dir / "metrics" / "digits_small.json").read_text())
+    assert latest["training"]["learning_rate"] == 0.01
+    # A report's own run folder is new each time: nothing is moved there.
+    other = config_for(tmp_path)
+    notebook_training("digits_small", other, experiment.balanced_data(other))
+    assert not (other.run_dir / "earlier").exists()
+
+
+def test_a_refusal_shows_in_a_notebook_as_one_line_without_the_traceback():
+    error = ConfigError("Recipe: optimizer='adagrad'; use one of adam, adamw, sgd")
+    assert error._render_traceback_() == [f"ConfigError: {error}"]
+    assert DataError("x.png: not an image")._render_traceback_() == \
+        ["DataError: x.png: not an image"]

@@ -35,9 +35,10 @@ def augmentation(seed: int = 0) -> keras.Sequential:
 
 
 def pipeline(images: np.ndarray, labels: np.ndarray, *, batch_size: int = 128,
-             augment: bool = False, shuffle: bool = False, seed: int = 0,
+             augment: bool | keras.Sequential = False, shuffle: bool = False, seed: int = 0,
              threads: int = 0) -> tf.data.Dataset:
-    """uint8 images and labels -> batches of (float32 N×28×28×1 in [0, 1], int labels).
+    """uint8 images and labels -> batches of (float32 N×28×28×1 in [0, 1], int labels),
+    augmented when `augment` is True (`augmentation(seed)`) or is the layers to apply.
 
     Images stay uint8 until a batch is formed (4× less memory than floats); scaling and
     augmentation run per batch, and the next batches are prepared while the model trains, on
@@ -53,7 +54,7 @@ def pipeline(images: np.ndarray, labels: np.ndarray, *, batch_size: int = 128,
     data = data.batch(batch_size)
     scale = tf.constant(SCALE, tf.float32)
     if augment:
-        layers = augmentation(seed)
+        layers = augment if isinstance(augment, keras.Sequential) else augmentation(seed)
         data = data.map(lambda x, y: (layers(tf.cast(x, tf.float32) * scale, training=True), y),
                         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     else:

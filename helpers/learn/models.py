@@ -244,7 +244,7 @@ def check_network(builder: Callable[[int], keras.Model], num_classes: int,
     sums = out.sum(axis=1)
     if (out < 0).any() or not np.allclose(sums, 1.0, atol=1e-3):
         raise ConfigError(f"{label}'s outputs are not probabilities (on random images they sum "
-                          f"to {sums.min():.2f}–{sums.max():.2f}, not 1): the last layer needs "
+                          f"to {sums.min():.2f} to {sums.max():.2f}, not 1): the last layer needs "
                           "activation=\"softmax\"; the training's loss expects one probability "
                           "per class")
     return model

@@ -1,18 +1,19 @@
-"""How a network is trained, and the one path every trainer takes: seed → build (bfloat16 where
-the CPU is fast at it) → train → evaluate → save with its classes and framing.
+"""How a network is trained (`Recipe`), and the steps around `helpers.learn.train.fit` that
+every trainer shares: build and train a network (`train_network`), score it on the test split
+(`evaluated`) and save it with its classes and framing (`save`).
 
-`train_and_save` is that path. The notebooks (`helpers.experiment.run_model`), `python -m
-helpers train` and `make model` (`python -m helpers model`) all call it; they differ only in the
-`Recipe` and where the results go. `BEST` is the bundle's most accurate recipe, what `make model`
-trains as the default reader.
+The notebooks call `fit` in view and these steps around it; `python -m helpers train`, `make
+model` (`python -m helpers model`), the ablation and the extra seeds call `train_network`, the
+same `fit` with the same default `Recipe()`. `BEST` is the bundle's most accurate recipe, what
+`make model` trains as the default reader.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import keras
@@ -20,102 +21,200 @@ import keras
 from helpers import paths
 from helpers.data import Dataset, load_dataset, merge_lookalikes
 from helpers.data.emnist import default_dir as emnist_default_dir
-from helpers.errors import DataError, DataWarning
-from helpers.learn import anatomy
+from helpers.errors import ConfigError, DataError, DataWarning
+from helpers.learn import MOST_EPOCHS, anatomy
 from helpers.learn.evaluate import Evaluation, evaluate
 from helpers.learn.inputs import framing_of
 from helpers.learn.models import DEFAULT_READER, bfloat16_is_fast, build_model, save_model
-from helpers.learn.train import TrainResult, set_seed, train
+from helpers.learn.train import TrainResult, fit, set_seed, training_data
+
+OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("plateau", "cosine", "constant")
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """A network by name and everything `helpers.learn.train.train` needs besides the data.
+    """Everything about a training besides the network and the data.
 
-    The defaults are the write-ups' training: Adam at 1e-3, batches of 128, augmentation,
-    early stopping on validation accuracy and halving the rate on plateaus.
+    The defaults are the write-ups' training, run until it stops improving: Adam at 1e-3 in
+    batches of 128 with augmentation; the rate halved when the validation accuracy has not
+    improved for `patience // 2` epochs (at least one), and the training stopped when it has
+    not improved for `patience` epochs, the best epoch's weights kept; at most `epochs`.
+    `schedule="cosine"` instead warms the rate up over the first `warmup` of the steps and
+    anneals it to zero by the last (Keras' CosineDecay): a schedule that must know its end,
+    so it runs every epoch (`patience=None`).
     """
 
-    model: str
-    epochs: int
+    epochs: int = MOST_EPOCHS
     batch_size: int = 128
+    optimizer: str = "adam"  # adam, adamw (decoupled weight decay) or sgd (momentum 0.9)
     learning_rate: float = 1e-3
     schedule: str = "plateau"
+    patience: int | None = 3  # epochs without a better validation accuracy; None: never stop
     augment: bool = True
     label_smoothing: float = 0.0
     weight_decay: float = 0.0
-    ema: bool = False
+    ema: bool = False  # a moving average of the weights replaces them at the end
+    warmup: float = 0.0  # the part of the steps the cosine schedule warms up over
+    validation_fraction: float = 0.1
 
-    def train_options(self) -> dict:
-        options = asdict(self)
-        del options["model"], options["epochs"]
-        return options
+    def __post_init__(self):
+        problems = []
+        if not isinstance(self.epochs, int) or self.epochs < 1:
+            problems.append(f"epochs must be a whole number of at least 1, got {self.epochs!r}")
+        if not isinstance(self.batch_size, int) or self.batch_size < 1:
+            problems.append(f"batch_size must be at least 1, got {self.batch_size!r}")
+        if self.optimizer not in OPTIMIZERS:
+            problems.append(f"optimizer={self.optimizer!r}; use one of {', '.join(OPTIMIZERS)} "
+                            "(or compile the model yourself: fit keeps a compiled model's own)")
+        if not self.learning_rate > 0:
+            problems.append(f"learning_rate must be more than 0, got {self.learning_rate!r}")
+        if self.schedule not in SCHEDULES:
+            problems.append(f"schedule={self.schedule!r}; use one of {', '.join(SCHEDULES)}")
+        if self.patience is not None and (not isinstance(self.patience, int)
+                                          or self.patience < 1):
+            problems.append(f"patience must be at least 1 (or None), got {self.patience!r}")
+        if not 0 <= self.label_smoothing < 1:
+            problems.append(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if self.weight_decay < 0:
+            problems.append(f"weight_decay must be at least 0, got {self.weight_decay!r}")
+        if not 0 <= self.warmup < 1:
+            problems.append(f"warmup must be in [0, 1), got {self.warmup!r}")
+        if problems:
+            raise ConfigError("Recipe: " + "; ".join(problems))
 
-    @property
-    def patience(self) -> int:
-        """Epochs without a better validation accuracy before stopping; a cosine schedule ends
-        at zero, so stopping early would cut it short."""
-        return self.epochs if self.schedule == "cosine" else 5
+    def build_optimizer(self, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+        """The optimizer, its rate constant or (cosine) a schedule over `epochs` epochs."""
+        steps = self.epochs * steps_per_epoch
+        rate = self.learning_rate
+        if self.schedule == "cosine":
+            warm = int(self.warmup * steps)
+            rate = keras.optimizers.schedules.CosineDecay(
+                self.learning_rate / 10 if warm else self.learning_rate, max(1, steps - warm),
+                alpha=0.0, warmup_target=self.learning_rate if warm else None,
+                warmup_steps=warm)
+        average = {"use_ema": True, "ema_momentum": ema_momentum(steps)} if self.ema else {}
+        if self.optimizer == "sgd":
+            return keras.optimizers.SGD(rate, momentum=0.9, **average)
+        if self.optimizer == "adamw" or self.weight_decay:
+            return keras.optimizers.AdamW(rate, weight_decay=self.weight_decay, **average)
+        return keras.optimizers.Adam(rate, **average)
+
+    def build_loss(self) -> keras.losses.Loss:
+        """Cross-entropy: on integer labels, or on one-hot ones with label smoothing."""
+        if self.label_smoothing:
+            return keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing)
+        return keras.losses.SparseCategoricalCrossentropy()
+
+    def build_callbacks(self, optimizer, verbose: int = 1) -> list[keras.callbacks.Callback]:
+        """Early stopping on validation accuracy (with `verbose`, it says when it stops and
+        which epoch's weights it kept) and (plateau schedule) halving the rate when it stalls;
+        an optimizer whose rate is a schedule keeps its schedule."""
+        found = []
+        if self.patience is not None:
+            found.append(keras.callbacks.EarlyStopping(
+                monitor="val_accuracy", patience=self.patience, verbose=min(1, verbose),
+                restore_best_weights=not self.ema))  # the average replaces them instead
+        if self.schedule == "plateau" and not _has_schedule(optimizer):
+            found.append(keras.callbacks.ReduceLROnPlateau(
+                monitor="val_accuracy", mode="max", factor=0.5,
+                patience=max(1, (self.patience or 2) // 2), min_lr=self.learning_rate / 100,
+                verbose=0))
+        return found
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def _repr_markdown_(self) -> str:
+        """A notebook shows the recipe as a table of its settings, defaults marked."""
+        rows = "\n".join(
+            f"| `{f.name}` | `{getattr(self, f.name)!r}` |"
+            + (" |" if getattr(self, f.name) == f.default else " changed |")
+            for f in fields(self))
+        return f"| setting | value | |\n|---|---|---|\n{rows}"
 
 
-# The write-ups' recipe: `deep`, augmentation, Adam, early stopping on validation accuracy.
-SEED_RECIPE = Recipe("deep", epochs=30)
+def _has_schedule(optimizer) -> bool:
+    """Whether the optimizer's rate is a schedule (ReduceLROnPlateau cannot set one)."""
+    inner = getattr(optimizer, "inner_optimizer", optimizer)
+    return isinstance(getattr(inner, "_learning_rate", None),
+                      keras.optimizers.schedules.LearningRateSchedule)
+
+
+# The moving average of the weights spans about the last thousand steps (momentum 0.999), and
+# at most the last quarter of a shorter run, whose early weights would otherwise weigh in: an
+# ensemble of the late checkpoints for the price of one model, which is what gets evaluated.
+EMA_STEPS = 1000
+
+
+def ema_momentum(steps: int) -> float:
+    """The moving average's momentum for a run of `steps` optimiser steps."""
+    return 1 - 1 / max(1.0, min(EMA_STEPS, steps / 4))
+
 
 # The most accurate recipe found for a CPU budget (see the README's accuracy benchmark): a small
 # residual network, a cosine schedule that anneals to zero, AdamW, label smoothing (the
 # look-alike classes are ambiguous by nature; smoothing stops the network from chasing them) and
 # the moving average of the weights.
-BEST = Recipe("resnet", epochs=12, batch_size=256, learning_rate=2e-3, schedule="cosine",
-              augment=True, label_smoothing=0.1, weight_decay=5e-4, ema=True)
+BEST_NETWORK = "resnet"
+BEST = Recipe(epochs=12, batch_size=256, optimizer="adamw", learning_rate=2e-3,
+              schedule="cosine", warmup=0.1, patience=None, label_smoothing=0.1,
+              weight_decay=5e-4, ema=True)
+# The write-ups' own: `deep` with Adam and early stopping (the accuracy benchmark's baseline).
+SEED_NETWORK, SEED_RECIPE = "deep", Recipe(epochs=30, patience=5)
 
 
-# The report's peak learning rate. With the rate annealed to zero over two epochs, 1e-3 left
-# resnet at 94.7% on the glyphs and 2e-3 at 96.3% (class weights, one training each).
-REPORT_RATE = 2e-3
-# Networks that learn slowly and cost little get more epochs: digits_small, with dropout after
-# every block and no batch normalisation, reached 58.7% in three epochs and 89.2% in six, at a
-# sixth of resnet's cost per epoch.
-SLOW_LEARNERS = {"digits_small": 3}
-
-
-def report_epochs(name: str, epochs: int) -> int:
-    """The epochs the report trains `name` for when the run asks for `epochs`."""
-    return epochs * SLOW_LEARNERS.get(name, 1)
-
-
-def report_recipe(name: str, epochs: int) -> Recipe:
-    """How the report trains each network: Adam in batches of 128 with augmentation, the rate
-    warmed up over the first tenth of the steps to `REPORT_RATE` and then annealed to zero
-    along a cosine by the last epoch (a schedule that acts in a few epochs, where halving on
-    plateaus and stopping early with a patience of five would never trigger), `report_epochs`
-    epochs, and the weights of the epoch with the best validation accuracy kept."""
-    return Recipe(name, report_epochs(name, epochs), learning_rate=REPORT_RATE,
-                  schedule="cosine")
-
-
-def fit(recipe: Recipe, dataset: Dataset, *, seed: int = 0,
-        class_weight: dict[int, float] | None = None, run_dir: Path | None = None,
-        verbose: int | str = 0, callbacks: list | None = None,
-        mixed_precision: bool | None = None, budget: float | None = None,
-        deterministic: bool = True,
-        builder: Callable[[int], keras.Model] | None = None) -> tuple[keras.Model, TrainResult]:
-    """Seed, build `recipe.model` (or what `builder` returns) for `dataset` and train it by the
-    recipe.
-
-    bfloat16 is used where the CPU computes it natively (`models.bfloat16_is_fast`) unless
-    `mixed_precision` says otherwise. With `budget` seconds (cosine recipes), the run has the
-    whole epochs that fit in it on this machine, at most `recipe.epochs`, and its schedule ends
-    with them. `deterministic` makes TensorFlow's kernels repeatable (slightly slower).
-    """
-    set_seed(seed, deterministic=deterministic)
-    if mixed_precision is None:
-        mixed_precision = bfloat16_is_fast()
-    model = build_model(recipe.model, dataset.num_classes, mixed_precision=mixed_precision,
+def train_network(network: str | Callable[[int], keras.Model], recipe: Recipe,
+                  dataset: Dataset, *, seed: int = 0,
+                  class_weight: dict[int, float] | None = None,
+                  callbacks: Sequence[keras.callbacks.Callback] = (),
+                  verbose: int = 0) -> tuple[keras.Model, TrainResult]:
+    """Seed, build `network` (a name, or a function of the number of classes) in bfloat16
+    where the CPU is fast at it, and `fit` it on `dataset` by `recipe`."""
+    set_seed(seed)
+    builder = network if callable(network) else None
+    model = build_model(getattr(network, "__name__", network) if builder else network,
+                        dataset.num_classes, mixed_precision=bfloat16_is_fast(),
                         builder=builder)
-    result = train(model, dataset, recipe.epochs, class_weight=class_weight, seed=seed,
-                   run_dir=run_dir, verbose=verbose, patience=recipe.patience,
-                   extra_callbacks=callbacks, budget=budget, **recipe.train_options())
-    return model, result
+    data = training_data(dataset, recipe, class_weight=class_weight, seed=seed)
+    return model, fit(model, data, recipe, callbacks, verbose=verbose)
+
+
+def evaluated(name: str, model: keras.Model, training: TrainResult, dataset: Dataset, *,
+              metrics_dir: Path | None = None, **record) -> Evaluation:
+    """Score `model` on `dataset`'s test split; the metrics carry how it was trained (its
+    history, epochs, why it stopped, the optimizer and callbacks as they ran) and `record`
+    (seed, balance, code); with `metrics_dir` they are written to `<name>.json` there."""
+    extra = {**training.as_dict(), **record, "mixed_precision": model.dtype_policy.name,
+             "layers": anatomy.traits(model), "history": training.history}
+    return evaluate(model, dataset, name=name, out_dir=metrics_dir, extra=extra)
+
+
+# What a model's .json keeps of its metrics: the scores and how it was trained.
+SAVED_WITH_MODEL = ("accuracy", "macro_f1", "test_images", "parameters", "most_confused",
+                    "epochs", "best_epoch", "stopped_by", "converged", "training_seconds",
+                    "images_per_second", "train_images", "validation_images", "training",
+                    "recipe", "seed", "balance", "code", "mixed_precision", "layers")
+
+
+def save(model: keras.Model, evaluation: Evaluation, dataset: Dataset, out: str | Path) -> Path:
+    """Write `out` (`.keras`, and beside it `.json`: classes, framing, test metrics and the
+    training's facts, what the web page's /model shows of a reader with no run around it)."""
+    kept = {k: evaluation.metrics[k] for k in SAVED_WITH_MODEL if k in evaluation.metrics}
+    return save_model(model, out, dataset.classes, framing=framing_of(dataset.x_train),
+                      dataset=dataset.name, source=dataset.source, **kept)
+
+
+def train_and_save(network: str, recipe: Recipe, dataset: Dataset, out: str | Path, *,
+                   seed: int = 0, class_weight: dict[int, float] | None = None,
+                   callbacks: Sequence[keras.callbacks.Callback] = (), **record) -> Trained:
+    """What `python -m helpers train` and `make model` do: `train_network` (a line per epoch),
+    `evaluated` and `save` as `out`; `record` (e.g. the balance) is kept with the metrics."""
+    model, training = train_network(network, recipe, dataset, seed=seed,
+                                    class_weight=class_weight, callbacks=callbacks, verbose=2)
+    evaluation = evaluated(network, model, training, dataset, seed=seed,
+                           recipe=recipe.as_dict(), **record)
+    return Trained(network, model, training, evaluation, save(model, evaluation, dataset, out))
 
 
 @dataclass
@@ -127,41 +226,6 @@ class Trained:
     training: TrainResult
     evaluation: Evaluation
     model_path: Path
-
-
-def train_and_save(recipe: Recipe, dataset: Dataset, out: str | Path, *, seed: int = 0,
-                   class_weight: dict[int, float] | None = None, balance: str | None = None,
-                   run_dir: Path | None = None, metrics_dir: Path | None = None,
-                   name: str | None = None, verbose: int | str = 0,
-                   callbacks: list | None = None, budget: float | None = None,
-                   deterministic: bool = True,
-                   builder: Callable[[int], keras.Model] | None = None) -> Trained:
-    """Train `recipe` on `dataset` (see `fit`), evaluate it on the test split and save it as
-    `out` (`.keras` plus its `.json`: classes, framing, test metrics, training facts).
-
-    `balance` names how the training split was balanced (recorded only). With `run_dir` the
-    training keeps its history, TensorBoard logs and a backup there; with `metrics_dir` the
-    test metrics are also written as `<name>.json` (by default the network's name). With
-    `builder` (a network written in a notebook), its source is kept with the metrics (`code`).
-    """
-    name = name or recipe.model
-    model, result = fit(recipe, dataset, seed=seed, class_weight=class_weight, run_dir=run_dir,
-                        verbose=verbose, callbacks=callbacks, budget=budget,
-                        deterministic=deterministic, builder=builder)
-    own = {"code": anatomy.function_source(builder)} if builder is not None else {}
-    training = {**result.as_dict(), "recipe": asdict(recipe), "seed": seed, **own,
-                "mixed_precision": model.dtype_policy.name, "layers": anatomy.traits(model),
-                **({"balance": balance} if balance else {})}
-    evaluation = evaluate(model, dataset, name=name, out_dir=metrics_dir,
-                          extra={**training, "history": result.history})
-    # What the web page's /model shows lives in the model's own .json as well: a reader made by
-    # `make model` has no report run around it.
-    path = save_model(model, out, dataset.classes, framing=framing_of(dataset.x_train),
-                      dataset=dataset.name, source=dataset.source,
-                      **{k: evaluation[k] for k in ("accuracy", "macro_f1", "test_images",
-                                                    "parameters", "most_confused")},
-                      **training)
-    return Trained(name, model, result, evaluation, path)
 
 
 def default_reader_path() -> Path:

@@ -16,6 +16,7 @@ import json
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -66,6 +67,20 @@ def measure_one(name: str, shape: tuple[int, int], num_classes: int, *, batch_si
     infer = (time.perf_counter() - began) / len(images)
     return {"batch_seconds": statistics.median(times), "tracing_seconds": tracing,
             "batch_size": batch_size, "inference_seconds_per_image": infer}
+
+
+def within(recipe, network: str, dataset, seconds: float):
+    """`recipe` with the whole epochs that fit in `seconds` on this machine (at most its own),
+    from a few timed batches of `network` (`helpers.learn.speed`): a cosine schedule has to
+    know where it ends. An epoch costs about a fifth more than its timed batches (validation,
+    the pipeline)."""
+    speed = measure_one(network, dataset.x_train.shape[1:], dataset.num_classes,
+                        batch_size=recipe.batch_size)
+    steps = -(-round(len(dataset.x_train) * (1 - recipe.validation_fraction))
+              // recipe.batch_size)
+    epoch = 1.2 * steps * speed["batch_seconds"]
+    fits = int((seconds - speed["tracing_seconds"]) // max(epoch, 1e-9))
+    return replace(recipe, epochs=max(1, min(recipe.epochs, fits)))
 
 
 def measure(names: list[str], shape: tuple[int, int], num_classes: int, *,

@@ -1,18 +1,20 @@
-"""Training: Keras' own fit and callbacks, under a tf.distribute strategy, resumable.
+"""Training: Keras' own `compile` and `fit`, with the callbacks that say when to stop.
 
-`train(model, dataset, epochs)` compiles the model (Adam, or AdamW with `weight_decay`; cross-
-entropy, optionally with label smoothing and an exponential moving average of the weights),
-holds out a stratified validation split of the training images (never the test set), and fits
-with EarlyStopping, ReduceLROnPlateau or a cosine schedule (which can fit itself to a time
-budget), TensorBoard logs, a CSV history and a backup that lets an interrupted run continue from
-its last finished epoch.
+`fit(model, data, recipe, callbacks)` is the one training function of the bundle: the notebooks
+show its source where they first use it, and `python -m helpers train`, `make model`, the
+ablation and the extra seeds call it too. Its body is `model.compile` (unless the model came
+compiled: then its own optimizer and loss are kept) and `model.fit` with the recipe's callbacks
+(early stopping on validation accuracy, the rate halved on plateaus) and the caller's (a time
+limit, the run folder's history, TensorBoard logs and a backup to resume from).
+`training_data` is what `fit` trains on: a stratified validation split of the training images
+(never the test set) and both as tf.data pipelines, the training one augmented.
 """
 
 from __future__ import annotations
 
-import math
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,15 +24,8 @@ import tensorflow as tf
 
 from helpers.data import Dataset, stratified_split
 from helpers.errors import ConfigError, DataError
-from helpers.learn.augment import pipeline
-
-
-def strategy() -> tf.distribute.Strategy:
-    """MirroredStrategy over every GPU when there are several, else the default strategy."""
-    gpus = tf.config.list_logical_devices("GPU")
-    if len(gpus) > 1:
-        return tf.distribute.MirroredStrategy([g.name for g in gpus])
-    return tf.distribute.get_strategy()
+from helpers.learn import described
+from helpers.learn.augment import augmentation, pipeline
 
 
 def set_seed(seed: int, deterministic: bool = True) -> None:
@@ -41,70 +36,177 @@ def set_seed(seed: int, deterministic: bool = True) -> None:
 
 
 @dataclass
+class TrainingData:
+    """What `fit` trains on: the training and validation batches and the class weights."""
+
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    class_weight: dict[int, float] | None
+    num_classes: int
+    train_images: int
+    validation_images: int
+    batch_size: int
+    augmentation: keras.Sequential | None = None  # the random transformations, if any
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-self.train_images // self.batch_size)
+
+
+def training_data(dataset: Dataset, recipe, *, class_weight: dict[int, float] | None = None,
+                  seed: int = 0) -> TrainingData:
+    """The recipe's batches of `dataset`'s training split: a stratified `validation_fraction`
+    held out (sorted files, e.g. EMNIST letters, split fairly too), the rest shuffled and, with
+    `recipe.augment`, augmented; one-hot labels where the recipe smooths them."""
+    if not 0 < recipe.validation_fraction < 1:
+        raise ConfigError("validation_fraction must be between 0 and 1, got "
+                          f"{recipe.validation_fraction}")
+    if len(dataset.x_train) < 2 * dataset.num_classes:
+        raise DataError(f"{dataset.name}: {len(dataset.x_train)} training images is too few for "
+                        f"{dataset.num_classes} classes")
+    x_train, y_train, x_val, y_val = stratified_split(dataset.x_train, dataset.y_train,
+                                                      recipe.validation_fraction, seed)
+    layers = augmentation(seed) if recipe.augment else None
+    train = pipeline(x_train, y_train, batch_size=recipe.batch_size, augment=layers,
+                     shuffle=True, seed=seed)
+    validation = pipeline(x_val, y_val, batch_size=max(recipe.batch_size, 512))
+    if recipe.label_smoothing:  # Keras' smoothing needs one-hot labels
+        def one_hot(x, y):
+            return x, tf.one_hot(y, dataset.num_classes)
+
+        train, validation = train.map(one_hot), validation.map(one_hot)
+    return TrainingData(train, validation, class_weight, dataset.num_classes, len(x_train),
+                        len(x_val), recipe.batch_size, layers)
+
+
+@dataclass
 class TrainResult:
-    """What a run produced: Keras' history dict and how long it took."""
+    """What a training did: Keras' history, how long it took, and why it stopped."""
 
     history: dict[str, list[float]]
     seconds: float
-    images_per_second: float
     epochs_run: int
     best_epoch: int
     train_images: int
     validation_images: int
-    run_dir: Path | None = None
-    notes: list[str] = field(default_factory=list)
-    budget: float | None = None  # seconds the epochs were fitted to, if any
-    epochs_cap: int | None = None  # the most epochs the run could have had
+    stopped_by: str  # "early stopping", "time limit" or "epochs" (the recipe's cap)
+    facts: dict = field(default_factory=dict)  # how it trained, read off the objects that did
+    recipe: object = None  # the Recipe it was fitted by
+
+    @property
+    def converged(self) -> bool:
+        """Early stopping ended it: validation accuracy had stopped improving."""
+        return self.stopped_by == "early stopping"
+
+    @property
+    def images_per_second(self) -> float:
+        return self.train_images * self.epochs_run / self.seconds if self.seconds else 0.0
 
     def as_dict(self) -> dict:
-        timed = ({"budget_seconds": round(self.budget, 1), "epochs_cap": self.epochs_cap}
-                 if self.budget is not None else {})
         return {"epochs": self.epochs_run, "best_epoch": self.best_epoch,
+                "stopped_by": self.stopped_by, "converged": self.converged,
                 "training_seconds": round(self.seconds, 2),
                 "images_per_second": round(self.images_per_second, 1),
                 "train_images": self.train_images, "validation_images": self.validation_images,
-                **timed}
+                "training": self.facts}
 
 
-def validation_split(dataset: Dataset, fraction: float, seed: int):
-    """(x_train, y_train, x_val, y_val), stratified: sorted files (letters) split fairly too."""
-    if not 0 < fraction < 1:
-        raise ConfigError(f"validation fraction must be between 0 and 1, got {fraction}")
-    return stratified_split(dataset.x_train, dataset.y_train, fraction, seed)
+def fit(model: keras.Model, data: TrainingData, recipe,
+        callbacks: Sequence[keras.callbacks.Callback] = (), verbose: int = 2) -> TrainResult:
+    """Compile `model` by `recipe` (unless it is compiled already: then it keeps its own
+    optimizer and loss) and fit it on `data` for at most `recipe.epochs` epochs, with the
+    recipe's callbacks and `callbacks`; one line per epoch with `verbose=2`."""
+    check_outputs(model, data)
+    if model.compiled and verbose:
+        print(f"{model.name} came compiled: it trains with its own optimizer "
+              f"({type(described.inner(model.optimizer)).__name__}) and loss, not the recipe's")
+    if not model.compiled:
+        with model.distribute_strategy.scope():  # the strategy it was built under
+            model.compile(optimizer=recipe.build_optimizer(data.steps_per_epoch),
+                          loss=recipe.build_loss(), metrics=["accuracy"])
+    callbacks = [*recipe.build_callbacks(model.optimizer, verbose), *callbacks]
+    compiled = described.optimizer_facts(model.optimizer)  # before a callback moves the rate
+    started = time.perf_counter()
+    history = model.fit(data.train, validation_data=data.validation, epochs=recipe.epochs,
+                        class_weight=data.class_weight, callbacks=callbacks, verbose=verbose,
+                        shuffle=False)  # the pipeline shuffles
+    result = result_of(history, callbacks, data, time.perf_counter() - started, compiled)
+    result.recipe = recipe
+    return result
 
 
-def check_trainable(model: keras.Model, dataset: Dataset) -> None:
-    if model.output_shape[-1] != dataset.num_classes:
-        raise DataError(f"{model.name} has {model.output_shape[-1]} outputs but {dataset.name} "
-                        f"has {dataset.num_classes} classes; build it with "
-                        f"build_model(name, {dataset.num_classes})")
-    if len(dataset.x_train) < 2 * dataset.num_classes:
-        raise DataError(f"{dataset.name}: {len(dataset.x_train)} training images is too few for "
-                        f"{dataset.num_classes} classes")
+def check_outputs(model: keras.Model, data: TrainingData) -> None:
+    if model.output_shape[-1] != data.num_classes:
+        raise DataError(f"{model.name} has {model.output_shape[-1]} outputs but the data has "
+                        f"{data.num_classes} classes; build it with "
+                        f"build_model(name, {data.num_classes})")
 
 
-def callbacks(run_dir: Path | None, patience: int, plateau: bool,
-              restore_best: bool = True) -> list:
-    """Early stopping (which puts back the best epoch's weights unless `restore_best` is off:
-    the moving average of the weights replaces them instead), halving the rate on plateaus,
-    and with `run_dir` a backup, the CSV history and TensorBoard logs: appended to when the
-    training resumes an interrupted one, started afresh otherwise."""
-    found = [keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
-                                           restore_best_weights=restore_best)]
-    if plateau:
-        found.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
-                                                       patience=max(1, patience // 2),
-                                                       min_lr=1e-5))
-    if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if not resumes(run_dir):
-            forget_finished_run(run_dir)
-        found += [
-            keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+def result_of(history: keras.callbacks.History, callbacks: list, data: TrainingData,
+              seconds: float, compiled: dict) -> TrainResult:
+    log = {k: [float(v) for v in values] for k, values in history.history.items()}
+    epochs_run = len(log.get("loss", []))
+    val_acc = log.get("val_accuracy", [0.0])
+    return TrainResult(log, seconds, epochs_run, int(np.argmax(val_acc)) + 1,
+                       data.train_images, data.validation_images,
+                       stopped_by(callbacks),
+                       described.facts(history.model, callbacks, data, compiled))
+
+
+def stopped_by(callbacks: list) -> str:
+    """Which callback ended the training, else the recipe's most epochs."""
+    for callback in callbacks:
+        if isinstance(callback, keras.callbacks.EarlyStopping) and callback.stopped_epoch > 0:
+            return "early stopping"
+        if isinstance(callback, TimeLimit) and callback.stopped:
+            return "time limit"
+    return "epochs"
+
+
+class TimeLimit(keras.callbacks.Callback):
+    """Ends the training after the last epoch that fits in `seconds` (an epoch takes about as
+    long as the longest so far), keeping time for what follows it: `after` validations' worth
+    (the test split's evaluation; as many test images as validation images make one). Early
+    stopping usually ends it first; this is the ceiling a time budget (`MINUTES=`) sets."""
+
+    def __init__(self, seconds: float, after: float = 0.0, clock=time.perf_counter):
+        super().__init__()
+        if not seconds > 0:
+            raise ConfigError(f"the time limit must be positive, got {seconds} s")
+        self.seconds, self.after, self.clock = seconds, after, clock
+        self.stopped = False
+
+    def on_train_begin(self, logs=None):
+        self.started = self.clock()
+        self.longest = self.validation = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = self.clock()
+
+    def on_test_begin(self, logs=None):
+        self.test_started = self.clock()
+
+    def on_test_end(self, logs=None):
+        self.validation = self.clock() - self.test_started
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = self.clock()
+        self.longest = max(self.longest, now - self.epoch_started)
+        if now - self.started + self.longest + self.after * self.validation > self.seconds:
+            self.stopped = self.model.stop_training = True
+
+
+def run_callbacks(run_dir: str | Path) -> list[keras.callbacks.Callback]:
+    """A backup after every epoch (the same training after an interruption continues from
+    it), the CSV history and TensorBoard logs in `run_dir`: appended to when the training
+    resumes an interrupted one, started afresh otherwise."""
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not resumes(run_dir):
+        forget_finished_run(run_dir)
+    return [keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
             keras.callbacks.CSVLogger(str(run_dir / "history.csv"), append=True),
-            keras.callbacks.TensorBoard(str(run_dir / "logs")),
-        ]
-    return found
+            keras.callbacks.TensorBoard(str(run_dir / "logs"))]
 
 
 def resumes(run_dir: Path) -> bool:
@@ -122,212 +224,3 @@ def forget_finished_run(run_dir: Path) -> None:
     (run_dir / "history.csv").unlink(missing_ok=True)
     if (run_dir / "logs").is_dir():
         shutil.rmtree(run_dir / "logs")
-
-
-SCHEDULES = ("plateau", "cosine")
-
-
-def cosine_rate(step: int, peak: float, steps: int) -> float:
-    """The cosine schedule's rate at `step` of `steps`: a linear warm-up from peak/10 to `peak`
-    over the first tenth, then cosine decay to zero at the last step."""
-    warmup = max(1, steps // 10)
-    if step < warmup:
-        return peak / 10 + (peak - peak / 10) * step / warmup
-    done = min(1.0, (step - warmup) / max(1, steps - warmup))
-    return 0.5 * peak * (1 + math.cos(math.pi * done))
-
-
-# Batches of the first epoch timed (after the first, which traces the step) before a budgeted
-# run plans its epochs, so the warm-up is sized for the run it will be rather than the cap.
-PROBE_BATCHES = 20
-
-
-class CosineSchedule(keras.callbacks.Callback):
-    """Sets the rate before every batch by `cosine_rate` over the planned epochs.
-
-    With `budget` seconds, the plan is fitted to the whole epochs that fit in the budget (at
-    most `epochs`, the cap): first from the median time of `PROBE_BATCHES` batches of the
-    first epoch, then again when it ends (its batches and its validation measured) and when
-    the second ends; after every later epoch it may only shrink if the run falls behind. A
-    cosine schedule has to know where it ends: a run stopped on a clock instead would end
-    with the rate still high.
-    `epochs` says how many epochs the run will have; `cap` how many it could have had.
-    `after` validations' worth of time is kept for what follows the training (the test
-    split's evaluation: as many test images as validation images make one).
-    """
-
-    def __init__(self, peak: float, steps_per_epoch: int, epochs: int,
-                 budget: float | None = None, clock=None, after: float = 0.0):
-        super().__init__()
-        if budget is not None and budget <= 0:
-            raise ConfigError(f"the time budget must be positive, got {budget} s")
-        self.peak, self.steps_per_epoch, self.epochs = peak, steps_per_epoch, epochs
-        self.cap, self.budget, self.step, self.after = epochs, budget, 0, after
-        self.clock = clock or time.perf_counter
-        self.started = self.batch_started = self.test_started = 0.0
-        self.batch_seconds: list[float] = []
-        self.validation_seconds = 0.0
-
-    def on_train_begin(self, logs=None):
-        self.started = self.clock()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
-        self.epoch_started = self.clock()
-        self.step = epoch * self.steps_per_epoch  # also right after resuming from a backup
-
-    def on_train_batch_begin(self, batch, logs=None):
-        if self._probing():
-            self.batch_started = self.clock()
-        self.model.optimizer.learning_rate = cosine_rate(
-            self.step, self.peak, self.epochs * self.steps_per_epoch)
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
-        if self._probing():
-            self.batch_seconds.append(self.clock() - self.batch_started)
-            if len(self.batch_seconds) == PROBE_BATCHES + 1:
-                per_batch = float(np.median(self.batch_seconds[1:]))
-                # The rest of this epoch, then whole epochs (validation guessed at a tenth).
-                rest = (self.steps_per_epoch - batch - 1) * per_batch * 1.1
-                kept = self.after * 0.1 * self.steps_per_epoch * per_batch
-                self._plan(1 + (self.budget - self._elapsed() - rest - kept)
-                           / (self.steps_per_epoch * per_batch * 1.1))
-
-    def on_test_begin(self, logs=None):
-        self.test_started = self.clock()
-
-    def on_test_end(self, logs=None):
-        self.validation_seconds = self.clock() - self.test_started
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:  # the history records the rate the epoch ended with
-            logs["learning_rate"] = float(cosine_rate(
-                max(0, self.step - 1), self.peak, self.epochs * self.steps_per_epoch))
-        if self.budget is not None:
-            if epoch == 0 and len(self.batch_seconds) > PROBE_BATCHES:
-                # An epoch without the first batch's tracing or validation's first trace.
-                steady = (float(np.median(self.batch_seconds[1:])) * self.steps_per_epoch
-                          + self.validation_seconds)
-            else:
-                steady = self.clock() - self.epoch_started
-            kept = self.after * self.validation_seconds
-            fits = epoch + 1 + (self.budget - self._elapsed() - kept) / max(steady, 1e-9)
-            # The first epoch traces the steps, so the second is the first measured plainly
-            # where there were too few batches to time within the first: until then the plan
-            # may grow.
-            self._plan(fits, grow=epoch <= 1)
-        if epoch + 1 >= self.epochs:
-            self.model.stop_training = True
-
-    def _probing(self) -> bool:
-        return (self.budget is not None and getattr(self, "epoch", 0) == 0
-                and len(self.batch_seconds) <= PROBE_BATCHES
-                and self.steps_per_epoch > PROBE_BATCHES + 1)
-
-    def _elapsed(self) -> float:
-        return self.clock() - self.started
-
-    def _plan(self, fits: float, grow: bool = True) -> None:
-        """Plan the whole epochs that fit (at least the one running, at most the cap)."""
-        planned = max(getattr(self, "epoch", 0) + 1, min(self.cap, int(fits)))
-        self.epochs = planned if grow else min(self.epochs, planned)
-        kept, steps = self.model.optimizer, self.epochs * self.steps_per_epoch
-        if kept.use_ema and kept.ema_momentum > ema_momentum(steps):
-            # The moving average, sized for the planned run (its momentum is fixed in the
-            # traced step), would still hold the first random weights at the end of a much
-            # shorter one: keep the annealed last weights instead.
-            kept.use_ema = False
-
-
-# The moving average of the weights spans about the last thousand steps (momentum 0.999), and
-# at most the last quarter of a shorter run, whose early weights would otherwise weigh in: an
-# ensemble of the late checkpoints for the price of one model, which is what gets evaluated.
-EMA_STEPS = 1000
-
-
-def ema_momentum(steps: int) -> float:
-    """The moving average's momentum for a run of `steps` optimiser steps."""
-    return 1 - 1 / max(1.0, min(EMA_STEPS, steps / 4))
-
-
-def optimizer(rate, weight_decay: float = 0.0, ema: bool = False,
-              steps: int = 4 * EMA_STEPS) -> keras.optimizers.Optimizer:
-    """Adam, or AdamW when `weight_decay` > 0; `ema` keeps a moving average of the weights that
-    replaces them when training ends (sized for a run of `steps`)."""
-    if weight_decay < 0:
-        raise ConfigError(f"weight_decay must be at least 0, got {weight_decay}")
-    momentum = ema_momentum(steps)
-    if weight_decay:
-        return keras.optimizers.AdamW(rate, weight_decay=weight_decay, use_ema=ema,
-                                      ema_momentum=momentum)
-    return keras.optimizers.Adam(rate, use_ema=ema, ema_momentum=momentum)
-
-
-def loss(num_classes: int, label_smoothing: float = 0.0):
-    """Cross-entropy on integer labels, or with `label_smoothing` on one-hot labels (which
-    Keras' smoothing needs): `(loss, label transform for the data pipeline or None)`."""
-    if not 0 <= label_smoothing < 1:
-        raise ConfigError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
-    if not label_smoothing:
-        return "sparse_categorical_crossentropy", None
-    return (keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
-            lambda x, y: (x, tf.one_hot(y, num_classes)))
-
-
-def train(model: keras.Model, dataset: Dataset, epochs: int, *, batch_size: int = 128,
-          augment: bool = True, class_weight: dict[int, float] | None = None,
-          validation_fraction: float = 0.1, patience: int = 5, learning_rate: float = 1e-3,
-          schedule: str = "plateau", label_smoothing: float = 0.0, weight_decay: float = 0.0,
-          ema: bool = False, budget: float | None = None,
-          seed: int = 0, run_dir: str | Path | None = None, verbose: int | str = "auto",
-          extra_callbacks: list[keras.callbacks.Callback] | None = None) -> TrainResult:
-    """Fit `model` on `dataset`'s training images; the test split is not looked at.
-
-    With `run_dir`, the run keeps TensorBoard logs, `history.csv` and a backup there; calling
-    `train` again with the same `run_dir` after an interruption continues from the last epoch,
-    after a finished training starts a new history.
-    `schedule="cosine"` with `budget` seconds runs the whole epochs that fit in the budget (at
-    most `epochs`), its schedule fitted to them (see `CosineSchedule`).
-    """
-    if epochs < 1:
-        raise ConfigError(f"epochs must be at least 1, got {epochs}")
-    if schedule not in SCHEDULES:
-        raise ConfigError(f"unknown schedule {schedule!r}; use one of {', '.join(SCHEDULES)}")
-    if budget is not None and schedule != "cosine":
-        raise ConfigError("a time budget needs schedule='cosine', which can fit its decay to the "
-                          f"epochs that fit; got schedule={schedule!r}")
-    check_trainable(model, dataset)
-    run_dir = Path(run_dir) if run_dir is not None else None
-    x_train, y_train, x_val, y_val = validation_split(dataset, validation_fraction, seed)
-    train_data = pipeline(x_train, y_train, batch_size=batch_size, augment=augment,
-                          shuffle=True, seed=seed)
-    val_data = pipeline(x_val, y_val, batch_size=max(batch_size, 512))
-    loss_fn, to_labels = loss(dataset.num_classes, label_smoothing)
-    if to_labels is not None:
-        train_data, val_data = train_data.map(to_labels), val_data.map(to_labels)
-    steps_per_epoch = -(-len(x_train) // batch_size)
-    after = len(dataset.x_test) / max(1, len(x_val))  # the test split's evaluation follows
-    scheduled = ([CosineSchedule(learning_rate, steps_per_epoch, epochs, budget, after=after)]
-                 if schedule == "cosine" else [])
-    with model.distribute_strategy.scope():
-        model.compile(optimizer=optimizer(learning_rate, weight_decay, ema,
-                                          epochs * steps_per_epoch), loss=loss_fn,
-                      metrics=["accuracy"])
-    started = time.perf_counter()
-    history = model.fit(train_data, validation_data=val_data, epochs=epochs,
-                        class_weight=class_weight, shuffle=False,  # the pipeline shuffles
-                        callbacks=callbacks(run_dir, patience, schedule == "plateau",
-                                            restore_best=not ema)
-                        + scheduled + list(extra_callbacks or []),
-                        verbose=verbose)
-    seconds = time.perf_counter() - started
-    log = {k: [float(v) for v in values] for k, values in history.history.items()}
-    epochs_run = len(log.get("loss", []))
-    val_acc = log.get("val_accuracy", [0.0])
-    return TrainResult(
-        history=log, seconds=seconds,
-        images_per_second=len(x_train) * epochs_run / seconds if seconds else 0.0,
-        epochs_run=epochs_run, best_epoch=int(np.argmax(val_acc)) + 1,
-        train_images=len(x_train), validation_images=len(x_val), run_dir=run_dir,
-        budget=budget, epochs_cap=epochs if budget is not None else None)

@@ -4,10 +4,11 @@ The stages before and after training take about the time `other_stages` estimate
 is the training stage's, run `lanes` notebooks at a time. Each training notebook gets a part
 of the lanes' time in proportion to its weight (metadata `helpers.share`, 1 for a CNN
 notebook; the own-network and ablation notebooks take half), less what a notebook spends
-outside its training (`OVERHEAD`), and passes it on as its `MINUTES`: the network trains the
-whole epochs that fit (`helpers.learn.train.CosineSchedule`). Equal weights give the seven
-networks equal time, which is the comparison a budget allows: which network does most with
-the same minutes.
+outside its training (`OVERHEAD`), and passes it on as its `MINUTES`: a time limit
+(`helpers.learn.train.TimeLimit`) on a training that otherwise runs until its validation accuracy
+stops improving. The chain weighs each notebook by its network's measured seconds per epoch
+(`helpers.report.estimate.epoch_weights`), so that every network has time for about the same
+number of epochs.
 """
 
 from __future__ import annotations
@@ -55,12 +56,17 @@ class Plan:
                 "training_minutes": {k: round(v, 2) for k, v in self.training_minutes.items()}}
 
 
-def plan(minutes: float, training: list[Path], lanes: int, other_seconds: float) -> Plan:
+def plan(minutes: float, training: list[Path], lanes: int, other_seconds: float,
+         weights: dict[str, float] | None = None) -> Plan:
     """Share `minutes` of wall clock out among the `training` notebooks run `lanes` at a time,
-    after `other_seconds` for the rest of the run."""
+    after `other_seconds` for the rest of the run, in proportion to `weights` (by notebook
+    name; by default each notebook's own `weight`)."""
     lanes = max(1, min(lanes, len(training)))
     stage = max(minutes * 60 - other_seconds, 60.0 * LEAST_MINUTES * len(training) / lanes)
-    weights = {p.stem: weight(p) for p in training}
+    if weights is None or not all(weights.get(p.stem) for p in training):
+        weights = {p.stem: weight(p) for p in training}
+    else:
+        weights = {p.stem: weights[p.stem] for p in training}
     unit = stage * lanes / sum(weights.values()) if weights else 0.0
     return Plan(minutes, lanes, stage,
                 {name: max(LEAST_MINUTES, (unit * w - OVERHEAD) / 60)

@@ -45,7 +45,6 @@ from helpers.arguments import positive_float, positive_int, warnings_as_lines
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
 from helpers.errors import BundleError, ConfigError
-from helpers.learn import MOST_EPOCHS
 from helpers.report import answers, budget, estimate, kernel, reuse
 from helpers.report.console import filtered_stderr
 from helpers.report.pdf import notebook_to_pdf
@@ -351,11 +350,12 @@ def _without_tf_logs(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def _body(path: Path) -> list[nbformat.NotebookNode]:
     """A notebook's cells for the report: not its parameters, not its closing summary (the
     discussion says it), not the network listings, which the method chapter gathers
-    (`writeup.networks`), not the exercises, and not the student's answers, which the
-    discussion gathers (`helpers.report.answers`)."""
+    (`writeup.networks`), not the training cells (their recipe and epoch lines: the method
+    chapter says how each network trained, `writeup.training_parameters`), not the exercises,
+    and not the student's answers, which the discussion gathers (`helpers.report.answers`)."""
     nb = nbformat.read(path, as_version=4)
     skip = {"parameters", "injected-parameters", "listing", "summary", "exercises",
-            "question", answers.TAG}
+            "question", "training", answers.TAG}
     return [_without_tf_logs(_demoted(c)) for c in nb.cells
             if not skip & set(c.metadata.get("tags", []))]
 
@@ -448,12 +448,30 @@ def thread_share(cpus: int, jobs: int):
                 os.environ[name] = value
 
 
-def time_plan(minutes: float, chosen: list[Path], jobs: int, test_images: int) -> budget.Plan:
+def time_plan(minutes: float, chosen: list[Path], jobs: int, test_images: int,
+              weights: dict[str, float] | None = None) -> budget.Plan:
     """MINUTES= shared out among the training notebooks, after the rest of the run's time
-    (estimated from the dataset's test images and the networks)."""
+    (estimated from the dataset's test images and the networks), in proportion to `weights`
+    where given."""
     training = [p for p in chosen if trains(p)]
     networks = sum(1 for p in training if not p.stem.endswith("_ablation"))
-    return budget.plan(minutes, training, jobs, budget.other_stages(networks, test_images))
+    return budget.plan(minutes, training, jobs, budget.other_stages(networks, test_images),
+                       weights=weights)
+
+
+def share_weights(chosen: list[Path], work: estimate.Workload,
+                  jobs: int) -> dict[str, float] | None:
+    """Each training notebook's seconds per epoch at this machine's measured speed, so that a
+    budget shared in proportion gives every network time for about the same epochs; None (the
+    notebooks' own weights) when a network cannot be timed."""
+    training = [p for p in chosen if trains(p)]
+    own = next((p for p in training if estimate.network_of(p) == estimate.OWN), None)
+    try:
+        return estimate.epoch_weights(training, work, jobs, cpu_count(), own=own)
+    except (subprocess.CalledProcessError, OSError, ValueError, KeyError) as e:
+        print(f"warning: the budget is shared equally: no network speeds ({type(e).__name__}: "
+              f"{e})", file=sys.stderr)
+        return None
 
 
 def announce_estimate(steps: Chain, work: estimate.Workload, plan: budget.Plan | None) -> None:
@@ -495,13 +513,15 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
         dataset = experiment.load(config)
     except BundleError as e:
         raise SystemExit(f"error: {e}") from None
+    work = estimate.Workload.of(config, dataset)
     if minutes is not None:
-        shared = time_plan(minutes, chosen, jobs, len(dataset.x_test))
+        shared = time_plan(minutes, chosen, jobs, len(dataset.x_test),
+                           share_weights(chosen, work, jobs))
         own = {name: {"MINUTES": m} for name, m in shared.training_minutes.items()}
         (run / "budget.json").write_text(json.dumps(shared.as_dict(), indent=1))
         print(budget_line(shared), file=sys.stderr, flush=True)
     steps = Chain(run, chosen, parameters, jobs, force=force, own=own)
-    announce_estimate(steps, estimate.Workload.of(config, dataset), shared)
+    announce_estimate(steps, work, shared)
     del dataset
     try:
         executed = steps.run_all()
@@ -524,6 +544,11 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
     return run / "report.html"
 
 
+# The default run's time: each network trains until its validation accuracy stops improving,
+# within its share of these minutes (`helpers.report.budget`).
+DEFAULT_MINUTES = 11.0
+
+
 def budget_line(shared: budget.Plan) -> str:
     each = sorted(shared.training_minutes.values())
     spread = (f"{each[0]:.1f} min" if each[0] == each[-1]
@@ -544,7 +569,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="dataset to use (default: glyphs, built in and offline)")
     parser.add_argument("--data-dir", help="folder (EMNIST/MNIST) or file/folder (az-csv, folder) "
                                            "holding the data")
-    parser.add_argument("--epochs", type=positive_int, help="training epochs per model")
+    parser.add_argument("--epochs", type=positive_int,
+                        help="at most this many epochs per network (default: until its "
+                             "validation accuracy stops improving, within --minutes)")
     parser.add_argument("--limit", type=positive_int,
                         help="use a stratified sample of this many images")
     parser.add_argument("--seed", type=int, default=0, help="seed for every random choice")
@@ -555,8 +582,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--balance", help="nearmiss, class-weights or none")
     parser.add_argument("--minutes", type=positive_float, metavar="M",
                         help="finish in about M minutes: the training notebooks share what the "
-                             "rest of the run leaves, each network the whole epochs that fit "
-                             f"its share (at most --epochs, else {MOST_EPOCHS})")
+                             "rest of the run leaves (in proportion to each network's measured "
+                             "time per epoch); each network trains until its validation "
+                             "accuracy stops improving or its share ends (default: "
+                             f"{DEFAULT_MINUTES:g} without --epochs; with --epochs and no "
+                             "--minutes, no time limit)")
     parser.add_argument("--download", action="store_true",
                         help="download the dataset (EMNIST splits, MNIST) into --data-dir or "
                              "data/raw/<source> first when it is not there, checked by SHA-256")
@@ -608,8 +638,8 @@ def _main(args: argparse.Namespace) -> int:
     parameters = {"DATASET": args.dataset, "DATA_DIR": data_dir, "EPOCHS": args.epochs,
                   "LIMIT": args.limit, "SEED": args.seed, "MODELS": args.models,
                   "BALANCE": args.balance, "SEEDS": args.seeds}
-    if args.minutes is not None and args.epochs is None:
-        parameters["EPOCHS"] = MOST_EPOCHS  # the time decides, not a number of epochs
+    if args.minutes is None and args.epochs is None:
+        args.minutes = DEFAULT_MINUTES  # every network until it stops improving, within these
     parameters = {k: v for k, v in parameters.items() if v is not None}
     run = args.out or paths.outputs_dir() / f"{datetime.now():%Y%m%d-%H%M%S}-{args.dataset}"
     parameters["RUN_DIR"] = str(run.resolve())

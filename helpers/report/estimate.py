@@ -158,22 +158,42 @@ def notebook_training(notebook: Path, speed: dict[str, dict], work: Workload,
     """How one training notebook will go, given each network's measured `speed` and, with a
     budget, the notebook's own training `minutes`."""
     from helpers.learn import ablation
-    from helpers.learn.recipe import report_epochs
 
     name = network_of(notebook)
     if name is not None:
         return training(name, speed[name], round(work.train_images * work.kept),
-                        work.test_images, report_epochs(name, work.epochs), minutes, work.seeds)
+                        work.test_images, work.epochs, minutes, work.seeds)
     # The ablation: one network trained once per arm, a budget shared by the images each keeps.
     arms = [training(ablation.NETWORK, speed[ablation.NETWORK],
                      round(work.train_images * share), work.test_images,
-                     ablation.EPOCHS if minutes is None else MOST_EPOCHS,
+                     work.epochs,
                      None if minutes is None else minutes * share / sum(work.arm_shares))
             for share in work.arm_shares]
     overhead = notebook_overhead(work.test_images)
     spent = sum(t.notebook_seconds - overhead for t in arms)
     return Training("ablation", sum(t.epoch_seconds for t in arms) / len(arms),
                     min(t.epochs for t in arms), overhead + spent)
+
+
+def epoch_weights(training_notebooks: list[Path], work: Workload, lanes: int, cpus: int, *,
+                  own: Path | None = None) -> dict[str, float]:
+    """Each training notebook's seconds per epoch at the measured speed (the ablation's: one
+    epoch of each of its arms), by notebook name."""
+    from helpers.learn import ablation
+
+    lanes = max(1, min(lanes, len(training_notebooks)))
+    names = sorted({network_of(p) or ablation.NETWORK for p in training_notebooks})
+    speed = speeds(names, work.shape, work.classes, lanes, cpus, own=own)
+    found = {}
+    for p in training_notebooks:
+        name = network_of(p)
+        found[p.stem] = (
+            training(name, speed[name], round(work.train_images * work.kept), work.test_images,
+                     1).epoch_seconds if name is not None else
+            sum(training(ablation.NETWORK, speed[ablation.NETWORK],
+                         round(work.train_images * share), work.test_images, 1).epoch_seconds
+                for share in work.arm_shares))
+    return found
 
 
 def lanes_time(seconds: list[float], lanes: int) -> float:
@@ -251,7 +271,6 @@ def estimate(training_notebooks: list[Path], work: Workload, lanes: int, cpus: i
     the run's budget `plan` where there is one; without a plan, also what each of `hints` as
     MINUTES= would give instead."""
     from helpers.learn import ablation
-    from helpers.learn.recipe import report_epochs
 
     lanes = max(1, min(lanes, len(training_notebooks)))
     names = sorted({network_of(p) or ablation.NETWORK for p in training_notebooks})
@@ -278,6 +297,6 @@ def estimate(training_notebooks: list[Path], work: Workload, lanes: int, cpus: i
             continue  # not even the rest of the run fits
         trainings = fitted(budget.plan(m, training_notebooks, lanes, other), unbounded)
         offered[m] = trainings
-        if all(t.epochs >= report_epochs(t.name, MOST_EPOCHS) for t in trainings):
+        if all(t.epochs >= MOST_EPOCHS for t in trainings):
             break  # every network has its most epochs: a longer budget gives nothing more
     return found, offered

@@ -59,3 +59,17 @@ def ensure(prefix: str | None = None) -> None:
 
 if __name__ == "__main__":
     print(f"Installed kernelspec {NAME} in {install().parent}")
+
+
+# What a notebook's metadata keeps of the kernel's language: JupyterLab fills in the running
+# Python's version, lexer and MIME type, which differ from machine to machine.
+LANGUAGE_INFO = {"name": "python"}
+
+
+def save_as_committed(model: dict, **_) -> None:
+    """JupyterLab's pre-save hook (`make lab`): a notebook is saved with the language metadata
+    it is committed with, so opening and saving one you did not change leaves git clean."""
+    if model.get("type") == "notebook" and isinstance(model.get("content"), dict):
+        metadata = model["content"].setdefault("metadata", {})
+        if "language_info" in metadata:
+            metadata["language_info"] = dict(LANGUAGE_INFO)

@@ -41,7 +41,7 @@ INDEX = "reuse.json"
 VERSION = 1
 # Modules (under helpers/) that no notebook runs: editing them does not re-run the notebooks.
 RENDERING = ("report/writeup.py", "report/argument.py", "report/layout.py", "report/pdf.py",
-             "report/answers.py", "report/estimate.py", "learn/speed.py",
+             "report/answers.py", "report/estimate.py", "report/training.py", "learn/speed.py",
              "report/chain.py", "report/console.py", "report/reuse.py", "report/__main__.py",
              "cli.py", "__main__.py", "web/")
 ENVIRONMENT_PREFIXES = ("OCR_", "ONEDNN_")

@@ -17,7 +17,7 @@ from helpers.experiment import OWN_NETWORK, RunConfig, saved_metrics
 from helpers.learn import stats
 from helpers.learn.models import ARCHITECTURES
 from helpers.reading.cer import TARGET_GAP
-from helpers.report import argument
+from helpers.report import argument, training
 from helpers.report.tables import without_folders
 
 PAGEBREAK = "<!-- pagebreak -->"
@@ -163,17 +163,14 @@ test per other network, the p-values are corrected for their number by Holm's me
 
 
 def training_parameters(config: RunConfig, found: dict) -> str:
-    first = found["metrics"][0] if found["metrics"] else {}
+    """§2.5: how the networks were trained, from what each one's training saved."""
+    metrics = found["metrics"]
     rows = [*budget_rows(found.get("budget") or {}),
-            ("epochs (at most)", config.epochs),
-            *([("epochs run (best epoch)", epochs_run(found["metrics"]))]
-              if found["metrics"] else []),
-            *schedule_rows(first.get("recipe") or {}),
+            *([("epochs run (best epoch)", training.epochs_run(metrics))] if metrics else []),
+            *training.parameter_rows(metrics),
             ("validation", "a stratified 10% of the training split"),
             ("balancing", found["balance"].get("method", config.balance)),
-            ("augmentation", "rotation ±10°, shift 0.1, shear 0.1, zoom 0.1, no flip"),
-            ("precision", first.get("mixed_precision", "float32")), ("seed", config.seed),
-            ("seeds per network", seeds_text(config.seeds, config.seed))]
+            ("seed", config.seed), ("seeds per network", seeds_text(config.seeds, config.seed))]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     return f"## 2.5 Training parameters\n\n| setting | value |\n|---|---|\n{table}"
 
@@ -188,25 +185,7 @@ def budget_rows(budget: dict) -> list[tuple[str, str]]:
                             f"{budget['training_stage_minutes']:.1f} of them for training, in "
                             f"{budget['lanes']} notebook{'s' if budget['lanes'] != 1 else ''} "
                             "at a time"),
-            ("training minutes per notebook", each)]
-
-
-def schedule_rows(recipe: dict) -> list[tuple[str, str]]:
-    """The training schedule as it acted, from the recipe the networks were trained with."""
-    rate = recipe.get("learning_rate", 0.001)
-    rows = [("batch size", recipe.get("batch_size", 128))]
-    if recipe.get("schedule", "cosine") == "cosine":
-        rows += [("optimiser", f"Adam (Kingma and Ba, 2015); the learning rate rises from "
-                               f"{rate / 10:g} to {rate:g} over the first tenth of the steps, "
-                               "then falls along a cosine to zero at the last step (Loshchilov "
-                               "and Hutter, 2017)"),
-                 ("stopping", "none: every network trains all its epochs, and keeps the weights "
-                              "of the epoch with the best validation accuracy")]
-    else:
-        rows += [("optimiser", f"Adam (Kingma and Ba, 2015), learning rate {rate:g}, halved "
-                               "when the validation loss stops falling for 2 epochs"),
-                 ("early stopping", "on validation accuracy, patience 5, best weights kept")]
-    return rows
+            ("training minutes per notebook (at most)", each)]
 
 
 # What the networks are, in one line each, for the method chapter (their code follows each).
@@ -316,77 +295,6 @@ def seeds_text(seeds: int, first: int = 0) -> str:
             f"intervals")
 
 
-def epochs_run(metrics: list[dict]) -> str:
-    """Each network's epochs and, in brackets, the epoch whose weights it kept."""
-    return ", ".join(f"{m['model']} {m.get('epochs', '?')} ({m.get('best_epoch', '?')})"
-                     for m in metrics)
-
-
-def _listed(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
-def training_course(metrics: list[dict], planned: int | None = None) -> str:
-    """What the epochs say: who stopped early, where each was best, who was still improving.
-    Each network's planned epochs are its recipe's (`planned` where a run did not record it)."""
-    ran = [m for m in metrics if m.get("epochs") and m.get("best_epoch")]
-    if not ran:
-        return ""
-
-    def plan(m: dict) -> int:
-        return (m.get("recipe") or {}).get("epochs") or planned or max(x["epochs"] for x in ran)
-
-    stopped = [m for m in ran if m["epochs"] < plan(m)]
-    plans = sorted({plan(m) for m in ran})
-    epochs = " or ".join(f"{e}" for e in plans) + f" epoch{'s' if plans[-1] != 1 else ''}"
-    if any(m.get("budget_seconds") for m in ran):
-        text = timed_course(ran)
-    elif stopped:
-        text = ("Early stopping ended " + _listed([f"{m['model']} after {m['epochs']} of "
-                                                   f"{plan(m)}" for m in stopped]) + " epochs")
-    else:
-        text = (f"All {len(ran)} networks ran" if len(ran) > 1 else f"{ran[0]['model']} ran") \
-            + (f" the full {epochs}" if len(plans) == 1 else
-               " all their epochs (" + ", ".join(f"{m['model']} {plan(m)}" for m in ran) + ")")
-    best: dict[int, list[str]] = {}
-    for m in ran:
-        best.setdefault(m["best_epoch"], []).append(m["model"])
-    text += ("; the best validation accuracy came in "
-             + _listed([f"epoch {e} for {_listed(names)}" for e, names in sorted(best.items())])
-             + ", and each network kept the weights of that epoch.")
-    late = [m["model"] for m in ran if m["best_epoch"] == m["epochs"]
-            and (m["epochs"] == plan(m) or m.get("budget_seconds"))]
-    if late:
-        text += (f" {_listed(late)} still improved in the last epoch, so "
-                 f"{'they' if len(late) > 1 else 'it'} would likely gain from more epochs.")
-    return text
-
-
-def timed_course(ran: list[dict]) -> str:
-    """How networks trained for a time (MINUTES=) used it: the epochs that fit their budget,
-    and whether the budget or the most epochs ended them (networks with the same minutes that
-    ran out of time in one group)."""
-    out_of_time: dict[float, list[str]] = {}
-    done = []
-    for m in ran:
-        if not m.get("budget_seconds"):
-            continue
-        minutes, cap = m["budget_seconds"] / 60, m.get("epochs_cap") or m["epochs"]
-        if m["epochs"] < cap:
-            out_of_time.setdefault(round(minutes, 1), []).append(f"{m['model']} {m['epochs']}")
-        else:
-            done.append(f"{m['model']} all {cap} epochs in {m['training_seconds'] / 60:.1f} of "
-                        f"its {minutes:.1f} minutes (done before the time ran out)")
-    groups = [f"{_listed(names)} epochs in "
-              + (f"their {minutes:.1f} minutes each" if len(names) > 1
-                 else f"its {minutes:.1f} minutes")
-              for minutes, names in sorted(out_of_time.items(), reverse=True)]
-    parts = (["the time ran out first for " + ", and for ".join(groups)] if groups else []) + done
-    return ("Each network trained for a time rather than a number of epochs (MINUTES): the "
-            "whole epochs that fit its share, measured on its own first epoch, with the "
-            "learning-rate schedule fitted to end with them; " + "; ".join(parts))
-
-
 def results_opening() -> str:
     return f"""{PAGEBREAK}
 # 3. Results
@@ -399,7 +307,7 @@ def discussion(found: dict, seeds: int = 1) -> str:
     leak = data.get("leakage", {})
     parts = [f"{PAGEBREAK}\n# 4. Discussion"]
     why = [text for text in (argument.ranking(metrics), argument.weakest_classes(metrics),
-                             training_course(metrics, found.get("planned_epochs"))) if text]
+                             training.training_course(metrics)) if text]
     if why:
         parts.append("## 4.1 Why the networks rank as they do\n\n" + "\n\n".join(why))
     method = []
@@ -474,16 +382,28 @@ def ablation_findings(study: dict) -> str:
 
 
 def ablation_epochs(study: dict) -> str:
-    """How long the ablation's arms trained: "for 2 epochs", or with a budget "for the whole
-    epochs that fit in 3.3 minutes shared by the arms (1 to 5 epochs)"."""
+    """How long the ablation's arms trained: "for 2 epochs", or "for 4 to 9 epochs, within 3.3
+    minutes shared by the arms; early stopping ended 5 of the 6 arms, the time limit 1"."""
     epochs = study.get("epochs")
     epochs = sorted(epochs) if isinstance(epochs, list) else [epochs] if epochs else []
     span = (f"{epochs[0]} to {epochs[-1]} epochs" if len(epochs) > 1 else
             f"{epochs[0]} epoch{'s' if epochs[0] != 1 else ''}" if epochs else "")
+    text = f"for {span}" if span else "for the report's epochs"
     if study.get("minutes"):
-        return (f"for the whole epochs that fit in {study['minutes']:.1f} minutes shared by the "
-                f"arms ({span})" if span else "for a share of the run's minutes")
-    return f"for {span}" if span else "for the report's epochs"
+        text += f", within {study['minutes']:.1f} minutes shared by the arms"
+    rows = [r for r in study.get("rows") or [] if r.get("stopped_by")]
+    ended = [(label, n) for why, label in STOPPED_BY.items()
+             if (n := sum(r["stopped_by"] == why for r in rows))]
+    if ended:
+        (first, n), *others = ended
+        text += (f"; {first} ended {n} of the {len(rows)} arms"
+                 + "".join(f", {label} {n}" for label, n in others))
+    return text
+
+
+# What ended a training, as the report says it (`TrainResult.stopped_by`).
+STOPPED_BY = {"early stopping": "early stopping", "time limit": "the time limit",
+              "epochs": "the epoch cap"}
 
 
 def validation_at_best(metrics: dict) -> float | None:

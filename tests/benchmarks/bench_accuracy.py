@@ -5,7 +5,7 @@
   by side, and which one `bfloat16_is_fast` picks on this CPU;
 - accuracy: the bundle's most accurate recipe (`helpers.learn.recipe.BEST` on `BEST_NETWORK`,
   trained, evaluated and saved as `make model` does; with `--minutes`, the epochs that fit in
-  them here, `recipe.within`, and a `TimeLimit`) and the write-ups'
+  them here, `speed.within`, and a `TimeLimit`) and the write-ups'
   recipe (`deep`, ImageDataGenerator, Adam, early stopping on validation accuracy, patience 5), each
   trained on the byclass test file split 80/20 and merged to 47 classes (the split of
   `make bench-train`), with test accuracy after every epoch, final test accuracy and training
@@ -49,8 +49,8 @@ from helpers.learn.recipe import (  # noqa: E402
     evaluated,
     save,
     train_network,
-    within,
 )
+from helpers.learn.speed import within  # noqa: E402
 from helpers.learn.train import TimeLimit, set_seed  # noqa: E402
 
 TARGET_ACCURACY = 0.915
@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=2400,
                         help="seconds of training after which a recipe is stopped")
     parser.add_argument("--minutes", type=float, help="train the best recipe for the whole "
-                        "epochs that fit in this many minutes here (`recipe.within`, its "
+                        "epochs that fit in this many minutes here (`speed.within`, its "
                         "schedule fitted to them) with a time limit, as `make model MINUTES=`")
     parser.add_argument("--repeats", type=int, default=3, help="runs per precision")
     parser.add_argument("--steps", type=int, default=30, help="batches per precision run")

@@ -1,6 +1,7 @@
 """Architectures, augmentation pipeline, training, saving."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -8,13 +9,14 @@ import textwrap
 import keras
 import numpy as np
 import pytest
+from support.training import train_for
 
 from helpers.data import DataError, Dataset, load_dataset
 from helpers.errors import ConfigError
 from helpers.learn.augment import augmented_samples, pipeline
 from helpers.learn.inputs import to_input
 from helpers.learn.models import ARCHITECTURES, build_model, load_model, save_model
-from helpers.learn.train import set_seed, train
+from helpers.learn.train import set_seed
 
 # The parameter counts the write-ups report for their stacks.
 SEED_COUNTS = [("baseline", 36, 697_316), ("deep", 36, 2_387_620), ("dropout_bn", 36, 2_387_748),
@@ -112,7 +114,7 @@ def test_short_real_training_beats_chance(emnist_dir):
     d = load_dataset("emnist-mnist", data_dir=str(emnist_dir), limit=3000, seed=0)
     set_seed(0)
     model = build_model("deep", d.num_classes)
-    result = train(model, d, epochs=2, verbose=0)
+    result = train_for(model, d, 2)
     accuracy = (model.predict(to_input(d.x_test), verbose=0).argmax(1) == d.y_test).mean()
     assert accuracy > 0.75  # chance is 0.10
     assert result.epochs_run == 2 and result.images_per_second > 0
@@ -123,15 +125,15 @@ def test_training_is_deterministic_for_a_seed():
     def run():
         set_seed(3)
         model = build_model("baseline", 4)
-        result = train(model, tiny_dataset(), epochs=2, verbose=0, batch_size=32)
+        result = train_for(model, tiny_dataset(), 2, batch_size=32)
         return result.history, model.predict(to_input(tiny_dataset().x_test), verbose=0)
     (h1, p1), (h2, p2) = run(), run()
     assert h1 == h2 and np.array_equal(p1, p2)
 
 
 def test_training_refuses_a_model_of_the_wrong_width():
-    with pytest.raises(DataError, match="has 5 outputs but bars has 4 classes"):
-        train(build_model("baseline", 5), tiny_dataset(), epochs=1)
+    with pytest.raises(DataError, match="has 5 outputs but the data has 4 classes"):
+        train_for(build_model("baseline", 5), tiny_dataset(), 1)
 
 
 class StopAfter(keras.callbacks.Callback):
@@ -149,11 +151,9 @@ def test_an_interrupted_run_continues_where_it_stopped(tmp_path):
     set_seed(0)
     model = build_model("baseline", 4)
     with pytest.raises(KeyboardInterrupt):
-        train(model, d, epochs=4, run_dir=tmp_path, verbose=0, patience=10,
-              extra_callbacks=[StopAfter(1)])
+        train_for(model, d, 4, run_dir=tmp_path, patience=10, callbacks=[StopAfter(1)])
     assert (tmp_path / "backup").exists()
-    result = train(build_model("baseline", 4), d, epochs=4, run_dir=tmp_path, verbose=0,
-                   patience=10)
+    result = train_for(build_model("baseline", 4), d, 4, run_dir=tmp_path, patience=10)
     assert result.epochs_run == 2  # epochs 3 and 4 only
     assert history_epochs(tmp_path) == ["0", "1", "2", "3"]  # appended to, not restarted
     assert (tmp_path / "logs").exists()
@@ -167,12 +167,11 @@ def history_epochs(run_dir) -> list[str]:
 
 def test_a_new_training_in_the_same_folder_starts_a_new_history(tmp_path):
     d = tiny_dataset()
-    train(build_model("baseline", 4), d, epochs=2, run_dir=tmp_path, verbose=0, patience=10)
+    train_for(build_model("baseline", 4), d, 2, run_dir=tmp_path, patience=10)
     first_logs = set((tmp_path / "logs").rglob("*.tfevents.*"))
     assert history_epochs(tmp_path) == ["0", "1"] and first_logs
     assert not (tmp_path / "backup").exists()  # a finished training leaves nothing to resume
-    result = train(build_model("baseline", 4), d, epochs=2, run_dir=tmp_path, verbose=0,
-                   patience=10)
+    result = train_for(build_model("baseline", 4), d, 2, run_dir=tmp_path, patience=10)
     assert result.epochs_run == 2 and history_epochs(tmp_path) == ["0", "1"]
     later_logs = set((tmp_path / "logs").rglob("*.tfevents.*"))
     assert later_logs and not later_logs & first_logs
@@ -214,7 +213,7 @@ MIRRORED = textwrap.dedent("""
         cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from helpers.data import Dataset
     from helpers.learn.models import build_model
-    from helpers.learn.train import train
+    from support.training import train_for
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (96, 28, 28), dtype=np.uint8)
@@ -222,15 +221,16 @@ MIRRORED = textwrap.dedent("""
     d = Dataset(x[:64], y[:64], x[64:], y[64:], classes=("a", "b", "c"), name="m")
     with strategy.scope():
         model = build_model("baseline", 3)
-    result = train(model, d, epochs=1, batch_size=16, verbose=0)
+    result = train_for(model, d, 1, batch_size=16)
     print(strategy.num_replicas_in_sync, model.distribute_strategy is strategy,
           np.isfinite(result.history["loss"][0]))
 """)
 
 
 def test_a_real_training_step_under_mirrored_strategy():
+    tests = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
-                         timeout=300)
+                         timeout=300, env={**os.environ, "PYTHONPATH": tests})
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["2", "True", "True"]
 

@@ -7,6 +7,7 @@ import keras
 import pytest
 from keras import layers
 from PIL import Image
+from support.training import notebook_training
 
 from helpers import cli, experiment
 from helpers.errors import ConfigError
@@ -74,7 +75,8 @@ def config_for(tmp_path) -> RunConfig:
 def test_the_wrong_number_of_outputs_stops_before_any_training(tmp_path):
     config = config_for(tmp_path)
     with pytest.raises(ConfigError, match="ends in outputs of shape"):
-        experiment.run_own(ten_outputs, config, experiment.balanced_data(config))
+        notebook_training(OWN_NETWORK, config, experiment.balanced_data(config),
+                          builder=ten_outputs)
     assert not (config.run_dir / "training").exists()
     assert not (config.run_dir / "models").exists()
 
@@ -82,10 +84,10 @@ def test_the_wrong_number_of_outputs_stops_before_any_training(tmp_path):
 def test_your_network_trains_by_the_one_path_and_joins_the_comparison(tmp_path, capsys):
     config = config_for(tmp_path)
     prepared = experiment.balanced_data(config)
-    run = experiment.run_own(tiny, config, prepared)
+    run = notebook_training(OWN_NETWORK, config, prepared, builder=tiny)
     saved = json.loads((config.run_dir / "metrics" / f"{OWN_NETWORK}.json").read_text())
-    # The seven's recipe and saving: cosine schedule, the run's epochs, class weights recorded.
-    assert saved["recipe"]["model"] == OWN_NETWORK and saved["recipe"]["schedule"] == "cosine"
+    # The seven's recipe and saving: the run's recipe and epochs, class weights recorded.
+    assert saved["recipe"] == experiment.recipe(config).as_dict()
     assert saved["epochs"] == 1 and saved["balance"] == prepared.method
     assert "def tiny(num_classes):" in saved["code"]
     model, info = load_model(run.model_path)
@@ -97,7 +99,7 @@ def test_your_network_trains_by_the_one_path_and_joins_the_comparison(tmp_path, 
     assert cli.main(["predict", str(photo), "--model", str(run.model_path), "--json"]) == 0
     (read,) = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
     assert read["top"][0]["char"] in prepared.dataset.classes
-    experiment.run_model("baseline", config, prepared)
+    notebook_training("baseline", config, prepared)
     names = [m["model"] for m in experiment.saved_metrics(config)]
     assert names == ["baseline", OWN_NETWORK]
     found = writeup.facts(config)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from dataclasses import replace
 
-import numpy as np
+import keras
 import pytest
 from conftest import REPO
 from scipy.stats import binomtest
@@ -18,80 +19,121 @@ from helpers import paths
 from helpers.cli import main
 from helpers.errors import ConfigError, DataError
 from helpers.learn.models import DEFAULT_READER, build_model, default_model, save_model
-from helpers.learn.recipe import BEST, Recipe, emnist_location, fit
-from helpers.learn.train import CosineSchedule, cosine_rate, loss, optimizer, train
+from helpers.learn.recipe import BEST, BEST_NETWORK, Recipe, emnist_location, train_network
+from helpers.learn.train import TimeLimit, fit, training_data
 
-TINY = Recipe("baseline", epochs=2, batch_size=32, learning_rate=2e-3, schedule="cosine",
-              label_smoothing=0.1, weight_decay=1e-4, ema=True)
-
-
-def test_loss_with_smoothing_takes_one_hot_labels():
-    plain, none = loss(5)
-    assert plain == "sparse_categorical_crossentropy" and none is None
-    smoothed, to_one_hot = loss(5, 0.1)
-    _, y = to_one_hot(np.zeros((2, 28, 28, 1)), np.array([1, 3]))
-    assert np.asarray(y).tolist() == [[0, 1, 0, 0, 0], [0, 0, 0, 1, 0]]
-    # Smoothing spreads 0.1 over the classes: a perfect one-hot guess still costs something.
-    assert float(smoothed(np.asarray(y), np.asarray(y, dtype="float32") * 0.999 + 2e-4)) > 0.1
-    with pytest.raises(ConfigError, match="label_smoothing"):
-        loss(5, 1.0)
+TINY = Recipe(epochs=2, batch_size=32, learning_rate=2e-3, schedule="cosine", warmup=0.1,
+              patience=None, label_smoothing=0.1, weight_decay=1e-4, ema=True)
 
 
-def test_optimizer_is_adamw_with_decay_and_keeps_an_average():
-    assert type(optimizer(1e-3)).__name__ == "Adam"
-    decayed = optimizer(1e-3, weight_decay=1e-4, ema=True)
+@pytest.mark.parametrize(("change", "said"), [
+    ({"epochs": 0}, "epochs must be a whole number of at least 1"),
+    ({"optimizer": "adagrad"}, "optimizer='adagrad'; use one of adam, adamw, sgd"),
+    ({"learning_rate": 0}, "learning_rate must be more than 0"),
+    ({"schedule": "step"}, "schedule='step'"),
+    ({"patience": 0}, "patience must be at least 1"),
+    ({"label_smoothing": 1.0}, "label_smoothing must be in"),
+    ({"weight_decay": -1}, "weight_decay must be at least 0"),
+])
+def test_a_recipe_refuses_a_bad_setting_by_name(change, said):
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        Recipe(**change)
+
+
+def test_the_loss_smooths_one_hot_labels_that_the_data_then_gives():
+    from helpers.data import load_dataset
+
+    assert isinstance(Recipe().build_loss(), keras.losses.SparseCategoricalCrossentropy)
+    smoothed = Recipe(label_smoothing=0.1).build_loss()
+    assert smoothed.get_config()["label_smoothing"] == 0.1
+    data = load_dataset("glyphs", limit=400, seed=1)
+    _, labels = next(iter(training_data(data, Recipe(label_smoothing=0.1)).train))
+    assert labels.shape[-1] == data.num_classes  # one-hot, as Keras' smoothing needs
+    _, labels = next(iter(training_data(data, Recipe()).train))
+    assert labels.shape.rank == 1
+
+
+def test_the_optimizer_is_the_recipes_and_keeps_an_average_for_the_run():
+    assert type(Recipe().build_optimizer(100)).__name__ == "Adam"
+    sgd = Recipe(optimizer="sgd", learning_rate=0.01).build_optimizer(100)
+    assert type(sgd).__name__ == "SGD" and sgd.get_config()["momentum"] == 0.9
+    decayed = Recipe(weight_decay=1e-4, ema=True, epochs=40).build_optimizer(100)
     assert type(decayed).__name__ == "AdamW" and decayed.use_ema
     assert decayed.ema_momentum == pytest.approx(0.999)
     # A short run averages its last quarter only, not its first random weights.
-    assert optimizer(1e-3, ema=True, steps=40).ema_momentum == pytest.approx(0.9)
-    with pytest.raises(ConfigError, match="weight_decay"):
-        optimizer(1e-3, weight_decay=-1)
+    assert Recipe(ema=True, epochs=1).build_optimizer(40).ema_momentum == pytest.approx(0.9)
 
 
-def test_fit_with_smoothing_decay_and_average_learns(tmp_path):
-    from helpers.data import load_dataset
-
-    data = load_dataset("glyphs", limit=1500, seed=1)
-    model, result = fit(replace(TINY, epochs=3), data, mixed_precision=False)
-    accuracy = float((model.predict(data.x_test[..., None] / 255, verbose=0).argmax(1)
-                      == data.y_test).mean())
-    assert result.epochs_run == 3
-    assert accuracy > 3 / data.num_classes  # far above chance (1/36) after three short epochs
-
-
-def test_cosine_rate_warms_up_then_decays_to_zero():
-    rates = [cosine_rate(step, 1.0, 100) for step in range(101)]
+def test_the_cosine_schedule_is_keras_own_warming_up_then_decaying_to_zero():
+    rate = Recipe(schedule="cosine", warmup=0.1, learning_rate=1.0, epochs=10,
+                  patience=None).build_optimizer(10).learning_rate
+    schedule = Recipe(schedule="cosine", warmup=0.1, learning_rate=1.0, epochs=10,
+                      patience=None).build_optimizer(10)._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    rates = [float(schedule(step)) for step in range(101)]
     assert rates[0] == pytest.approx(0.1) and rates[10] == pytest.approx(1.0)
     assert all(a < b for a, b in zip(rates[:10], rates[1:11], strict=True))  # warm-up
     assert all(a > b for a, b in zip(rates[10:99], rates[11:100], strict=True))  # decay
-    assert rates[55] == pytest.approx(0.5) and rates[100] == pytest.approx(0.0)
+    assert rates[55] == pytest.approx(0.5) and rates[100] == pytest.approx(0.0, abs=1e-6)
+    assert float(rate) == pytest.approx(0.1)  # where the first step starts
 
 
-def run_schedule(schedule: CosineSchedule, planned: int, first_epoch: int = 0,
-                 ema: bool = False) -> list[list]:
-    """Drive the callback through a run as `fit` would; the rates set before each batch."""
-    model = build_model("baseline", 3)
-    model.compile(optimizer(1e-3, ema=ema, steps=planned * schedule.steps_per_epoch),
-                  "sparse_categorical_crossentropy")
-    schedule.set_model(model)
-    schedule.on_train_begin()
-    epochs = []
-    for epoch in range(first_epoch, planned):
-        schedule.on_epoch_begin(epoch)
-        rates = []
-        for batch in range(schedule.steps_per_epoch):
-            schedule.on_train_batch_begin(batch)
-            rates.append(float(np.asarray(model.optimizer.learning_rate)))
-            schedule.on_train_batch_end(batch)
-        epochs.append(rates)
-        schedule.on_epoch_end(epoch)
-        if model.stop_training:
-            break
-    return epochs
+def test_the_callbacks_stop_early_and_halve_the_rate_only_where_the_recipe_says():
+    def kinds(recipe, optimizer=None):
+        optimizer = optimizer or recipe.build_optimizer(10)
+        return [type(c).__name__ for c in recipe.build_callbacks(optimizer)]
+
+    assert kinds(Recipe()) == ["EarlyStopping", "ReduceLROnPlateau"]
+    assert kinds(Recipe(schedule="constant")) == ["EarlyStopping"]
+    assert kinds(Recipe(schedule="cosine", patience=None)) == []
+    # A model compiled with a schedule of its own keeps it: the plateau rule cannot set it.
+    own = keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))
+    assert kinds(Recipe(), own) == ["EarlyStopping"]
+    stop = Recipe(patience=6).build_callbacks(Recipe().build_optimizer(10))
+    assert stop[0].patience == 6 and stop[0].monitor == "val_accuracy" and stop[1].patience == 3
+
+
+def test_fit_with_smoothing_decay_and_average_learns():
+    from helpers.data import load_dataset
+
+    data = load_dataset("glyphs", limit=1500, seed=1)
+    model, result = train_network("baseline", replace(TINY, epochs=3), data)
+    accuracy = float((model.predict(data.x_test[..., None] / 255, verbose=0).argmax(1)
+                      == data.y_test).mean())
+    assert result.epochs_run == 3 and result.stopped_by == "epochs" and not result.converged
+    assert accuracy > 3 / data.num_classes  # far above chance (1/36) after three short epochs
+    assert result.facts["optimizer"] == "AdamW" and result.facts["label_smoothing"] == 0.1
+
+
+def test_early_stopping_acts_when_validation_stops_improving():
+    from helpers.data import load_dataset
+
+    data = load_dataset("glyphs", limit=600, seed=1)
+    # A rate too small to move anything: validation accuracy never beats the first epoch's.
+    _, result = train_network("baseline", Recipe(epochs=10, patience=2, learning_rate=1e-12,
+                                                 augment=False), data)
+    assert result.stopped_by == "early stopping" and result.converged
+    assert result.epochs_run == 3 and result.best_epoch == 1
+
+
+def test_a_compiled_model_keeps_its_own_optimizer_and_the_cell_says_so(capsys):
+    from helpers.data import load_dataset
+
+    data = load_dataset("glyphs", limit=600, seed=1)
+    model = build_model("baseline", data.num_classes)
+    model.compile(optimizer=keras.optimizers.SGD(0.05), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    recipe = Recipe(epochs=1)
+    result = fit(model, training_data(data, recipe), recipe)
+    shown = capsys.readouterr().out
+    assert "came compiled: it trains with its own optimizer (SGD)" in shown
+    assert re.search(r"\d+/\d+ - .* - val_accuracy: ", shown)  # the epoch's progress line
+    assert type(model.optimizer).__name__ == "SGD" and result.facts["optimizer"] == "SGD"
+    assert result.facts["learning_rate"] == 0.05
 
 
 class Clock:
-    """A clock the test moves: `fit` would spend the seconds a batch or a validation takes."""
+    """A clock the test moves by hand."""
 
     def __init__(self):
         self.now = 0.0
@@ -100,108 +142,46 @@ class Clock:
         return self.now
 
 
-def run_timed(schedule: CosineSchedule, clock: Clock, batch_seconds, validation: float = 0.0,
-              ema: bool = False) -> list[list]:
-    """Drive the callback through a budgeted run as `fit` would, `batch_seconds(epoch, batch)`
-    per batch and `validation` seconds after each epoch; the rates set before each batch."""
-    model = build_model("baseline", 3)
-    model.compile(optimizer(1e-3, ema=ema, steps=schedule.cap * schedule.steps_per_epoch),
-                  "sparse_categorical_crossentropy")
-    schedule.set_model(model)
-    schedule.on_train_begin()
-    epochs = []
-    for epoch in range(schedule.cap):
-        schedule.on_epoch_begin(epoch)
-        rates = []
-        for batch in range(schedule.steps_per_epoch):
-            schedule.on_train_batch_begin(batch)
-            rates.append(float(np.asarray(model.optimizer.learning_rate)))
-            clock.now += batch_seconds(epoch, batch)
-            schedule.on_train_batch_end(batch)
-        schedule.on_test_begin()
+class Stub:
+    stop_training = False
+
+
+def run_limit(limit: TimeLimit, clock: Clock, epoch_seconds: float, validation: float,
+              epochs: int = 100) -> int:
+    """Epochs a training of `epoch_seconds` per epoch (validation included) gets under `limit`."""
+    limit.set_model(Stub())
+    limit.on_train_begin()
+    for epoch in range(epochs):
+        limit.on_epoch_begin(epoch)
+        clock.now += epoch_seconds - validation
+        limit.on_test_begin()
         clock.now += validation
-        schedule.on_test_end()
-        epochs.append(rates)
-        schedule.on_epoch_end(epoch)
-        if model.stop_training:
-            break
+        limit.on_test_end()
+        limit.on_epoch_end(epoch)
+        if limit.model.stop_training:
+            return epoch + 1
     return epochs
 
 
-def test_a_time_budget_keeps_the_epochs_that_fit_and_ends_the_schedule_with_them():
+def test_a_time_limit_begins_no_epoch_that_would_not_end_within_it():
     clock = Clock()
-    schedule = CosineSchedule(1.0, steps_per_epoch=5, epochs=8, budget=35, clock=clock)
-    epochs = run_timed(schedule, clock, lambda epoch, batch: 2.0, ema=True)
-    assert len(epochs) == schedule.epochs == 3  # a 10 s first epoch: 3 fit in 35 s
-    assert epochs[0][0] == pytest.approx(0.1)
-    last = epochs[-1][-1]  # the schedule ends with the last epoch that fits
-    assert last == pytest.approx(cosine_rate(14, 1.0, 15)) and last < 0.02
-    # The average was sized for 40 steps; over the 15 run it would still hold the start.
-    assert not schedule.model.optimizer.use_ema
-    assert clock.now <= 35
-
-
-def test_a_budgeted_run_is_planned_within_its_first_epoch_and_fills_the_budget():
+    assert run_limit(TimeLimit(100, clock=clock), clock, 10, 1) == 10  # the 10th ends at 100
     clock = Clock()
-    # The first batch traces the step (5 s), the others take 1 s, validation 2 s.
-    schedule = CosineSchedule(1.0, steps_per_epoch=50, epochs=40, budget=500, clock=clock)
-    epochs = run_timed(schedule, clock, lambda epoch, batch: 5.0 if epoch == batch == 0 else 1.0,
-                       validation=2.0)
-    assert len(epochs) == schedule.epochs == 9 and schedule.cap == 40
-    assert 450 <= clock.now <= 500  # nine 52 s epochs (the first 56 s) fit in 500 s, ten do not
-    # Planned after 21 batches, so the warm-up is a tenth of the nine epochs, not of forty.
-    steps = 9 * 50
-    assert epochs[0][30] == pytest.approx(cosine_rate(30, 1.0, steps))
-    assert max(max(e) for e in epochs) == pytest.approx(1.0, abs=0.01)
-    assert epochs[-1][-1] == pytest.approx(cosine_rate(steps - 1, 1.0, steps))
-    # Keeping time for a test split four times the validation's (8 s) costs no epoch here;
-    # forty times (80 s) costs one.
-    for after, expected in ((4, 9), (40, 8)):
-        clock = Clock()
-        schedule = CosineSchedule(1.0, 50, 40, budget=500, clock=clock, after=after)
-        run_timed(schedule, clock, lambda epoch, batch: 1.0, validation=2.0)
-        assert schedule.epochs == expected and clock.now + after * 2.0 <= 500
-
-
-def test_a_short_epochs_plan_is_fitted_again_after_the_first_which_traced_the_step():
+    assert run_limit(TimeLimit(95, clock=clock), clock, 10, 1) == 9
     clock = Clock()
-    # Too few batches to time within the first epoch, whose first batch traces (20 s).
-    schedule = CosineSchedule(1.0, steps_per_epoch=5, epochs=50, budget=100, clock=clock)
-    epochs = run_timed(schedule, clock, lambda epoch, batch: 20.0 if epoch == batch == 0 else 1.0)
-    assert len(epochs) == 16 and clock.now <= 100  # 24 s, then 5 s epochs: 15 more fit
-
-
-def test_a_budgeted_run_that_slows_down_ends_sooner_rather_than_late():
+    # Keeping time for a test split 20 validations long (20 s): 8 epochs, then 80 + 20 = 100.
+    assert run_limit(TimeLimit(100, after=20, clock=clock), clock, 10, 1) == 8
     clock = Clock()
-    schedule = CosineSchedule(1.0, steps_per_epoch=50, epochs=40, budget=500, clock=clock)
-    # From the third epoch on, every batch takes twice as long (another job took a core).
-    epochs = run_timed(schedule, clock, lambda epoch, batch: 2.0 if epoch >= 2 else 1.0)
-    assert len(epochs) < 9 and clock.now <= 500 + 100  # at most one slow epoch over
-
-
-def test_the_schedule_without_budget_runs_every_epoch_and_resumes_in_place():
-    epochs = run_schedule(CosineSchedule(1.0, steps_per_epoch=4, epochs=3), planned=3)
-    assert [len(e) for e in epochs] == [4, 4, 4]
-    resumed = run_schedule(CosineSchedule(1.0, steps_per_epoch=4, epochs=3), planned=3,
-                           first_epoch=1)
-    assert resumed == epochs[1:]  # after a backup is restored, the rates pick up at epoch 2
-    with pytest.raises(ConfigError, match="budget must be positive"):
-        CosineSchedule(1.0, 4, 3, budget=0)
-
-
-def test_a_budget_needs_the_cosine_schedule():
-    from helpers.data import load_dataset
-
-    data = load_dataset("glyphs", limit=200, seed=1)
-    with pytest.raises(ConfigError, match="budget needs schedule='cosine'"):
-        train(build_model("baseline", data.num_classes), data, 2, budget=60)
+    assert run_limit(TimeLimit(5, clock=clock), clock, 10, 1) == 1  # at least the one begun
+    with pytest.raises(ConfigError, match="time limit must be positive"):
+        TimeLimit(0)
 
 
 def test_best_recipe_names_a_known_network_and_a_cosine_schedule():
     from helpers.learn.models import ARCHITECTURES
 
-    assert BEST.model in ARCHITECTURES and BEST.schedule == "cosine" and BEST.epochs >= 1
-    assert set(BEST.train_options()) >= {"batch_size", "learning_rate", "label_smoothing"}
+    assert BEST_NETWORK in ARCHITECTURES and BEST.schedule == "cosine" and BEST.epochs >= 1
+    assert BEST.patience is None  # a cosine schedule runs to its end
 
 
 def test_emnist_location_explains_where_it_looked(tmp_path, monkeypatch):
@@ -271,36 +251,31 @@ def test_make_model_on_a_slice_of_real_emnist(emnist_dir, tmp_path):
 
 
 class TrainerCalled(Exception):
-    """Raised by the stand-in for `train_and_save`: the entry point got as far as training."""
+    """Raised by the stand-in for `fit`: the entry point got as far as training."""
 
 
-def test_every_trainer_takes_the_one_training_path(tmp_path, monkeypatch):
-    """The notebooks, `python -m helpers train` and `make model` (`python -m helpers model`)
-    all train through `recipe.train_and_save`; one that trained its own way would not stop at
-    the stand-in below."""
+def test_every_trainer_fits_by_the_one_function_with_the_notebooks_recipe(tmp_path, monkeypatch):
+    """`python -m helpers train` and `make model` (`python -m helpers model`) train through
+    `helpers.learn.train.fit`, as the notebooks' cells do; `train` with the notebooks' own
+    recipe (`experiment.recipe`) and balancing, `model` with `BEST`."""
     from helpers import experiment
     from helpers.learn import recipe
 
     seen = []
 
-    def stand_in(chosen, dataset, out, **options):
-        seen.append((chosen.model, dataset.name))
+    def stand_in(model, data, chosen, callbacks=(), verbose=2):
+        seen.append((model.name, chosen, data.class_weight is not None))
         raise TrainerCalled
 
-    monkeypatch.setattr(recipe, "train_and_save", stand_in)
-    config = experiment.RunConfig.from_parameters(DATASET="glyphs", LIMIT=900, EPOCHS=1,
-                                                  MODELS="digits_small",
-                                                  RUN_DIR=str(tmp_path / "run"))
+    monkeypatch.setattr(recipe, "fit", stand_in)
     with pytest.raises(TrainerCalled):
-        experiment.run_model("digits_small", config, experiment.balanced_data(config))
-    with pytest.raises(TrainerCalled):
-        main(["train", "--dataset", "digits", "--model", "baseline", "--epochs", "1"])
+        main(["train", "--dataset", "digits", "--model", "baseline", "--epochs", "7"])
     folder = tmp_path / "emnist"
     write_emnist_split(folder, "digits", "0123456789", 100, 30)
     with pytest.raises(TrainerCalled):
         main(["model", "--dataset", "emnist-digits", "--data-dir", str(folder)])
-    assert seen == [("digits_small", "glyphs"), ("baseline", "digits"),
-                    (BEST.model, "emnist-digits")]
+    config = experiment.RunConfig.from_parameters(EPOCHS=7)
+    assert seen == [("baseline", experiment.recipe(config), True), ("resnet", BEST, False)]
 
 
 def test_make_models_help_gives_the_recipes_own_default_epochs(capsys):

@@ -77,19 +77,46 @@ def test_a_notebook_gets_its_own_minutes_only_where_it_declares_them(tmp_path):
     assert steps.parameters_of(other) == {"DATASET": "digits"}
 
 
-def test_minutes_without_epochs_let_the_time_decide(monkeypatch, tmp_path):
+def test_by_default_every_network_trains_until_it_stops_improving_within_the_default_time(
+        monkeypatch, tmp_path):
     seen = {}
 
     def fake_chain(config, parameters, **options):
-        seen.update(parameters, minutes=options["minutes"])
+        seen.clear()
+        seen.update(parameters, minutes=options["minutes"], epochs=config.epochs)
         return tmp_path / "report.html"
 
     monkeypatch.setattr(chain, "run_chain", fake_chain)
+    chain.main(["--dataset", "digits", "--out", str(tmp_path / "run")])
+    assert seen["minutes"] == chain.DEFAULT_MINUTES and "EPOCHS" not in seen
+    assert seen["epochs"] == MOST_EPOCHS  # at most: early stopping ends each training
     chain.main(["--dataset", "digits", "--minutes", "12", "--out", str(tmp_path / "run")])
-    assert seen["EPOCHS"] == MOST_EPOCHS and seen["minutes"] == 12
+    assert seen["minutes"] == 12 and "EPOCHS" not in seen
+    chain.main(["--dataset", "digits", "--epochs", "3", "--out", str(tmp_path / "run")])
+    assert seen["EPOCHS"] == 3 and seen["minutes"] is None  # a number of epochs, no clock
     chain.main(["--dataset", "digits", "--minutes", "12", "--epochs", "3",
                 "--out", str(tmp_path / "run")])
-    assert seen["EPOCHS"] == 3
+    assert seen["EPOCHS"] == 3 and seen["minutes"] == 12
+    assert f"within its share of MINUTES= (default {chain.DEFAULT_MINUTES:g};" in (
+        REPO / "Makefile").read_text()
+
+
+def test_a_budget_is_shared_by_each_networks_time_per_epoch(tmp_path):
+    notebooks = []
+    for name in ("04_cnn_a", "05_cnn_b", "12_ablation"):
+        path = tmp_path / f"{name}.ipynb"
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["helpers"] = {"share": 0.5} if "ablation" in name else {}
+        nbformat.write(nb, path)
+        notebooks.append(path)
+    equal = budget.plan(10, notebooks, 2, 60.0)
+    assert equal.training_minutes["04_cnn_a"] == equal.training_minutes["05_cnn_b"]
+    weighed = budget.plan(10, notebooks, 2, 60.0,
+                          weights={"04_cnn_a": 1.0, "05_cnn_b": 3.0, "12_ablation": 2.0})
+    a, b = weighed.training_minutes["04_cnn_a"], weighed.training_minutes["05_cnn_b"]
+    assert (b + budget.OVERHEAD / 60) == pytest.approx(3 * (a + budget.OVERHEAD / 60))
+    # Without a weight for every notebook, the notebooks' own.
+    assert budget.plan(10, notebooks, 2, 60.0, weights={"04_cnn_a": 1.0}) == equal
 
 
 def test_a_run_config_checks_its_minutes_and_shares_them_over_seeds():
@@ -118,30 +145,23 @@ def test_download_of_a_dataset_that_is_not_downloaded_says_which_are(tmp_path):
         chain.main(["--dataset", "glyphs", "--download", "--out", str(tmp_path / "run")])
 
 
-def test_the_report_says_how_each_network_used_its_time():
-    metrics = [
-        {"model": "resnet", "epochs": 4, "best_epoch": 4, "budget_seconds": 360.0,
-         "epochs_cap": 50, "training_seconds": 350.0},
-        {"model": "baseline", "epochs": 50, "best_epoch": 41, "budget_seconds": 360.0,
-         "epochs_cap": 50, "training_seconds": 200.0}]
-    text = writeup.training_course(metrics)
-    assert "the time ran out first for resnet 4 epochs in its 6.0 minutes" in text
-    assert "baseline all 50 epochs in 3.3 of its 6.0 minutes (done before" in text
-    assert "Early stopping" not in text and "resnet still improved" in text
-    both = writeup.training_course([metrics[0], {**metrics[0], "model": "deep", "epochs": 9},
-                                    {**metrics[0], "model": "my_cnn", "budget_seconds": 180.0}])
-    assert ("the time ran out first for resnet 4 and deep 9 epochs in their 6.0 minutes each, "
-            "and for my_cnn 4 epochs in its 3.0 minutes;") in both
+def test_the_budget_rows_say_the_runs_minutes_and_each_notebooks_share():
     rows = dict(writeup.budget_rows({"minutes": 30, "lanes": 2, "training_stage_minutes": 28.0,
                                      "training_minutes": {"04_cnn_baseline": 6.7}}))
     assert rows["time budget"].startswith("30 minutes for the whole run; 28.0 of them")
+    assert rows["training minutes per notebook (at most)"] == "04_cnn_baseline 6.7"
     assert writeup.budget_rows({}) == []
 
 
 def test_the_discussion_says_how_long_the_ablations_arms_trained():
     assert writeup.ablation_epochs({"epochs": [2]}) == "for 2 epochs"
     assert writeup.ablation_epochs({"epochs": [5, 1, 3], "minutes": 3.29}) == (
-        "for the whole epochs that fit in 3.3 minutes shared by the arms (1 to 5 epochs)")
+        "for 1 to 5 epochs, within 3.3 minutes shared by the arms")
+    rows = [{"stopped_by": "early stopping"}] * 2 + [{"stopped_by": "time limit"}]
+    assert writeup.ablation_epochs({"epochs": [5, 3], "rows": rows}) == (
+        "for 3 to 5 epochs; early stopping ended 2 of the 3 arms, the time limit 1")
+    assert writeup.ablation_epochs({"epochs": [4], "rows": [{"stopped_by": "epochs"}]}) == (
+        "for 4 epochs; the epoch cap ended 1 of the 1 arms")
     rows = [{"arm": "class weights", "accuracy": 0.9, "augmentation": True},
             {"arm": "no balancing", "accuracy": 0.8, "augmentation": True,
              "against_reference": {"only_reference": 9, "only_this": 1, "p_value": 0.02,

@@ -1,0 +1,209 @@
+"""How a network was trained, read off the objects that trained it, and said in words.
+
+`facts(model, callbacks, data)` reads the compiled optimizer (its class, rate or schedule,
+weight decay, moving average), the loss, the callbacks that could stop the training or change
+its rate, the batch size, the class weights and the augmentation layers; `training_text` and
+`augmentation_text` turn those facts into the sentences the notebooks and the report print.
+Nothing here is typed from what the recipe was meant to be: change the optimizer or a callback
+in a notebook and the text changes with it.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+
+# Keras' class names as a reader knows them, with the paper a report cites for them.
+OPTIMIZERS = {"Adam": "Adam", "AdamW": "AdamW", "SGD": "SGD", "RMSprop": "RMSprop",
+              "Nadam": "Nadam", "Adagrad": "Adagrad", "Adadelta": "Adadelta", "Lion": "Lion"}
+
+
+def inner(optimizer) -> keras.optimizers.Optimizer:
+    return getattr(optimizer, "inner_optimizer", optimizer)  # a loss-scaling wrapper's own
+
+
+def optimizer_facts(optimizer) -> dict:
+    """The optimizer as compiled, before any callback has changed its rate."""
+    unwrapped = inner(optimizer)
+    config = unwrapped.get_config()
+    rate = config["learning_rate"]
+    found = {"optimizer": type(unwrapped).__name__}
+    if isinstance(rate, dict):  # a schedule, serialised
+        found["schedule"] = {**rate.get("config", {}), "name": rate.get("class_name")}
+    else:
+        found["learning_rate"] = float(f"{rate:.6g}")  # float32's 0.0010000000474 is 0.001
+    for key in ("momentum", "weight_decay", "nesterov"):
+        if config.get(key):
+            found[key] = config[key]
+    if config.get("use_ema"):
+        found["ema_momentum"] = config["ema_momentum"]
+    return found
+
+
+def loss_facts(loss) -> dict:
+    if isinstance(loss, str):
+        return {"loss": loss}
+    if isinstance(loss, keras.losses.Loss):
+        config = loss.get_config()
+        return {"loss": config.get("name", type(loss).__name__),
+                **({"label_smoothing": config["label_smoothing"]}
+                   if config.get("label_smoothing") else {})}
+    return {"loss": getattr(loss, "__name__", type(loss).__name__)}
+
+
+def callback_facts(callbacks) -> list[dict]:
+    """The callbacks that decide when the training stops or how its rate moves."""
+    found = []
+    for c in callbacks:
+        if isinstance(c, keras.callbacks.EarlyStopping):
+            found.append({"callback": "EarlyStopping", "monitor": c.monitor,
+                          "patience": c.patience, "restore_best_weights": c.restore_best_weights})
+        elif isinstance(c, keras.callbacks.ReduceLROnPlateau):
+            found.append({"callback": "ReduceLROnPlateau", "monitor": c.monitor,
+                          "factor": c.factor, "patience": c.patience,
+                          "min_lr": c.min_lr})
+        elif type(c).__name__ == "TimeLimit":  # helpers.learn.train's
+            found.append({"callback": "TimeLimit", "seconds": round(c.seconds, 1)})
+    return found
+
+
+def augmentation_facts(layers) -> list[dict]:
+    """Each random transformation of the augmentation and its range, from its layer."""
+    if layers is None:
+        return []
+    found = []
+    for layer in layers.layers:
+        config = layer.get_config()
+        name = type(layer).__name__
+        if name == "RandomRotation":
+            found.append({"layer": name, "degrees": round(_high(config["factor"]) * 360, 3)})
+        elif name == "RandomTranslation":
+            found.append({"layer": name, "height": _high(config["height_factor"]),
+                          "width": _high(config["width_factor"])})
+        elif name == "RandomShear":
+            found.append({"layer": name, "degrees": round(
+                math.degrees(math.atan(_high(config["x_factor"]))), 3),
+                "vertical_degrees": round(math.degrees(math.atan(_high(config["y_factor"]))), 3)})
+        elif name == "RandomZoom":
+            found.append({"layer": name, "height": _high(config["height_factor"]),
+                          "width": _high(config["width_factor"])})
+        elif name == "RandomFlip":
+            found.append({"layer": name, "mode": config["mode"]})
+        else:
+            found.append({"layer": name})
+    return found
+
+
+def _high(factor) -> float:
+    return float(max(abs(f) for f in factor)) if isinstance(factor, list | tuple) \
+        else abs(float(factor))
+
+
+def facts(model: keras.Model, callbacks, data, optimizer: dict | None = None) -> dict:
+    """Everything that describes how `model` was trained (plain values, saved with its
+    metrics). `optimizer` is `optimizer_facts` taken before the training changed the rate."""
+    return {**(optimizer or optimizer_facts(model.optimizer)), **loss_facts(model.loss),
+            "batch_size": data.batch_size, "callbacks": callback_facts(callbacks),
+            "class_weights": bool(data.class_weight),
+            "augmentation": augmentation_facts(data.augmentation),
+            "mixed_precision": model.dtype_policy.name}
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def rate_text(found: dict) -> str:
+    """The optimizer and how its rate moves, e.g. "Adam, learning rate 0.001"."""
+    name = OPTIMIZERS.get(found.get("optimizer"), found.get("optimizer", "?"))
+    extras = []
+    if found.get("momentum"):
+        extras.append(f"momentum {_number(found['momentum'])}"
+                      + (" (Nesterov)" if found.get("nesterov") else ""))
+    if found.get("weight_decay"):
+        extras.append(f"weight decay {_number(found['weight_decay'])}")
+    schedule = found.get("schedule")
+    if schedule and schedule.get("name") == "CosineDecay":
+        warm = schedule.get("warmup_steps") or 0
+        start = schedule["initial_learning_rate"]
+        peak = schedule.get("warmup_target") or start
+        rate = (f"learning rate rising from {_number(start)} to {_number(peak)} over the first "
+                f"{warm:,} steps, then falling along a cosine to "
+                f"{_number(peak * schedule.get('alpha', 0.0))} over {schedule['decay_steps']:,} "
+                "steps" if warm else
+                f"learning rate {_number(start)} falling along a cosine to "
+                f"{_number(start * schedule.get('alpha', 0.0))} over "
+                f"{schedule['decay_steps']:,} steps")
+    elif schedule:
+        rate = f"learning rate by {schedule.get('name')}"
+    else:
+        rate = f"learning rate {_number(found.get('learning_rate', float('nan')))}"
+    text = ", ".join([name, rate, *extras])
+    if found.get("ema_momentum"):
+        text += (", a moving average of the weights (momentum "
+                 f"{_number(found['ema_momentum'])}) replacing them at the end")
+    return text
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch{'s' if n != 1 else ''}"
+
+
+def stopping_text(found: dict, epochs: int | None = None) -> str:
+    """What ends the training and what changes its rate, from the callbacks."""
+    parts = []
+    for c in found.get("callbacks", []):
+        kind = c["callback"]
+        watched = c.get("monitor", "").replace("val_", "validation ")
+        if kind == "ReduceLROnPlateau":
+            parts.append(f"the rate multiplied by {_number(c['factor'])} whenever the {watched} "
+                         f"has not improved for {_epochs(c['patience'])} (to no less than "
+                         f"{_number(c['min_lr'])})")
+        elif kind == "EarlyStopping":
+            parts.append(f"training stopped once the {watched} has not improved for "
+                         f"{_epochs(c['patience'])}"
+                         + (", the weights of its best epoch kept"
+                            if c["restore_best_weights"] else ""))
+        elif kind == "TimeLimit":
+            parts.append(f"a time limit of {c['seconds'] / 60:.1f} minutes (no epoch is begun "
+                         "that would not end within it)")
+    if epochs:
+        parts.append(f"at most {_epochs(epochs)}")
+    return "; ".join(parts) if parts else "every epoch run, no callback stopping it early"
+
+
+def augmentation_text(found: list[dict]) -> str:
+    """The augmentation's transformations and ranges, e.g. "rotation up to ±10°, ..."."""
+    if not found:
+        return "none"
+    said = []
+    for layer in found:
+        name = layer["layer"]
+        if name == "RandomRotation":
+            said.append(f"rotation up to ±{layer['degrees']:g}°")
+        elif name == "RandomTranslation":
+            said.append(f"shift up to ±{layer['width']:.0%} of the width and "
+                        f"±{layer['height']:.0%} of the height")
+        elif name == "RandomShear":
+            said.append(f"shear up to ±{layer['degrees']:g}°"
+                        + (f" horizontally, ±{layer['vertical_degrees']:g}° vertically"
+                           if layer["vertical_degrees"] else " (horizontal only)"))
+        elif name == "RandomZoom":
+            said.append(f"zoom up to ±{layer['height']:.0%}")
+        elif name == "RandomFlip":
+            said.append(f"flips ({layer['mode']})")
+        else:
+            said.append(name)
+    return ", ".join(said)
+
+
+def training_text(found: dict, epochs: int | None = None) -> str:
+    """One paragraph on how a network was trained, from its `facts`."""
+    loss = found.get("loss", "?").replace("_", " ")
+    smoothing = (f" with label smoothing {_number(found['label_smoothing'])}"
+                 if found.get("label_smoothing") else "")
+    weights = " weighted per class (class weights)" if found.get("class_weights") else ""
+    return (f"{rate_text(found)}; {loss}{smoothing}{weights}; batches of "
+            f"{found.get('batch_size', '?')}; {stopping_text(found, epochs)}. Augmentation: "
+            f"{augmentation_text(found.get('augmentation', []))}.")
