@@ -349,11 +349,12 @@ def test_an_interrupted_train_continues_when_the_same_command_runs_again(tmp_pat
     out = tmp_path / "digits.keras"
     argv = ["train", "--dataset", "digits", "--model", "baseline", "--epochs", "2",
             "--out", str(out)]
-    usual = training.callbacks
-    monkeypatch.setattr(training, "callbacks", lambda *a, **k: [*usual(*a, **k), Interrupt()])
+    usual = training.run_callbacks
+    monkeypatch.setattr(training, "run_callbacks",
+                        lambda *a, **k: [*usual(*a, **k), Interrupt()])
     assert main(argv) == 130 and not out.exists()
     assert "error: interrupted" in capsys.readouterr().err
-    monkeypatch.setattr(training, "callbacks", usual)
+    monkeypatch.setattr(training, "run_callbacks", usual)
     assert main(argv) == 0 and out.exists()
     history = (tmp_path / "digits-training" / "history.csv").read_text().strip().splitlines()
     assert [row.split(",")[0] for row in history[1:]] == ["0", "1"]  # epoch 1 was not redone

@@ -10,8 +10,8 @@ from support.training import notebook_training
 from helpers import experiment
 from helpers.errors import ConfigError, DataError
 from helpers.experiment import RunConfig
-from helpers.learn import MOST_EPOCHS
-from helpers.report import tables, training, writeup
+from helpers.learn import MOST_EPOCHS, described
+from helpers.report import tables, writeup
 
 
 def config_for(tmp_path, **overrides) -> RunConfig:
@@ -146,7 +146,7 @@ def test_the_write_up_says_which_networks_converged_and_what_the_comparison_rank
                   "training": stopping},
                  {"model": "b", "epochs": 9, "best_epoch": 6, "stopped_by": "early stopping",
                   "training": stopping}]
-    text = training.training_course(converged)
+    text = described.training_course(converged)
     assert text.startswith("Early stopping ended the training of every network (2) once its "
                            "validation accuracy (on the held-out tenth of the training images) "
                            "had not beaten its best for 3 epochs: converged, in the sense this "
@@ -157,7 +157,7 @@ def test_the_write_up_says_which_networks_converged_and_what_the_comparison_rank
              "training_seconds": 150.0, "training": stopping}
     capped = {"model": "d", "epochs": 2, "best_epoch": 1, "stopped_by": "epochs",
               "training": stopping}
-    mixed = training.training_course([*converged, timed, capped])
+    mixed = described.training_course([*converged, timed, capped])
     assert mixed.startswith("Early stopping ended the training of a and b once")
     assert ("the time limit ended the training of c first (c after 5 epochs in 2.5 minutes, "
             "best 5): not converged") in mixed
@@ -167,8 +167,8 @@ def test_the_write_up_says_which_networks_converged_and_what_the_comparison_rank
                           "epochs given (at equal time where a budget set it), not what the "
                           "network can reach; c still improved in its last epoch.")
     assert "every network" not in mixed and "ranks converged networks" not in mixed
-    assert training.epochs_run(converged) == "a 14 (11), b 9 (6)"
-    assert training.training_course([{"model": "old"}]) == ""  # metrics without training facts
+    assert described.epochs_run(converged) == "a 14 (11), b 9 (6)"
+    assert described.training_course([{"model": "old"}]) == ""  # metrics without training facts
 
 
 def test_appendix_gives_notebook_times_their_sum_and_the_wall_clock(tmp_path):

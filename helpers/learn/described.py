@@ -3,7 +3,10 @@
 `facts(model, callbacks, data)` reads the compiled optimizer (its class, rate or schedule,
 weight decay, moving average), the loss, the callbacks that could stop the training or change
 its rate, the batch size, the class weights and the augmentation layers; `training_text` and
-`augmentation_text` turn those facts into the sentences the notebooks and the report print.
+`augmentation_text` turn those facts into the sentences the notebooks and the report print;
+`training_course` says from the saved metrics which networks converged: early stopping acted,
+the validation accuracy (on the held-out tenth of the training images) not beating its best for
+the patience's epochs; the rest ran out of time or of epochs.
 Nothing here is typed from what the recipe was meant to be: change the optimizer or a callback
 in a notebook and the text changes with it.
 """
@@ -58,11 +61,12 @@ def callback_facts(callbacks) -> list[dict]:
     for c in callbacks:
         if isinstance(c, keras.callbacks.EarlyStopping):
             found.append({"callback": "EarlyStopping", "monitor": c.monitor,
-                          "patience": c.patience, "restore_best_weights": c.restore_best_weights})
+                          "patience": c.patience, "min_delta": float(c.min_delta),
+                          "restore_best_weights": c.restore_best_weights})
         elif isinstance(c, keras.callbacks.ReduceLROnPlateau):
             found.append({"callback": "ReduceLROnPlateau", "monitor": c.monitor,
                           "factor": c.factor, "patience": c.patience,
-                          "min_lr": c.min_lr})
+                          "min_delta": float(c.min_delta), "min_lr": c.min_lr})
         elif type(c).__name__ == "TimeLimit":  # helpers.learn.train's
             found.append({"callback": "TimeLimit", "seconds": round(c.seconds, 1)})
     return found
@@ -150,6 +154,16 @@ def _epochs(n: int) -> str:
     return f"{n} epoch{'s' if n != 1 else ''}"
 
 
+def _by(callback: dict) -> str:
+    """The least change that counts as an improvement, where it is more than a rounding."""
+    delta = callback.get("min_delta") or 0.0
+    if delta <= 1e-4:
+        return ""
+    if "accuracy" in callback.get("monitor", ""):
+        return f" by more than {100 * delta:g} points"
+    return f" by more than {_number(delta)}"
+
+
 def stopping_text(found: dict, epochs: int | None = None) -> str:
     """What ends the training and what changes its rate, from the callbacks."""
     parts = []
@@ -158,10 +172,10 @@ def stopping_text(found: dict, epochs: int | None = None) -> str:
         watched = c.get("monitor", "").replace("val_", "validation ")
         if kind == "ReduceLROnPlateau":
             parts.append(f"the rate multiplied by {_number(c['factor'])} whenever the {watched} "
-                         f"has not improved for {_epochs(c['patience'])} (to no less than "
-                         f"{_number(c['min_lr'])})")
+                         f"has not improved{_by(c)} for {_epochs(c['patience'])} (to no less "
+                         f"than {_number(c['min_lr'])})")
         elif kind == "EarlyStopping":
-            parts.append(f"training stopped once the {watched} has not improved for "
+            parts.append(f"the training stops once the {watched} has not improved{_by(c)} for "
                          f"{_epochs(c['patience'])}"
                          + (", the weights of its best epoch kept"
                             if c["restore_best_weights"] else ""))
@@ -207,3 +221,67 @@ def training_text(found: dict, epochs: int | None = None) -> str:
     return (f"{rate_text(found)}; {loss}{smoothing}{weights}; batches of "
             f"{found.get('batch_size', '?')}; {stopping_text(found, epochs)}. Augmentation: "
             f"{augmentation_text(found.get('augmentation', []))}.")
+
+
+def listed(names: list[str]) -> str:
+    """"a", "a and b", "a, b and c"."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def epochs_run(metrics: list[dict]) -> str:
+    """Each network's epochs and, in brackets, the epoch whose weights it kept."""
+    return ", ".join(f"{m['model']} {m.get('epochs', '?')} ({m.get('best_epoch', '?')})"
+                     for m in metrics)
+
+
+def _patience(m: dict) -> int | None:
+    return next((c["patience"] for c in (m.get("training") or {}).get("callbacks", [])
+                 if c.get("callback") == "EarlyStopping"), None)
+
+
+def training_course(metrics: list[dict]) -> str:
+    """Which networks converged (early stopping acted), which the time limit or their most
+    epochs ended first, and so what the comparison compares."""
+    ran = [m for m in metrics if m.get("epochs") and m.get("stopped_by")]
+    if not ran:
+        return ""
+    groups: dict[str, list[dict]] = {}
+    for m in ran:
+        groups.setdefault(m["stopped_by"], []).append(m)
+    patience = sorted({p for m in ran if (p := _patience(m))})
+    rule = (f"its validation accuracy (on the held-out tenth of the training images) had not "
+            f"beaten its best for {' or '.join(str(p) for p in patience)} epochs"
+            if patience else "its validation accuracy had stopped improving")
+    parts = []
+    if done := groups.get("early stopping"):
+        who = (f"every network ({len(done)})" if len(done) == len(ran) > 1 else
+               listed([m["model"] for m in done]))
+        parts.append(f"early stopping ended the training of {who} once {rule}: converged, in "
+                     "the sense this run measures ("
+                     + ", ".join(f"{m['model']} after {m['epochs']} epochs, best {m['best_epoch']}"
+                                 for m in done) + ")")
+    if timed := groups.get("time limit"):
+        parts.append(f"the time limit ended the training of {listed([m['model'] for m in timed])}"
+                     " first (" + ", ".join(f"{m['model']} after {m['epochs']} epochs in "
+                                           f"{m['training_seconds'] / 60:.1f} minutes, best "
+                                           f"{m['best_epoch']}" for m in timed)
+                     + "): not converged")
+    if capped := groups.get("epochs"):
+        parts.append(f"the epochs the recipe allowed ran out for "
+                     f"{listed([m['model'] for m in capped])} before early stopping acted ("
+                     + ", ".join(f"{m['model']} {m['epochs']}, best {m['best_epoch']}"
+                                 for m in capped) + "): not converged")
+    text = "; ".join(parts) + "."
+    text = text[0].upper() + text[1:]
+    unfinished = [m for m in ran if m["stopped_by"] != "early stopping"]
+    if not unfinished:
+        return text + (" The comparison therefore ranks converged networks, each at its best "
+                       "validation epoch, not how fast each learns.")
+    rising = [m["model"] for m in unfinished if m["best_epoch"] == m["epochs"]]
+    text += (f" For {listed([m['model'] for m in unfinished])} the comparison ranks what "
+             "was reached in the time or epochs given (at equal time where a budget set it), "
+             "not what the network can reach")
+    if rising:
+        text += (f"; {listed(rising)} still improved in {'its' if len(rising) == 1 else 'their'}"
+                 " last epoch")
+    return text + "."

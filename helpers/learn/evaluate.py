@@ -28,7 +28,8 @@ from helpers.learn.stats import accuracy_interval, macro_f1_interval
 MOST_CONFUSED = 10
 MISCLASSIFIED = 100
 # Training facts a caller may pass through `extra=`; `compare` shows them when present.
-TRAINING_COLUMNS = ("epochs", "best_epoch", "training_seconds", "images_per_second")
+TRAINING_COLUMNS = ("epochs", "best_epoch", "stopped_by", "training_seconds",
+                    "images_per_second")
 
 
 def roc_auc_per_class(y_true, proba, classes) -> tuple[dict[str, float], list[str]]:

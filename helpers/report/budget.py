@@ -67,7 +67,7 @@ def plan(minutes: float, training: list[Path], lanes: int, other_seconds: float,
         weights = {p.stem: weight(p) for p in training}
     else:
         weights = {p.stem: weights[p.stem] for p in training}
-    unit = stage * lanes / sum(weights.values()) if weights else 0.0
+    # Each notebook's time outside its training first, then the training time by weight.
+    unit = (stage * lanes - OVERHEAD * len(weights)) / sum(weights.values()) if weights else 0.0
     return Plan(minutes, lanes, stage,
-                {name: max(LEAST_MINUTES, (unit * w - OVERHEAD) / 60)
-                 for name, w in weights.items()})
+                {name: max(LEAST_MINUTES, unit * w / 60) for name, w in weights.items()})

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import shutil
@@ -499,7 +500,10 @@ def announce_estimate(steps: Chain, work: estimate.Workload, plan: budget.Plan |
 
 def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool = True,
               force: bool = False, author: str | None = None,
-              course: str | None = None, minutes: float | None = None) -> Path:
+              course: str | None = None, minutes: float | str | None = None) -> Path:
+    """Run the notebooks and render the report. `minutes`: the run's time budget; `DEFAULT`,
+    the time for up to `DEFAULT_EPOCHS` epochs of every network at this machine's speed
+    (`default_minutes`); None, no time limit (EPOCHS= decides)."""
     from helpers import experiment
 
     run = config.run_dir
@@ -514,9 +518,15 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
     except BundleError as e:
         raise SystemExit(f"error: {e}") from None
     work = estimate.Workload.of(config, dataset)
-    if minutes is not None:
-        shared = time_plan(minutes, chosen, jobs, len(dataset.x_test),
-                           share_weights(chosen, work, jobs))
+    weights = share_weights(chosen, work, jobs) if minutes is not None else None
+    if minutes == DEFAULT:
+        minutes = default_minutes(chosen, work, jobs, weights)
+        print(f"every network trains until its validation accuracy stops improving, within "
+              f"its share of {minutes:g} minutes: the default here, time for up to "
+              f"{DEFAULT_EPOCHS} epochs of each at this machine's speed (MINUTES= gives "
+              "another time, EPOCHS= a number of epochs instead)", file=sys.stderr, flush=True)
+    if minutes is not None and any(map(trains, chosen)):
+        shared = time_plan(minutes, chosen, jobs, len(dataset.x_test), weights)
         own = {name: {"MINUTES": m} for name, m in shared.training_minutes.items()}
         (run / "budget.json").write_text(json.dumps(shared.as_dict(), indent=1))
         print(budget_line(shared), file=sys.stderr, flush=True)
@@ -544,9 +554,27 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
     return run / "report.html"
 
 
-# The default run's time: each network trains until its validation accuracy stops improving,
-# within its share of these minutes (`helpers.report.budget`).
-DEFAULT_MINUTES = 11.0
+# Without MINUTES= or EPOCHS=, each network trains until its validation accuracy stops
+# improving, within a budget that gives every network time for up to DEFAULT_EPOCHS epochs at
+# this machine's measured speed: on the glyphs early stopping ends them after 10 to 20; without
+# the speeds, FALLBACK_MINUTES.
+DEFAULT = "default"
+DEFAULT_EPOCHS = 20
+FALLBACK_MINUTES = 20.0
+
+
+def default_minutes(chosen: list[Path], work: estimate.Workload, jobs: int,
+                    weights: dict[str, float] | None) -> float:
+    """The default budget, in whole minutes: the rest of the run, then every training
+    notebook's `DEFAULT_EPOCHS` epochs (at the seconds per epoch `weights` gives) and its time
+    outside training, `jobs` at a time."""
+    training = [p for p in chosen if trains(p)]
+    if weights is None or not training:
+        return FALLBACK_MINUTES
+    networks = sum(1 for p in training if not p.stem.endswith("_ablation"))
+    lanes = max(1, min(jobs, len(training)))
+    stage = sum(DEFAULT_EPOCHS * weights[p.stem] + budget.OVERHEAD for p in training) / lanes
+    return float(math.ceil((budget.other_stages(networks, work.test_images) + stage) / 60))
 
 
 def budget_line(shared: budget.Plan) -> str:
@@ -584,9 +612,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="finish in about M minutes: the training notebooks share what the "
                              "rest of the run leaves (in proportion to each network's measured "
                              "time per epoch); each network trains until its validation "
-                             "accuracy stops improving or its share ends (default: "
-                             f"{DEFAULT_MINUTES:g} without --epochs; with --epochs and no "
-                             "--minutes, no time limit)")
+                             "accuracy stops improving or its share ends (default without "
+                             f"--epochs: time for up to {DEFAULT_EPOCHS} epochs of each network "
+                             "at this machine's measured speed; with --epochs and no --minutes, "
+                             "no time limit)")
     parser.add_argument("--download", action="store_true",
                         help="download the dataset (EMNIST splits, MNIST) into --data-dir or "
                              "data/raw/<source> first when it is not there, checked by SHA-256")
@@ -639,7 +668,7 @@ def _main(args: argparse.Namespace) -> int:
                   "LIMIT": args.limit, "SEED": args.seed, "MODELS": args.models,
                   "BALANCE": args.balance, "SEEDS": args.seeds}
     if args.minutes is None and args.epochs is None:
-        args.minutes = DEFAULT_MINUTES  # every network until it stops improving, within these
+        args.minutes = DEFAULT  # measured on this machine before the first notebook
     parameters = {k: v for k, v in parameters.items() if v is not None}
     run = args.out or paths.outputs_dir() / f"{datetime.now():%Y%m%d-%H%M%S}-{args.dataset}"
     parameters["RUN_DIR"] = str(run.resolve())

@@ -29,6 +29,7 @@ COMPARISON = {
     "parameters": ("Parameters", "{:,.0f}"),
     "epochs": ("Epochs", "{:.0f}"),
     "best_epoch": ("Best epoch", "{:.0f}"),
+    "stopped_by": ("Stopped by", "{}"),  # early stopping: converged
     "training_seconds": ("Training time (s)", "{:.1f}"),
     "images_per_second": ("Images/s", "{:,.0f}"),
 }

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from helpers.experiment import OWN_NETWORK, RunConfig, saved_metrics
-from helpers.learn import stats
+from helpers.learn import described, stats
 from helpers.learn.models import ARCHITECTURES
 from helpers.reading.cer import TARGET_GAP
 from helpers.report import argument, training
@@ -166,9 +166,8 @@ def training_parameters(config: RunConfig, found: dict) -> str:
     """§2.5: how the networks were trained, from what each one's training saved."""
     metrics = found["metrics"]
     rows = [*budget_rows(found.get("budget") or {}),
-            *([("epochs run (best epoch)", training.epochs_run(metrics))] if metrics else []),
+            *([("epochs run (best epoch)", described.epochs_run(metrics))] if metrics else []),
             *training.parameter_rows(metrics),
-            ("validation", "a stratified 10% of the training split"),
             ("balancing", found["balance"].get("method", config.balance)),
             ("seed", config.seed), ("seeds per network", seeds_text(config.seeds, config.seed))]
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
@@ -307,7 +306,7 @@ def discussion(found: dict, seeds: int = 1) -> str:
     leak = data.get("leakage", {})
     parts = [f"{PAGEBREAK}\n# 4. Discussion"]
     why = [text for text in (argument.ranking(metrics), argument.weakest_classes(metrics),
-                             training.training_course(metrics)) if text]
+                             described.training_course(metrics)) if text]
     if why:
         parts.append("## 4.1 Why the networks rank as they do\n\n" + "\n\n".join(why))
     method = []

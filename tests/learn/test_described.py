@@ -30,13 +30,14 @@ def test_the_text_follows_the_recipe_that_trained(glyphs):
     text, facts = said(glyphs, base)
     assert text.startswith("Adam, learning rate 0.001; sparse categorical crossentropy; "
                            "batches of 128;")
-    assert ("training stopped once the validation accuracy has not improved for 3 epochs, the "
-            "weights of its best epoch kept") in text
-    assert "the rate multiplied by 0.5 whenever the validation accuracy has not improved for 1 "\
+    assert ("the training stops once the validation accuracy has not improved by more than "
+            "0.1 points for 3 epochs, the weights of its best epoch kept") in text
+    assert "the rate multiplied by 0.5 whenever the validation loss has not improved for 1 "\
            "epoch" in text and "at most 1 epoch." in text
     assert "Augmentation: rotation up to ±10°" in text and "zoom up to ±10%" in text
     changed, facts = said(glyphs, replace(base, optimizer="sgd", learning_rate=0.05, patience=6,
-                                          schedule="constant", augment=False, batch_size=64),
+                                          min_delta=0.0, schedule="constant", augment=False,
+                                          batch_size=64),
                           callbacks=[TimeLimit(600)])
     assert changed.startswith("SGD, learning rate 0.05, momentum 0.9; ")
     assert "batches of 64" in changed and "has not improved for 6 epochs" in changed
@@ -54,7 +55,7 @@ def test_a_cosine_schedule_and_smoothing_are_said_as_they_ran(glyphs):
     assert text.startswith(f"AdamW, learning rate rising from 0.0002 to 0.002 over the first "
                            f"{warm} steps, then falling along a cosine to 0 over "
                            f"{steps - warm} steps, weight decay 0.0005, a moving average")
-    assert "label smoothing 0.1" in text and "stopped once" not in text
+    assert "label smoothing 0.1" in text and "stops once" not in text
 
 
 def test_the_augmentation_is_read_off_its_layers():

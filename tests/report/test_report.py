@@ -53,6 +53,13 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
                          cell.source)
     assert "Conv2D(8, 5" in cell.source
     nbformat.write(nb, own)
+    # The student tries SGD for the baseline, in its notebook's recipe cell.
+    baseline = project / "notebooks" / "04_cnn_baseline.ipynb"
+    nb = nbformat.read(baseline, as_version=4)
+    cell = next(c for c in nb.cells if c.source.startswith("prepared = experiment.balanced_data"))
+    cell.source += ("\nfrom dataclasses import replace\n"
+                    "recipe = replace(recipe, optimizer=\"sgd\", learning_rate=0.05)\nrecipe")
+    nbformat.write(nb, baseline)
     answered = project / "notebooks" / "13_comparison.ipynb"
     nb = nbformat.read(answered, as_version=4)
     first = next(c for c in nb.cells if "your-answer" in c.metadata.get("tags", []))
@@ -70,14 +77,30 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
     for chapter in ("Abstract", "1. Introduction", "2. Methodology", "3. Results",
                     "4. Discussion", "5. Conclusion", "Appendix"):
         assert chapter in html, chapter
-    assert "load_from" not in html and "run_model" not in html  # code hidden in the report
-    assert "run_model" in (latest / "notebooks" / "04_cnn_baseline.html").read_text()
+    assert "load_from" not in html and "callbacks = experiment" not in html  # code hidden
+    shown = html_module.unescape(re.sub(r"<[^>]+>", "", (
+        latest / "notebooks" / "04_cnn_baseline.html").read_text()))
+    assert "model.compile(" in shown and "model.fit(" in shown  # fit's source, on the page
+    trained = nbformat.read(latest / "notebooks" / "04_cnn_baseline.ipynb", as_version=4)
+    fitted = next(c for c in trained.cells if c.source.startswith("callbacks = experiment"))
+    assert re.search(r"\d+/\d+ - .* - val_accuracy: ", "".join(
+        o.get("text", "") for o in fitted.outputs))  # a progress line per epoch
     summary = pdf_summary(latest / "report.pdf")
     assert summary["pages"] >= 8 and summary["images"] >= 10 and summary["text_chars"] > 3000
     executed = sorted(p.name for p in (latest / "notebooks").glob("*.ipynb"))
     assert executed == sorted(p.name for p in chain.notebooks_for(SMOKE_MODELS))
     metrics = {p.stem: json.loads(p.read_text()) for p in (latest / "metrics").glob("*.json")}
     assert sorted(metrics) == sorted([*SMOKE_MODELS, "my_cnn"])
+    # SGD trained the baseline, the recipe's Adam the others; the report's method says so.
+    assert metrics["baseline"]["training"]["optimizer"] == "SGD"
+    assert metrics["baseline"]["recipe"]["optimizer"] == "sgd"
+    assert {metrics[m]["training"]["optimizer"] for m in metrics if m != "baseline"} == {"Adam"}
+    assert all(m["stopped_by"] == "epochs" for m in metrics.values())  # EPOCHS=1
+    method = html_module.unescape(re.sub(r"<[^>]+>", "", html))
+    assert "baseline: SGD, learning rate 0.05, momentum 0.9" in method
+    assert "Adam, learning rate 0.001" in method
+    for name in executed:  # an unanswered exercise is not a failed test
+        assert "Test case failed" not in (latest / "notebooks" / name).read_text(), name
     comparison = nbformat.read(latest / "notebooks" / "13_comparison.ipynb", as_version=4)
     table = next(c for c in comparison.cells if c.cell_type == "code" and "comparison(" in c.source)
     table_html = table.outputs[0]["data"]["text/html"]

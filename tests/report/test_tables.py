@@ -11,7 +11,8 @@ from helpers.report import tables
 def metrics(model: str, accuracy: float, **extra) -> dict:
     return {"model": model, "dataset": "glyphs", "accuracy": accuracy, "macro_f1": 0.81234567,
             "weighted_f1": 0.8333333, "parameters": 2387620, "epochs": 6, "best_epoch": 5,
-            "training_seconds": 12.345678, "images_per_second": 2877.2345, **extra}
+            "stopped_by": "early stopping", "training_seconds": 12.345678,
+            "images_per_second": 2877.2345, **extra}
 
 
 def cells(styler) -> list[list[str]]:
@@ -26,8 +27,9 @@ def test_comparison_has_titles_percentages_and_no_index():
     table = compare([metrics("deep", 0.858812), metrics("resnet", 0.9052)])
     header, deep, resnet = cells(tables.comparison(table))
     assert header == ["Model", "Test accuracy", "Macro F1", "Weighted F1", "Parameters",
-                      "Epochs", "Best epoch", "Training time (s)", "Images/s"]
-    assert deep == ["deep", "85.9%", "81.2%", "83.3%", "2,387,620", "6", "5", "12.3", "2,877"]
+                      "Epochs", "Best epoch", "Stopped by", "Training time (s)", "Images/s"]
+    assert deep == ["deep", "85.9%", "81.2%", "83.3%", "2,387,620", "6", "5", "early stopping",
+                    "12.3", "2,877"]
     assert resnet[:2] == ["resnet", "90.5%"]
     assert "row_heading" not in tables.comparison(table).to_html()  # no index column
 
