@@ -146,11 +146,20 @@ def result_of(history: keras.callbacks.History, callbacks: list, data: TrainingD
               seconds: float, compiled: dict) -> TrainResult:
     log = {k: [float(v) for v in values] for k, values in history.history.items()}
     epochs_run = len(log.get("loss", []))
-    val_acc = log.get("val_accuracy", [0.0])
-    return TrainResult(log, seconds, epochs_run, int(np.argmax(val_acc)) + 1,
+    return TrainResult(log, seconds, epochs_run, kept_epoch(callbacks, log),
                        data.train_images, data.validation_images,
                        stopped_by(callbacks),
                        described.facts(history.model, callbacks, data, compiled))
+
+
+def kept_epoch(callbacks: list, log: dict[str, list[float]]) -> int:
+    """The epoch whose weights the network kept: early stopping's best (a rise smaller than its
+    `min_delta` does not count), else the epoch of the highest validation accuracy."""
+    for callback in callbacks:
+        if (isinstance(callback, keras.callbacks.EarlyStopping) and callback.restore_best_weights
+                and callback.best_weights is not None):
+            return int(callback.best_epoch) + 1
+    return int(np.argmax(log.get("val_accuracy", [0.0]))) + 1
 
 
 def stopped_by(callbacks: list) -> str:

@@ -52,7 +52,8 @@ PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
 def _speed_key(name: str, shape, classes: int, threads: int, own: Path | None) -> str:
-    code = (PACKAGE_PARENT / "helpers" / "learn" / "models.py").read_bytes()
+    code = b"".join((PACKAGE_PARENT / "helpers" / "learn" / module).read_bytes()
+                    for module in ("models.py", "speed.py", "augment.py"))
     if name == OWN and own is not None:
         code += own.read_bytes()
     return fingerprint("speed", 1, name, tuple(shape), classes, threads, _cpu(),
@@ -105,13 +106,20 @@ class Training:
     notebook_seconds: float
 
 
+# An epoch of Keras' fit in a notebook costs more than its timed batches and validation: the
+# callbacks (logs, a backup every epoch) and the other notebook's pipeline share the cores.
+# (The README's default-run table gives the measured ratio per network.)
+EPOCH_COST = 1.35
+
+
 def training(name: str, speed: dict, train_images: int, test_images: int, epochs: int,
              minutes: float | None = None, seeds: int = 1) -> Training:
     """How a network trained on `train_images` (a tenth held out for validation) will go: the
     run's `epochs`, or with `minutes` the whole epochs that fit (at most `epochs`)."""
     fit_images, validation = 0.9 * train_images, 0.1 * train_images
     infer = speed["inference_seconds_per_image"]
-    epoch = (-(-fit_images // speed["batch_size"])) * speed["batch_seconds"] + validation * infer
+    epoch = EPOCH_COST * ((-(-fit_images // speed["batch_size"])) * speed["batch_seconds"]
+                          + validation * infer)
     fixed = speed["tracing_seconds"] + test_images * infer
     if minutes is not None:
         fits = int((minutes * 60 / seeds - fixed) // max(epoch, 1e-9))
