@@ -259,3 +259,12 @@ def test_a_refusal_shows_in_a_notebook_as_one_line_without_the_traceback():
     assert error._render_traceback_() == [f"ConfigError: {error}"]
     assert DataError("x.png: not an image")._render_traceback_() == \
         ["DataError: x.png: not an image"]
+
+
+def test_the_next_steps_name_the_networks_that_had_not_converged():
+    converged = {"model": "a", "stopped_by": "early stopping"}
+    assert writeup.next_steps([converged]).startswith("several trainings per network")
+    text = writeup.next_steps([converged, {"model": "b", "stopped_by": "time limit"},
+                               {"model": "c", "stopped_by": "epochs"}])
+    assert text.startswith("more time or epochs for b and c, which had not converged when they "
+                           "stopped, several trainings")

@@ -234,8 +234,8 @@ def epochs_run(metrics: list[dict]) -> str:
                      for m in metrics)
 
 
-def _patience(m: dict) -> int | None:
-    return next((c["patience"] for c in (m.get("training") or {}).get("callbacks", [])
+def _stopping(m: dict) -> dict | None:
+    return next((c for c in (m.get("training") or {}).get("callbacks", [])
                  if c.get("callback") == "EarlyStopping"), None)
 
 
@@ -248,10 +248,11 @@ def training_course(metrics: list[dict]) -> str:
     groups: dict[str, list[dict]] = {}
     for m in ran:
         groups.setdefault(m["stopped_by"], []).append(m)
-    patience = sorted({p for m in ran if (p := _patience(m))})
-    rule = (f"its validation accuracy (on the held-out tenth of the training images) had not "
-            f"beaten its best for {' or '.join(str(p) for p in patience)} epochs"
-            if patience else "its validation accuracy had stopped improving")
+    rules = sorted({(c["patience"], _by(c)) for m in ran if (c := _stopping(m))})
+    rule = ("its validation accuracy (on the held-out tenth of the training images) had not "
+            "beaten its best" + " or ".join(f"{by} for {_epochs(patience)}"
+                                           for patience, by in rules)
+            if rules else "its validation accuracy had stopped improving")
     parts = []
     if done := groups.get("early stopping"):
         who = (f"every network ({len(done)})" if len(done) == len(ran) > 1 else

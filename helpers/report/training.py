@@ -38,13 +38,28 @@ def parameter_rows(metrics: list[dict]) -> list[tuple[str, str]]:
         ("optimiser and learning rate", _per_network(trained, lambda m: rate_text(m["training"]))),
         ("loss", _per_network(trained, loss)),
         ("batch size", _per_network(trained, lambda m: str(m["training"].get("batch_size")))),
-        ("stopping and rate changes",
-         _per_network(trained, lambda m: stopping_text(m["training"], _cap(m)))),
+        ("stopping and rate changes", stopping(trained)),
         ("augmentation (training images only)",
          _per_network(trained, lambda m: augmentation_text(m["training"].get("augmentation")))),
         ("precision", _per_network(trained, lambda m: m["training"].get("mixed_precision", "?"))),
         ("validation", _per_network(trained, validation)),
     ]
+
+
+def stopping(trained: list[dict]) -> str:
+    """What ended the trainings and moved their rates; a time limit (each notebook's minutes,
+    in the budget's row) is said once, not per network."""
+    def without_limit(m: dict) -> str:
+        found = {**m["training"], "callbacks": [c for c in m["training"].get("callbacks", [])
+                                               if c.get("callback") != "TimeLimit"]}
+        return stopping_text(found, _cap(m))
+
+    text = _per_network(trained, without_limit)
+    if any(c.get("callback") == "TimeLimit" for m in trained
+           for c in m["training"].get("callbacks", [])):
+        text += ("; within a time limit per network (its minutes above: no epoch is begun that "
+                 "would not end within it)")
+    return text
 
 
 def validation(m: dict) -> str:

@@ -374,8 +374,8 @@ def ablation_findings(study: dict) -> str:
     if len(rows) < 2:
         return ""
     network = study.get("network", "one network")
-    return (f"The ablation ({{{{ref:ablation}}}}) trained {network} "
-            f"{ablation_epochs(study)} once per choice on this dataset. "
+    return (f"The ablation ({{{{ref:ablation}}}}) trained {network} once per choice on this "
+            f"dataset, {ablation_epochs(study)}. "
             f"{summary(rows)} The claims the write-ups make for balancing and augmentation "
             "hold here only where these tests say so.")
 
@@ -442,8 +442,18 @@ def conclusion(found: dict, balance: str = "") -> str:
     method = found["balance"].get("method", balance) or balance
     return (f"{PAGEBREAK}\n# 5. Conclusion\n\nThe introduction set four objectives; this run "
             f"answers them as follows.\n\n{argument.conclusion(found, method)}\n\n"
-            "Next steps: more epochs for the networks whose validation accuracy was still "
-            "rising, several trainings per network (`SEEDS=3`) to separate the ties, and "
+            f"Next steps: {next_steps(metrics)}")
+
+
+def next_steps(metrics: list[dict]) -> str:
+    """What the run leaves to do: more time for the networks that had not converged, more
+    trainings per network to separate the ties, context for the look-alike characters."""
+    unfinished = [m["model"] for m in metrics
+                  if m.get("stopped_by") in ("time limit", "epochs")]
+    more = (f"more time or epochs for {described.listed(unfinished)}, which had not converged "
+            "when {0} stopped, ".format("it" if len(unfinished) == 1 else "they")
+            if unfinished else "")
+    return (f"{more}several trainings per network (`SEEDS=3`) to separate the ties, and "
             "reading with the context of whole words or numbers for the look-alike characters.")
 
 
@@ -453,7 +463,9 @@ def parameter_rows(config: RunConfig) -> list[tuple[str, str]]:
     return [("DATASET", config.dataset),
             ("DATA_DIR", Path(config.data_dir).name if config.data_dir else "none (built in)"),
             ("LIMIT", f"{config.limit:,} images" if config.limit else "none (every image)"),
-            ("SEED", str(config.seed)), ("EPOCHS", str(config.epochs)),
+            ("SEED", str(config.seed)),
+            ("EPOCHS", f"at most {config.epochs} per network (early stopping ends a training "
+                       "once it stops improving)"),
             ("MINUTES", f"{config.minutes:g} for the whole run" if config.minutes
              else "none (the epochs decide)"),
             ("MODELS", ", ".join(config.models)), ("BALANCE", config.balance),
