@@ -35,7 +35,7 @@ help:  ## list the targets
 	@echo "                 JOBS= (notebooks at once within a stage; default 2, 1 on one core)"
 	@echo "                 every network trains until its validation accuracy stops improving,"
 	@echo "                 within its share of MINUTES= (shared by each network's measured"
-	@echo "                 time per epoch; by default time for up to 20 epochs of each"
+	@echo "                 time per epoch; by default time for up to 25 epochs of each"
 	@echo "                 at this machine's speed); EPOCHS= caps the epochs instead (then no"
 	@echo "                 time limit unless MINUTES= too); the report says who converged;"
 	@echo "                 before the first notebook the run says how long it will take here"

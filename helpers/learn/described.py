@@ -66,7 +66,7 @@ def callback_facts(callbacks) -> list[dict]:
         elif isinstance(c, keras.callbacks.ReduceLROnPlateau):
             found.append({"callback": "ReduceLROnPlateau", "monitor": c.monitor,
                           "factor": c.factor, "patience": c.patience,
-                          "min_delta": float(c.min_delta), "min_lr": c.min_lr})
+                          "min_delta": abs(float(c.min_delta)), "min_lr": c.min_lr})
         elif type(c).__name__ == "TimeLimit":  # helpers.learn.train's
             found.append({"callback": "TimeLimit", "seconds": round(c.seconds, 1)})
     return found
@@ -280,8 +280,9 @@ def training_course(metrics: list[dict]) -> str:
                        "validation epoch, not how fast each learns.")
     rising = [m["model"] for m in unfinished if m["best_epoch"] == m["epochs"]]
     text += (f" For {listed([m['model'] for m in unfinished])} the comparison ranks what "
-             "was reached in the time or epochs given (at equal time where a budget set it), "
-             "not what the network can reach")
+             "was reached in the time or epochs given (where a budget set the time, each "
+             "network had time for about the same number of epochs), not what the network can "
+             "reach")
     if rising:
         text += (f"; {listed(rising)} still improved in {'its' if len(rising) == 1 else 'their'}"
                  " last epoch")

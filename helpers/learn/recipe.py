@@ -38,7 +38,7 @@ class Recipe:
 
     The defaults are the write-ups' training, run until it stops improving: Adam at 1e-3 in
     batches of 128 with augmentation; the rate halved when the validation loss has not fallen
-    for `patience // 2` epochs (at least one), and the training stopped when the validation
+    for `plateau_patience` epochs, and the training stopped when the validation
     accuracy has not risen by more than `min_delta` for `patience` epochs, the best epoch's
     weights kept; at most `epochs`.
     `schedule="cosine"` instead warms the rate up over the first `warmup` of the steps and
@@ -52,6 +52,7 @@ class Recipe:
     learning_rate: float = 1e-3
     schedule: str = "plateau"
     patience: int | None = 3  # epochs without a better validation accuracy; None: never stop
+    plateau_patience: int = 1  # epochs without a lower validation loss before the rate halves
     # The least rise in validation accuracy that counts as better: 0.1 points, two images of
     # the glyphs' 1,920 held out, so a network is not kept training by one image more at a time.
     min_delta: float = 0.001
@@ -82,6 +83,8 @@ class Recipe:
             problems.append(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if self.weight_decay < 0:
             problems.append(f"weight_decay must be at least 0, got {self.weight_decay!r}")
+        if not isinstance(self.plateau_patience, int) or self.plateau_patience < 1:
+            problems.append(f"plateau_patience must be at least 1, got {self.plateau_patience!r}")
         if not 0 <= self.min_delta < 1:
             problems.append(f"min_delta must be in [0, 1), got {self.min_delta!r}")
         if not 0 <= self.warmup < 1:
@@ -101,7 +104,8 @@ class Recipe:
                 warmup_steps=warm)
         average = {"use_ema": True, "ema_momentum": ema_momentum(steps)} if self.ema else {}
         if self.optimizer == "sgd":
-            return keras.optimizers.SGD(rate, momentum=0.9, **average)
+            return keras.optimizers.SGD(rate, momentum=0.9, weight_decay=self.weight_decay or None,
+                                        **average)
         if self.optimizer == "adamw" or self.weight_decay:
             return keras.optimizers.AdamW(rate, weight_decay=self.weight_decay, **average)
         return keras.optimizers.Adam(rate, **average)
@@ -126,7 +130,7 @@ class Recipe:
             # The loss, smoother than the accuracy of a few thousand images: one unlucky
             # epoch does not halve the rate of a network that is still learning.
             found.append(keras.callbacks.ReduceLROnPlateau(
-                monitor="val_loss", factor=0.5, patience=max(1, (self.patience or 2) // 2),
+                monitor="val_loss", factor=0.5, patience=self.plateau_patience,
                 min_lr=self.learning_rate / 100, verbose=0))
         return found
 

@@ -116,23 +116,48 @@ def fit(model: keras.Model, data: TrainingData, recipe,
     """Compile `model` by `recipe` (unless it is compiled already: then it keeps its own
     optimizer and loss) and fit it on `data` for at most `recipe.epochs` epochs, with the
     recipe's callbacks and `callbacks`; one line per epoch with `verbose=2`."""
-    check_outputs(model, data)
-    if model.compiled and verbose:
-        print(f"{model.name} came compiled: it trains with its own optimizer "
-              f"({type(described.inner(model.optimizer)).__name__}) and loss, not the recipe's")
-    if not model.compiled:
+    came_compiled = model.compiled
+    if not came_compiled:
         with model.distribute_strategy.scope():  # the strategy it was built under
             model.compile(optimizer=recipe.build_optimizer(data.steps_per_epoch),
                           loss=recipe.build_loss(), metrics=["accuracy"])
     callbacks = [*recipe.build_callbacks(model.optimizer, verbose), *callbacks]
-    compiled = described.optimizer_facts(model.optimizer)  # before a callback moves the rate
-    started = time.perf_counter()
-    history = model.fit(data.train, validation_data=data.validation, epochs=recipe.epochs,
-                        class_weight=data.class_weight, callbacks=callbacks, verbose=verbose,
-                        shuffle=False)  # the pipeline shuffles
-    result = result_of(history, callbacks, data, time.perf_counter() - started, compiled)
-    result.recipe = recipe
-    return result
+    record = Record(data, recipe, callbacks, came_compiled, verbose)  # what happened, and why
+    model.fit(data.train, validation_data=data.validation, epochs=recipe.epochs,
+              class_weight=data.class_weight, callbacks=[*callbacks, record], verbose=verbose,
+              shuffle=False)  # the pipeline shuffles
+    return record.result
+
+
+class Record(keras.callbacks.Callback):
+    """What `fit` returns about a training: before the first batch it checks that the network
+    has one output per class and reads the compiled optimizer (before a callback moves its
+    rate); after the last epoch, the history, the time, the epoch whose weights were kept and
+    why the training stopped (`result`)."""
+
+    def __init__(self, data: TrainingData, recipe, callbacks: list, came_compiled: bool,
+                 verbose: int = 0):
+        super().__init__()
+        self.data, self.recipe, self.callbacks = data, recipe, callbacks
+        self.came_compiled, self.verbose = came_compiled, verbose
+        self.result: TrainResult | None = None
+
+    def on_train_begin(self, logs=None):
+        check_outputs(self.model, self.data)
+        if self.came_compiled and self.verbose:
+            print(f"{self.model.name} came compiled: it trains with its own optimizer "
+                  f"({type(described.inner(self.model.optimizer)).__name__}) and loss, not "
+                  "the recipe's")
+        self.compiled = described.optimizer_facts(self.model.optimizer)
+        self.started = time.perf_counter()
+
+    def on_train_end(self, logs=None):
+        seconds = time.perf_counter() - self.started
+        log = {k: [float(v) for v in values] for k, values in self.model.history.history.items()}
+        self.result = TrainResult(
+            log, seconds, len(log.get("loss", [])), kept_epoch(self.callbacks, log),
+            self.data.train_images, self.data.validation_images, stopped_by(self.callbacks),
+            described.facts(self.model, self.callbacks, self.data, self.compiled), self.recipe)
 
 
 def check_outputs(model: keras.Model, data: TrainingData) -> None:
@@ -140,16 +165,6 @@ def check_outputs(model: keras.Model, data: TrainingData) -> None:
         raise DataError(f"{model.name} has {model.output_shape[-1]} outputs but the data has "
                         f"{data.num_classes} classes; build it with "
                         f"build_model(name, {data.num_classes})")
-
-
-def result_of(history: keras.callbacks.History, callbacks: list, data: TrainingData,
-              seconds: float, compiled: dict) -> TrainResult:
-    log = {k: [float(v) for v in values] for k, values in history.history.items()}
-    epochs_run = len(log.get("loss", []))
-    return TrainResult(log, seconds, epochs_run, kept_epoch(callbacks, log),
-                       data.train_images, data.validation_images,
-                       stopped_by(callbacks),
-                       described.facts(history.model, callbacks, data, compiled))
 
 
 def kept_epoch(callbacks: list, log: dict[str, list[float]]) -> int:

@@ -556,10 +556,10 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
 
 # Without MINUTES= or EPOCHS=, each network trains until its validation accuracy stops
 # improving, within a budget that gives every network time for up to DEFAULT_EPOCHS epochs at
-# this machine's measured speed: on the glyphs early stopping ends them after 10 to 20; without
-# the speeds, FALLBACK_MINUTES.
+# this machine's measured speed, a margin over the epochs early stopping needs (and over the
+# estimate's error); without the speeds, FALLBACK_MINUTES.
 DEFAULT = "default"
-DEFAULT_EPOCHS = 20
+DEFAULT_EPOCHS = 25
 FALLBACK_MINUTES = 20.0
 
 

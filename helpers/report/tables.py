@@ -150,10 +150,12 @@ def receptive_fields(rows: list[dict]) -> Styler:
 
 
 def ablation(rows: list[dict]) -> Styler:
-    """One row per arm of the ablation (`helpers.learn.ablation.run`): what it kept, its time,
-    accuracy and macro F1 with intervals, and the paired test against the first arm."""
+    """One row per arm of the ablation (`helpers.learn.ablation.run`): what it kept, its
+    epochs and what ended them, its time, accuracy and macro F1 with intervals, and the paired
+    test against the first arm."""
     frame = pd.DataFrame([{
-        "Arm": r["arm"], "Training images": r["train_images"], "Time (s)": r["seconds"],
+        "Arm": r["arm"], "Training images": r["train_images"], "Epochs": r.get("epochs"),
+        "Stopped by": r.get("stopped_by"), "Time (s)": r["seconds"],
         "Test accuracy": r["accuracy"], "95% interval": interval(r["accuracy_interval"]),
         "Macro F1": r["macro_f1"], "95% interval (F1)": interval(r["macro_f1_interval"]),
         "p against the first": (p_value(r["against_reference"]["p_value"])
@@ -161,7 +163,8 @@ def ablation(rows: list[dict]) -> Styler:
         "Holm-corrected": (p_value(r["against_reference"]["p_holm"])
                            if "p_holm" in r.get("against_reference", {}) else None)}
         for r in rows])
-    return styled(frame, {"Training images": "{:,d}", "Time (s)": "{:.1f}",
+    return styled(frame.dropna(axis=1, how="all"),
+                  {"Training images": "{:,d}", "Epochs": "{:.0f}", "Time (s)": "{:.1f}",
                           "Test accuracy": "{:.1%}", "Macro F1": "{:.1%}"})
 
 

@@ -35,6 +35,7 @@ TINY = Recipe(epochs=2, batch_size=32, learning_rate=2e-3, schedule="cosine", wa
     ({"label_smoothing": 1.0}, "label_smoothing must be in"),
     ({"weight_decay": -1}, "weight_decay must be at least 0"),
     ({"min_delta": -0.1}, "min_delta must be in [0, 1)"),
+    ({"plateau_patience": 0}, "plateau_patience must be at least 1"),
 ])
 def test_a_recipe_refuses_a_bad_setting_by_name(change, said):
     with pytest.raises(ConfigError, match=re.escape(said)):
@@ -90,8 +91,9 @@ def test_the_callbacks_stop_early_and_halve_the_rate_only_where_the_recipe_says(
     # A model compiled with a schedule of its own keeps it: the plateau rule cannot set it.
     own = keras.optimizers.SGD(keras.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5))
     assert kinds(Recipe(), own) == ["EarlyStopping"]
-    stop = Recipe(patience=6).build_callbacks(Recipe().build_optimizer(10))
-    assert stop[0].patience == 6 and stop[0].monitor == "val_accuracy" and stop[1].patience == 3
+    stop = Recipe(patience=6, plateau_patience=2).build_callbacks(Recipe().build_optimizer(10))
+    assert stop[0].patience == 6 and stop[0].monitor == "val_accuracy" and stop[1].patience == 2
+    assert Recipe(patience=6).build_callbacks(Recipe().build_optimizer(10))[1].patience == 1
     assert stop[0].min_delta == 0.001 and stop[1].monitor == "val_loss"
 
 
