@@ -297,17 +297,19 @@ def keep_earlier(config: RunConfig, name: str) -> None:
 
 def show_source(function: Callable):
     """A function's source as a highlighted listing, for a notebook to show what it calls."""
-    from IPython.display import Code
-
-    return Code(anatomy.function_source(function), language="python")
+    return _listing(anatomy.function_source(function))
 
 
 def network_code(name: str):
     """The Keras code that builds network `name`, as a highlighted listing for a notebook:
     the source of `helpers.learn.models`, shown rather than copied (`anatomy.source`)."""
+    return _listing(anatomy.source(name))
+
+
+def _listing(code: str):
     from IPython.display import Code
 
-    return Code(anatomy.source(name), language="python")
+    return Code(code, language="python")
 
 
 def saved_history(config: RunConfig, name: str) -> dict | None:

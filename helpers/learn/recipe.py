@@ -173,7 +173,7 @@ BEST = Recipe(epochs=12, batch_size=256, optimizer="adamw", learning_rate=2e-3,
               schedule="cosine", warmup=0.1, patience=None, label_smoothing=0.1,
               weight_decay=5e-4, ema=True)
 # The write-ups' own: `deep` with Adam and early stopping (the accuracy benchmark's baseline).
-SEED_NETWORK, SEED_RECIPE = "deep", Recipe(epochs=30, patience=5)
+SEED_RECIPE = Recipe(epochs=30, patience=5)
 
 
 def train_network(network: str | Callable[[int], keras.Model], recipe: Recipe,

@@ -31,7 +31,6 @@ def facts(config: RunConfig) -> dict:
     return {"dataset": _read(config.run_dir / "dataset.json"),
             "balance": _read(config.run_dir / "balance.json"),
             "metrics": saved_metrics(config),
-            "planned_epochs": config.epochs,
             "reading": _read(config.run_dir / "reading.json"),
             "ablation": _read(config.run_dir / "ablation.json"),
             "budget": _read(config.run_dir / "budget.json")}
