@@ -151,10 +151,21 @@ def weakest_classes(metrics: list[dict], count: int = 3) -> str:
     text = f"The weakest network, {worst['model']} ({has}), fails most on {shown}."
     history = worst.get("history") or {}
     val = history.get("val_accuracy") or []
-    if len(val) >= 2 and val[-1] > val[-2] + 0.005:
+    # Under-trained only where early stopping did not end it: a converged network's last
+    # epochs rose no more than its rule allows, whatever one epoch's step.
+    if (len(val) >= 2 and val[-1] > val[-2] + 0.005
+            and worst.get("stopped_by") != "early stopping"):
         text += (f" Its validation accuracy was still rising in the last epoch "
-                 f"({val[-2]:.1%} → {val[-1]:.1%}): it is under-trained rather than unable.")
+                 f"({val[-2]:.1%} → {val[-1]:.1%}) when the {STOPPED[worst.get('stopped_by')]} "
+                 "ended it: it is under-trained rather than unable.")
+    elif worst.get("stopped_by") == "early stopping":
+        text += (f" Early stopping ended it at its best validation accuracy of "
+                 f"{max(val):.1%}" if val else " Early stopping ended it") + \
+            ": it had stopped improving, so more epochs would not lift it."
     return text
+
+
+STOPPED = {"time limit": "time limit", "epochs": "epoch cap", None: "run"}
 
 
 def limitations(found: dict, seeds: int = 1) -> str:

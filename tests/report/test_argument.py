@@ -66,6 +66,17 @@ def test_the_weakest_class_sentence_calls_a_rising_curve_under_trained_only_when
     flat = [network("resnet", 396), network("digits_small", 250,
                                             history={"val_accuracy": [0.55, 0.55]})]
     assert "still rising" not in argument.weakest_classes(flat)
+    # Early stopping ended it: a last epoch's rise is within its rule, not under-training.
+    converged = [network("resnet", 396), {**network("digits_small", 250, history=rising),
+                                          "stopped_by": "early stopping"}]
+    said = argument.weakest_classes(converged)
+    assert "under-trained" not in said
+    assert said.endswith("Early stopping ended it at its best validation accuracy of 55.0%: it "
+                         "had stopped improving, so more epochs would not lift it.")
+    timed = [network("resnet", 396), {**network("digits_small", 250, history=rising),
+                                      "stopped_by": "time limit"}]
+    assert "(40.0% → 55.0%) when the time limit ended it: it is under-trained" in \
+        argument.weakest_classes(timed)
 
 
 def test_limitations_say_what_the_data_the_trainings_and_the_look_alikes_leave_open():
