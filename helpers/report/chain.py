@@ -348,17 +348,24 @@ def _without_tf_logs(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return cell
 
 
-def _body(path: Path) -> list[nbformat.NotebookNode]:
-    """A notebook's cells for the report: not its parameters, not its closing summary (the
-    discussion says it), not the network listings, which the method chapter gathers
-    (`writeup.networks`), not the training cells (their recipe and epoch lines: the method
-    chapter says how each network trained, `writeup.training_parameters`), not the exercises,
-    and not the student's answers, which the discussion gathers (`helpers.report.answers`)."""
+# The tag of the cells the write-up's main body shows; a CNN notebook's other cells go to the
+# appendix, the other notebooks' stay in the executed notebooks handed in beside the report.
+MAIN = "main"
+# What the report never shows: parameters, closing summaries (the discussion says them), the
+# network listings (the appendix gathers them: `writeup.listings`), the training cells (the
+# method says how each network trained: `writeup.training_parameters`), the exercises and the
+# student's answers (the discussion gathers them: `helpers.report.answers`).
+NEVER = {"parameters", "injected-parameters", "listing", "summary", "exercises", "question",
+         "training", answers.TAG}
+
+
+def _body(path: Path, *, main: bool = True) -> list[nbformat.NotebookNode]:
+    """A notebook's cells for the report: those tagged `MAIN` (`main`), or the others (not
+    `main`), never those tagged in `NEVER`; headings one level down, TensorFlow's start-up
+    lines left out."""
     nb = nbformat.read(path, as_version=4)
-    skip = {"parameters", "injected-parameters", "listing", "summary", "exercises",
-            "question", "training", answers.TAG}
     return [_without_tf_logs(_demoted(c)) for c in nb.cells
-            if not skip & set(c.metadata.get("tags", []))]
+            if not NEVER & set(tags := c.metadata.get("tags", [])) and (MAIN in tags) == main]
 
 
 def report_text(cells: list[nbformat.NotebookNode]) -> str:
@@ -381,23 +388,29 @@ def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, 
                     provenance: dict[str, str] | None = None, author: str | None = None,
                     course: str | None = None,
                     analysis: list[answers.Answer] | None = None) -> nbformat.NotebookNode:
-    """The write-up: generated chapters around the executed notebooks' cells (code included
-    here, hidden when rendered), with the student's `analysis` in the discussion."""
+    """The write-up: generated chapters around the executed notebooks' cells tagged `MAIN`
+    (code included here, hidden when rendered), with the student's `analysis` in the
+    discussion; each network's own cells (its layers, curves, classification report,
+    confusion matrix, ROC curves, mistakes) and code in the appendix."""
     from helpers.report import layout, writeup
 
     found = writeup.facts(config)
     md = nbformat.v4.new_markdown_cell
-    # Notebooks before the first CNN describe the method; the CNNs, the comparison and what
-    # follows it (reading real images) are results.
-    first = next((i for i, p in enumerate(executed)
-                  if "_cnn_" in p.stem or "comparison" in p.stem), len(executed))
-    method, results = executed[:first], executed[first:]
+    # The notebooks before the first that trains are the method; of the rest, the comparison
+    # opens the results, then the ablation and what follows it; each network's notebook (those
+    # that train, but the ablation) is an appendix section.
+    first = next((i for i, p in enumerate(executed) if trains(p)), len(executed))
+    method = executed[:first]
+    networks = [p for p in executed[first:] if trains(p) and not _ablation(p)]
+    results = sorted((p for p in executed[first:] if p not in networks),
+                     key=lambda p: "comparison" not in p.stem)  # stable: otherwise in order
     cells = [md(writeup.title_page(config, found, author=author, course=course)),
              md(writeup.abstract(found)),
              md(writeup.introduction(config, found)), md(writeup.methodology_opening())]
     for path in method:
         cells += _body(path)
-    cells += [md(writeup.networks(config, found)), md(writeup.training_parameters(config, found)),
+    cells += [md(writeup.architectures(config, found)),
+              md(writeup.training_parameters(config, found)), md(writeup.evaluation()),
               md(writeup.results_opening())]
     for path in results:
         cells += _body(path)
@@ -405,15 +418,23 @@ def report_notebook(executed: list[Path], config: RunConfig, timings: dict[str, 
     if analysis:
         cells.append(md(answers.section(analysis, author)))
     cells.append(md(writeup.conclusion(found, config.balance)))
-    cells += [md(writeup.references(report_text(cells))),
-              md(writeup.appendix(config, timings, wall=wall, jobs=jobs,
-                                  provenance=provenance))]
+    appendix = [md(writeup.appendix_opening(config, found))]
+    for path in networks:
+        appendix += _body(path, main=False)
+    appendix += [md(writeup.networks(config, found)),
+                 md(writeup.appendix(config, timings, wall=wall, jobs=jobs,
+                                     provenance=provenance))]
+    cells += [md(writeup.references(report_text(cells + appendix))), *appendix]
     cells, labels = layout.captions(cells)
     cells = layout.number_sections(layout.refer(cells, labels))
     cells.insert(2, layout.contents(cells))  # after the title page and the abstract
     report = nbformat.v4.new_notebook(cells=cells)
     report.metadata = nbformat.read(executed[0], as_version=4).metadata
     return report
+
+
+def _ablation(notebook: Path) -> bool:
+    return notebook.stem.endswith("_ablation")
 
 
 def write_html(nb: nbformat.NotebookNode, path: Path, *, hide_code: bool) -> None:

@@ -39,7 +39,7 @@ def number_sections(cells: list[nbformat.NotebookNode]) -> list[nbformat.Noteboo
             nonlocal counters, numbered_chapter
             level, title = len(match.group(1)), _title(match.group(2))
             if level == 1:
-                numbered_chapter = title not in UNNUMBERED
+                numbered_chapter = not title.startswith(UNNUMBERED)
                 if not numbered_chapter:
                     return f"# {title}"
                 counters = [counters[0] + 1 if counters else 1]
@@ -87,7 +87,13 @@ def contents(cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
     # "3. Results" after a list dash would start an ordered list: the dot is escaped.
     lines = ["    " * (level - 1) + "- " + CHAPTER_DOT.sub(r"\1\\.", text)
              for level, text in headings(cells) if text != "Contents"]
-    return nbformat.v4.new_markdown_cell("<!-- pagebreak -->\n# Contents\n\n" + "\n".join(lines))
+    return nbformat.v4.new_markdown_cell(f"<!-- pagebreak -->\n{TOC}\n# Contents\n\n"
+                                         + "\n".join(lines))
+
+
+# Marks the contents cell: the PDF puts its own list there, with page numbers
+# (`helpers.report.pdf`); the HTML shows the list of headings.
+TOC = "<!-- toc -->"
 
 
 def _kinds(cell: nbformat.NotebookNode) -> list[str]:

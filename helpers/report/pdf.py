@@ -36,6 +36,8 @@ MAX_TABLE_COLUMNS = 16  # past this a table's cells get too narrow to read; pand
 KEEP_WITH_OUTPUT_CHARS = 600  # longer prose may end a page; shorter stays with its output
 SKIP_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag"}
 PAGEBREAK = "<!-- pagebreak -->"
+TOC = "<!-- toc -->"  # the contents cell (`layout.contents`): here, with page numbers
+CONTENTS = '<h1 class="contents">Contents</h1><div><pdf:toc /></div>'
 WHOLE_TABLE_ROWS = 45  # rows of a table that still fits on one page at its font size
 
 CSS = """
@@ -57,6 +59,9 @@ p, li, th, td, pre { overflow-wrap: break-word; }  /* a long name or path must n
 #header { font-size: 8pt; color: #777; text-align: right; }
 #footer { font-size: 8pt; color: #777; text-align: center; }
 h1, h2, h3, h4 { color: #1a3a5c; -pdf-keep-with-next: true; margin: 0.8em 0 0.3em 0; }
+h3, h4, h1.contents, h1.title { -pdf-outline: false; }  /* contents: chapters, sections */
+pdftoc.pdftoclevel0 { font-weight: bold; margin-top: 0.4em; }
+pdftoc.pdftoclevel1 { margin-left: 1.5em; }
 h1 { font-size: 18pt; border-bottom: 1pt solid #1a3a5c; padding-bottom: 2pt; }
 h2 { font-size: 14pt; }
 h3 { font-size: 12pt; }
@@ -189,7 +194,9 @@ def notebook_html(nb: nbformat.NotebookNode, title: str | None = None) -> str:
         if cell.cell_type == "markdown":
             parts.append(intro)
             source = _joined(cell.source)
-            body = _markdown(source)
+            body = (CONTENTS if TOC in source else _markdown(source))
+            if not "".join(parts):  # the title page: its heading is not a chapter
+                body = body.replace("<h1>", '<h1 class="title">', 1)
             if source.lstrip().startswith(PAGEBREAK) and "".join(parts):
                 body = f'<div style="page-break-before: always">{body}</div>'
             intro = body if len(source) <= KEEP_WITH_OUTPUT_CHARS else ""

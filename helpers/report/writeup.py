@@ -91,28 +91,58 @@ def abstract(found: dict) -> str:
     return f"{PAGEBREAK}\n# Abstract\n\n{text}"
 
 
+# The accuracy the objectives ask of the best network: one character in twenty misread is
+# about where reading whole words stops being practical without a dictionary.
+TARGET_ACCURACY = 0.95
+
+
 def introduction(config: RunConfig, found: dict) -> str:
     data = found["dataset"]
+    networks = compared(config, found)
     return f"""{PAGEBREAK}
 # 1. Introduction
 
 ## 1.1 Background
-Optical character recognition (OCR) turns images of printed or handwritten characters into text:
-digitising documents, reading forms, cheques and number plates. Convolutional neural networks
-(CNNs) learn the strokes and shapes that tell characters apart directly from pixels (LeCun et
-al., 1998).
+Optical character recognition (OCR) turns images of printed or handwritten characters into
+text: digitising documents, reading forms, cheques and number plates. Convolutional neural
+networks (CNNs) learn the strokes and shapes that tell characters apart directly from pixels;
+LeNet-5 brought them to handwritten digits (LeCun et al., 1998), and EMNIST extended the task
+to handwritten letters (Cohen et al., 2017). Two ideas made deeper networks trainable: batch
+normalisation (Ioffe and Szegedy, 2015) and residual connections (He et al., 2016); dropout
+(Srivastava et al., 2014) curbs over-fitting. The student write-ups this study reproduces
+trained small CNNs of this kind on 36 alphanumeric classes (Ismadi, 2025), on the A–Z letters
+after NearMiss under-sampling (Bagli et al., 2021; Zhang and Mani, 2003), on NIST's 47 merged
+classes (OCR-CNN, n.d.) and on printed digits with class weights (OCR documentation, n.d.); one
+of them reported 100% on a test folder that held its training images, which is why this study
+audits its split before it trusts a score.
 
 ## 1.2 Problem
 {problem(found)} The dataset here is **{data.get('name', config.dataset)}**{cite_data(found)}:
 {without_folders(data.get('source', ''))}
 
 ## 1.3 Objectives
-1. Explore the data and check that the test set shares no images with the training set.
-2. Balance the training classes ({BALANCE_WORDS.get(config.balance, config.balance)}) and
-   augment the training images, and measure what both do.
-3. Train {len(compared(config, found))} CNN architectures and evaluate them with accuracy,
-   precision, recall, F1, confusion matrices and ROC curves.
-4. Compare the architectures and identify the best one, from the numbers of this run."""
+{objectives(config, networks)}"""
+
+
+def objectives(config: RunConfig, networks: list[str]) -> str:
+    """The questions the run answers (the conclusion answers each, in this order)."""
+    balance = BALANCE_WORDS.get(config.balance, config.balance)
+    derived = [f"Does adding {added} to {parent} change its accuracy ({name} against {parent})?"
+               for name, (parent, added) in argument.DERIVED.items()
+               if name in networks and parent in networks]
+    questions = [
+        "Does the test split share images, exactly or nearly, with the training split, so that "
+        "its accuracy would measure memory rather than recognition?",
+        f"Which of the {len(networks)} networks is the most accurate on the test split, does it "
+        f"reach {TARGET_ACCURACY:.0%}, and which of the others can the test set tell apart "
+        "from it?",
+        *derived,
+        f"Do balancing the classes ({balance}) and augmenting the training images raise test "
+        "accuracy here, measured one at a time on one network?",
+        "How much does reading whole lines of characters add to the error of reading them one "
+        "by one?",
+    ]
+    return "\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1))
 
 
 # A run's BALANCE as the introduction writes it.
@@ -147,18 +177,28 @@ def problem(found: dict) -> str:
 def methodology_opening() -> str:
     return f"""{PAGEBREAK}
 # 2. Methodology
-The sections below are the executed notebooks of this run: the data (2.1), balancing (2.2) and
-augmentation (2.3), then the networks' code (2.4) and how they were trained (2.5). Every network
+The data (2.1), how its classes were balanced (2.2) and its training images augmented (2.3),
+the networks (2.4), how they were trained (2.5) and how they were scored (2.6). Every network
 takes 28×28 grey-level images scaled to [0, 1], white ink on black, and ends in a softmax over
 the classes. The networks are built with Keras (Chollet et al., 2015) on TensorFlow (Abadi et
-al., 2015); the data tools are scikit-learn (Pedregosa et al., 2011) and imbalanced-learn
-(Lemaître et al., 2017).
+al., 2015); the data tools are NumPy (Harris et al., 2020), scikit-learn (Pedregosa et al., 2011)
+and imbalanced-learn (Lemaître et al., 2017); the notebooks ran in Jupyter (Kluyver et al.,
+2016) under papermill, and the figures are drawn with matplotlib (Hunter, 2007)."""
 
-Every test accuracy carries Wilson's 95% interval (Wilson, 1927). The most accurate network is
-compared with each other one by McNemar's exact test on the same test images (McNemar, 1947),
-which counts only the images one of the two got right and the other wrong; as that makes one
-test per other network, the p-values are corrected for their number by Holm's method (Holm,
-1979), and a difference is called one only where the corrected test says so."""
+
+def evaluation() -> str:
+    """§2.6: how the networks are scored and compared, and what a difference must pass."""
+    return """## 2.6 Evaluation
+Every network is scored on the same test images, which no network saw while training or
+validating: accuracy, macro-averaged precision, recall and F1 (each class counted alike, so the
+rare classes weigh as much as the common ones), the confusion matrix and one-against-rest ROC
+curves. Every test accuracy carries Wilson's 95% interval (Wilson, 1927). The most accurate
+network is compared with each other one by McNemar's exact test on the same test images
+(McNemar, 1947), which counts only the images one of the two got right and the other wrong;
+as that makes one test per other network, the p-values are corrected for their number by
+Holm's method (Holm, 1979), with SciPy (Virtanen et al., 2020) and statsmodels (Seabold and
+Perktold, 2010). A difference is called one only where the corrected test says so; otherwise
+the two networks cannot be told apart on this test set."""
 
 
 def training_parameters(config: RunConfig, found: dict) -> str:
@@ -186,37 +226,75 @@ def budget_rows(budget: dict) -> list[tuple[str, str]]:
             ("training minutes per notebook (at most)", each)]
 
 
-# What the networks are, in one line each, for the method chapter (their code follows each).
+# What each network is, against the one it builds on, and where its stack comes from.
 NETWORK_SUMMARIES = {
-    "baseline": "one convolution, one pooling, one dense layer (the write-ups' baseline)",
-    "deep": "two convolutions before the pooling and a wider dense layer",
-    "dropout_bn": "the deep network with batch normalisation (Ioffe and Szegedy, 2015) and "
-                  "dropout 0.5 (Srivastava et al., 2014)",
-    "az_bn": "three 75-50-25 convolution blocks with batch normalisation (the A–Z report)",
-    "nist47": "seven convolutions, strided 5×5 ones in place of pooling (the NIST SD19 project)",
-    "digits_small": "a small network for ten printed digits (the printed-digits project)",
-    "resnet": "a small pre-activation residual network (He et al., 2016), this bundle's own",
+    "baseline": "one convolution, one pooling, one dense layer: the reference point "
+                "(Ismadi, 2025)",
+    "deep": "baseline with a second convolution before the pooling and a dense layer twice as "
+            "wide (Ismadi, 2025)",
+    "dropout_bn": "deep with batch normalisation (Ioffe and Szegedy, 2015) after its first "
+                  "convolution and dropout 0.5 (Srivastava et al., 2014) before its dense "
+                  "layer (Ismadi, 2025)",
+    "az_bn": "three 75-50-25 convolution blocks with batch normalisation and dropout, then "
+             "a 512-unit dense layer (Bagli et al., 2021)",
+    "nist47": "seven convolutions with batch normalisation; strided 5×5 convolutions in "
+              "place of pooling, no dense hidden layer (OCR-CNN, n.d.)",
+    "digits_small": "three small convolution blocks with dropout and a 64-128-64 dense stack, "
+                    "sized for ten printed digits (OCR documentation, n.d.)",
+    "resnet": "twelve convolutions in six pre-activation residual blocks with skip "
+              "connections and global average pooling (He et al., 2016)",
     OWN_NETWORK: "the network written in notebook 11 (Your own network)",
 }
 
 
+def architectures(config: RunConfig, found: dict) -> str:
+    """§2.4: the networks side by side: their layers, parameters and what each adds, from
+    what this run built (`metrics/*.json`)."""
+    by_name = {m["model"]: m for m in found["metrics"]}
+    rows, about = [], []
+    for name in compared(config, found):
+        m = by_name.get(name, {})
+        layers = m.get("layers") or {}
+        counts = [str(layers.get(key, 0)) if layers else "–"
+                  for key in ("convolutions", "dense", "batch_norm", "dropout", "skips")]
+        size = f"{m['parameters']:,}" if m.get("parameters") else "–"
+        rows.append(f"| {name} | {' | '.join(counts)} | {size} |")
+        about.append(f"- **{name}**: {NETWORK_SUMMARIES.get(name, 'a network of this run')}.")
+    return ("## 2.4 The networks\n"
+            "Each network is a short Keras function that returns a `keras.Model` for a number "
+            "of classes (Appendix B lists them all; Appendix A shows each one's layers and "
+            "results). The table counts the layers of each kind as this run built them, the "
+            "list says what each one is and where its stack comes from.\n\n"
+            "| network | convolutions | dense | batch norm. | dropout | skip connections | "
+            "parameters |\n|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+            + "\n".join(about))
+
+
 def networks(config: RunConfig, found: dict) -> str:
-    """The method chapter's section on the networks: each one's Keras code, as it was built
-    (the source of `helpers.learn.models`), with its parameter count from this run."""
+    """Appendix B: each network's Keras code as it was built (the source of
+    `helpers.learn.models`, or the student's cell), with its parameter count from this run."""
     from helpers.learn.anatomy import source
 
     counts = {m["model"]: m.get("parameters") for m in found["metrics"]}
     written = {m["model"]: m["code"] for m in found["metrics"] if m.get("code")}
-    parts = ["""## 2.4 The networks
-Each network is a function that returns a `keras.Model` for a number of classes; these are the
-functions this run called. Every network is compiled and trained the same way (next section)."""]
-    for number, name in enumerate(compared(config, found), 1):
+    parts = [f"""{PAGEBREAK}
+# Appendix B. The networks' code
+The functions this run called to build each network (§2.4 compares them)."""]
+    for name in compared(config, found):
         size = f", {counts[name]:,} parameters" if counts.get(name) else ""
         code = written.get(name) or (source(name) if name in ARCHITECTURES else None)
         listing = f"\n\n```python\n{code.rstrip()}\n```" if code else ""
-        parts.append(f"### 2.4.{number} {name}: {NETWORK_SUMMARIES.get(name, '')}{size}"
-                     f"{listing}")
+        parts.append(f"### {name}{size}{listing}")
     return "\n\n".join(parts)
+
+
+def appendix_opening(config: RunConfig, found: dict) -> str:
+    """Appendix A's opening: what each network's section holds."""
+    return f"""{PAGEBREAK}
+# Appendix A. Each network in detail
+One section per network, from its executed notebook: where its parameters are, its training
+curves, its classification report, confusion matrix, ROC curves and the test images it got
+wrong. The main text compares the networks side by side (§3); these are the details behind it."""
 
 
 # Works the report builds on: (the citation as the text writes it, the entry). The list
@@ -225,19 +303,31 @@ functions this run called. Every network is compiled and trained the same way (n
 REFERENCES = (
     ("Abadi et al., 2015", "Abadi, M. et al. (2015). TensorFlow: large-scale machine learning "
      "on heterogeneous systems. https://www.tensorflow.org"),
+    ("Bagli et al., 2021", "Bagli, P., Bagli, S., Gazinkar, D., Godekar, H. and Kataria, K. "
+     "(2021). Handwritten character recognition with neural network. T.Y.MCA project report, "
+     "Goa University."),
     ("Chollet et al., 2015", "Chollet, F. et al. (2015–). Keras. https://keras.io"),
     ("Cohen et al., 2017", "Cohen, G., Afshar, S., Tapson, J. and van Schaik, A. (2017). "
      "EMNIST: an extension of MNIST to handwritten letters. *International Joint Conference on "
      "Neural Networks (IJCNN)*, 2921–2926."),
+    ("Harris et al., 2020", "Harris, C. R. et al. (2020). Array programming with NumPy. "
+     "*Nature* 585, 357–362."),
     ("He et al., 2016", "He, K., Zhang, X., Ren, S. and Sun, J. (2016). Identity mappings in "
      "deep residual networks. *European Conference on Computer Vision (ECCV)*, 630–645."),
     ("Holm, 1979", "Holm, S. (1979). A simple sequentially rejective multiple test procedure. "
      "*Scandinavian Journal of Statistics* 6(2), 65–70."),
+    ("Hunter, 2007", "Hunter, J. D. (2007). Matplotlib: a 2D graphics environment. "
+     "*Computing in Science & Engineering* 9(3), 90–95."),
     ("Ioffe and Szegedy, 2015", "Ioffe, S. and Szegedy, C. (2015). Batch normalization: "
      "accelerating deep network training by reducing internal covariate shift. *ICML*, "
      "448–456."),
+    ("Ismadi, 2025", "Ismadi, M. K. H. (2025). Optical character recognition of alphanumeric "
+     "characters using deep learning. IMJ41203 Artificial Intelligence, Assignment 2."),
     ("Kingma and Ba, 2015", "Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic "
      "optimization. *ICLR*."),
+    ("Kluyver et al., 2016", "Kluyver, T. et al. (2016). Jupyter Notebooks: a publishing "
+     "format for reproducible computational workflows. *Positioning and Power in Academic "
+     "Publishing*, 87–90. IOS Press."),
     ("LeCun et al., 1998", "LeCun, Y., Bottou, L., Bengio, Y. and Haffner, P. (1998). "
      "Gradient-based learning applied to document recognition. *Proceedings of the IEEE* "
      "86(11), 2278–2324."),
@@ -248,18 +338,30 @@ REFERENCES = (
      "gradient descent with warm restarts. *ICLR*."),
     ("McNemar, 1947", "McNemar, Q. (1947). Note on the sampling error of the difference "
      "between correlated proportions or percentages. *Psychometrika* 12(2), 153–157."),
+    ("OCR documentation, n.d.", "OCR project documentation (n.d.). Recognising printed digits "
+     "with a small CNN: dataset, class weights, ROC curves and a web application."),
+    ("OCR-CNN, n.d.", "OCR-CNN (n.d.). A convolutional network for the handwritten digits and "
+     "letters of NIST Special Database 19, look-alike classes merged to 47. Project README."),
+    ("Otsu, 1979", "Otsu, N. (1979). A threshold selection method from gray-level histograms. "
+     "*IEEE Transactions on Systems, Man, and Cybernetics* 9(1), 62–66."),
     ("Pedregosa et al., 2011", "Pedregosa, F. et al. (2011). Scikit-learn: machine learning in "
      "Python. *Journal of Machine Learning Research* 12, 2825–2830."),
+    ("Seabold and Perktold, 2010", "Seabold, S. and Perktold, J. (2010). statsmodels: "
+     "econometric and statistical modeling with Python. *Proceedings of the 9th Python in "
+     "Science Conference*, 92–96."),
     ("Selvaraju et al., 2017", "Selvaraju, R. R., Cogswell, M., Das, A., Vedantam, R., "
      "Parikh, D. and Batra, D. (2017). Grad-CAM: visual explanations from deep networks via "
      "gradient-based localization. *ICCV*, 618–626."),
     ("Simonyan et al., 2014", "Simonyan, K., Vedaldi, A. and Zisserman, A. (2014). Deep inside "
      "convolutional networks: visualising image classification models and saliency maps. "
      "*ICLR Workshop*."),
-    ("Speer, 2022", "Speer, R. (2022). wordfreq 3.0. https://doi.org/10.5281/zenodo.7199437"),
+    ("Speer, 2022", "Speer, R. (2022). wordfreq: access to a database of word frequencies in "
+     "many languages, version 3.0 (3.1.1 used here). https://doi.org/10.5281/zenodo.7199437"),
     ("Srivastava et al., 2014", "Srivastava, N., Hinton, G., Krizhevsky, A., Sutskever, I. and "
      "Salakhutdinov, R. (2014). Dropout: a simple way to prevent neural networks from "
      "overfitting. *Journal of Machine Learning Research* 15, 1929–1958."),
+    ("Virtanen et al., 2020", "Virtanen, P. et al. (2020). SciPy 1.0: fundamental algorithms "
+     "for scientific computing in Python. *Nature Methods* 17, 261–272."),
     ("Wilson, 1927", "Wilson, E. B. (1927). Probable inference, the law of succession, and "
      "statistical inference. *Journal of the American Statistical Association* 22(158), "
      "209–212."),
@@ -270,7 +372,9 @@ REFERENCES = (
 
 
 def cited(text: str) -> list[str]:
-    """The entries of REFERENCES whose citation `text` contains, in the list's order."""
+    """The entries of REFERENCES whose citation `text` contains (a line break inside a
+    citation counts as a space), in the list's order."""
+    text = " ".join(text.split())
     return [entry for citation, entry in REFERENCES if citation in text]
 
 
@@ -296,8 +400,10 @@ def seeds_text(seeds: int, first: int = 0) -> str:
 def results_opening() -> str:
     return f"""{PAGEBREAK}
 # 3. Results
-One section per network: training curves, the classification report, the confusion matrix, ROC
-curves and misclassified test images; then the comparison of all of them."""
+The networks side by side: their test scores and what the test set can tell apart, their
+training curves, the best network's confusions and what it looks at; then the ablation of
+balancing and augmentation, and reading lines of characters. Each network's own classification
+report, confusion matrix, ROC curves and mistakes are in Appendix A."""
 
 
 def discussion(found: dict, seeds: int = 1) -> str:
@@ -467,7 +573,10 @@ def parameter_rows(config: RunConfig) -> list[tuple[str, str]]:
                        "once it stops improving)"),
             ("MINUTES", f"{config.minutes:g} for the whole run" if config.minutes
              else "none (the epochs decide)"),
-            ("MODELS", ", ".join(config.models)), ("BALANCE", config.balance),
+            ("MODELS", ", ".join(config.models) + (
+                f" (and {OWN_NETWORK}, the network of notebook 11)" if any(
+                    m["model"] == OWN_NETWORK for m in saved_metrics(config)) else "")),
+            ("BALANCE", config.balance),
             ("SEEDS", str(config.seeds)), ("run folder", config.run_dir.name)]
 
 
@@ -498,18 +607,18 @@ def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None
             "adds the times where each notebook ran (`make report FORCE=1` runs them all)."
             if reused else "")
     return f"""{PAGEBREAK}
-# Appendix
+# Appendix C. The run
 
-## Parameters of this run
+### Parameters of this run
 | parameter | value |
 |---|---|
 {params}
 
-## Run time per notebook
+### Run time per notebook
 | notebook | time | ran / reused |
 |---|---|---|
 {times}{note}
 
-## Environment
+### Environment
 Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__},
 NumPy {np.__version__} on {platform.platform()} ({platform.processor() or platform.machine()})."""

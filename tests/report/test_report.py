@@ -410,16 +410,40 @@ def test_the_report_gathers_every_networks_code_and_its_references(tmp_path):
     from helpers.report import writeup
 
     config = RunConfig.from_parameters(MODELS="baseline,resnet", RUN_DIR=str(tmp_path))
-    found = {"metrics": [{"model": "baseline", "parameters": 697316}]}
-    text = writeup.networks(config, found)
-    assert text.count("```python") == 2 and "def baseline(num_classes" in text
-    assert "def resnet(num_classes" in text and "697,316 parameters" in text
-    # The list holds what the text cites, and only that.
-    references = writeup.references(text + " NearMiss (Zhang and Mani, 2003)")
+    layers = {"convolutions": 12, "dense": 1, "batch_norm": 13, "dropout": 1, "skips": 6}
+    found = {"metrics": [{"model": "baseline", "parameters": 697316},
+                         {"model": "resnet", "parameters": 701892, "layers": layers}]}
+    code = writeup.networks(config, found)  # the appendix: the code
+    assert code.count("```python") == 2 and "def baseline(num_classes" in code
+    assert "def resnet(num_classes" in code and "697,316 parameters" in code
+    table = writeup.architectures(config, found)  # the method: the networks side by side
+    assert "| resnet | 12 | 1 | 13 | 1 | 6 | 701,892 |" in table
+    assert "| baseline | – | – | – | – | – | 697,316 |" in table  # no layer counts saved
+    assert "(He et al., 2016)" in table and "(Ismadi, 2025)" in table
+    # The list holds what the text cites, and only that; a citation broken over two lines
+    # counts.
+    references = writeup.references(table + " NearMiss (Zhang and\nMani, 2003)")
     assert "Zhang, J. and Mani, I. (2003)" in references and "He, K." in references
     assert "Grad-CAM" not in references and "EMNIST" not in references
-    # Three heading lines, then the networks' citations and NearMiss.
-    assert len(references.splitlines()) == 3 + len(writeup.cited(text)) + 1
+    # Three heading lines, then the networks' citations (NearMiss among them).
+    assert len(references.splitlines()) == 3 + len(writeup.cited(table + " Zhang and Mani, 2003"))
+
+
+def test_every_citation_in_the_generated_chapters_is_listed(tmp_path):
+    """Each "(Author, 1999)" or "(Author et al., 1999)" the prose writes has its entry."""
+    from helpers.experiment import RunConfig
+    from helpers.report import writeup
+
+    config = RunConfig.from_parameters(RUN_DIR=str(tmp_path))
+    found = {"metrics": [], "dataset": {"name": "emnist-letters"}, "balance": {}}
+    text = " ".join([writeup.introduction(config, found), writeup.methodology_opening(),
+                     writeup.evaluation(), writeup.architectures(config, found)])
+    known = {citation for citation, _ in writeup.REFERENCES}
+    pattern = r"([A-Z][\w-]+(?: et al\.| and [A-Z][\w]+)?(?: [a-z]+)?), (\d{4}|n\.d\.)"
+    flat = " ".join(text.split())
+    found_citations = {f"{who}, {year}" for who, year in re.findall(pattern, flat)}
+    assert found_citations and found_citations <= known, found_citations - known
+    assert len(writeup.cited(text)) == len(found_citations)
 
 
 def test_the_report_scan_finds_each_kind_of_pasted_output():
