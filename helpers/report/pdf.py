@@ -36,6 +36,7 @@ MAX_TABLE_COLUMNS = 16  # past this a table's cells get too narrow to read; pand
 KEEP_WITH_OUTPUT_CHARS = 600  # longer prose may end a page; shorter stays with its output
 SKIP_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag"}
 PAGEBREAK = "<!-- pagebreak -->"
+CAPTION = "caption"  # the tag of a figure's or table's caption cell (`layout.captions`)
 TOC = "<!-- toc -->"  # the contents cell (`layout.contents`): here, with page numbers
 CONTENTS = '<h1 class="contents">Contents</h1><div><pdf:toc /></div>'
 WHOLE_TABLE_ROWS = 45  # rows of a table that still fits on one page at its font size
@@ -190,6 +191,15 @@ def notebook_html(nb: nbformat.NotebookNode, title: str | None = None) -> str:
     intro = ""  # a short markdown cell waiting to be kept on one page with the output it introduces
     for cell in nb.cells:
         if SKIP_TAGS & set(cell.get("metadata", {}).get("tags", [])):
+            continue
+        if cell.cell_type == "markdown" and CAPTION in cell.get("metadata", {}).get("tags", []):
+            # A caption stays on the page of the figure or table it names (the last output).
+            last = next((i for i in range(len(parts) - 1, -1, -1) if parts[i]), None)
+            caption = _markdown(_joined(cell.source))
+            if last is None:
+                parts.append(caption)
+            else:
+                parts[last] = f'<div style="page-break-inside: avoid">{parts[last]}{caption}</div>'
             continue
         if cell.cell_type == "markdown":
             parts.append(intro)

@@ -167,10 +167,10 @@ def problem(found: dict) -> str:
               "imbalanced, so a network can do well on average while failing the rare classes.")
     if kind_of_data(found) == "printed":
         return ("Printed characters vary with the font, the weight of the stroke, the print "
-                f"and the scan; {common} These are printed characters, like those of the "
-                "number-plate and printed-digits write-ups, not handwriting; "
-                f"`{argument.HANDWRITING_COMMAND}` runs the same study on handwritten "
-                "letters.")
+                f"and the scan; {common} The characters studied here are printed, like those "
+                "of the number-plate and printed-digits write-ups, not handwritten; the same "
+                "study runs on EMNIST's handwritten letters by naming that dataset (Appendix C "
+                "lists the run's parameters).")
     return f"Characters vary with the writer, the pen and the scan; {common}"
 
 

@@ -186,3 +186,18 @@ def test_a_table_that_fits_a_page_is_kept_on_one():
 
     assert "page-break-inside: avoid" in pdf.table_html(rows(12))
     assert "page-break-inside: avoid" not in pdf.table_html(rows(pdf.WHOLE_TABLE_ROWS + 20))
+
+
+def test_a_caption_stays_on_the_page_of_its_figure(tmp_path):
+    """A figure that fills most of a page after some text moves to the next page with its
+    caption, rather than leaving the caption behind (or alone) on another page."""
+    filler = new_markdown_cell("\n\n".join(["Some text that fills the page. " * 12] * 8))
+    caption = new_markdown_cell("*Figure 1. The figure's caption.*", metadata={"tags": ["caption"]})
+    cells = [filler, code(figure(6, 6)), caption, new_markdown_cell("After the figure.")]
+    texts = page_texts(pdf.notebook_to_pdf(new_notebook(cells=cells), tmp_path / "c.pdf"))
+    reader = PdfReader(tmp_path / "c.pdf")
+    with_image = [i for i, page in enumerate(reader.pages) if page.images]
+    assert with_image == [page_of(texts, "Figure 1.")]
+    # A caption with no output before it still shows.
+    alone = pdf.notebook_to_pdf(new_notebook(cells=[caption]), tmp_path / "alone.pdf")
+    assert "Figure 1." in page_texts(alone)[0]
