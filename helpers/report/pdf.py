@@ -262,3 +262,14 @@ def pdf_summary(path: Path) -> dict:
     return {"pages": len(reader.pages),
             "text_chars": sum(len(page.extract_text() or "") for page in reader.pages),
             "images": sum(len(page.images) for page in reader.pages)}
+
+
+def main_body_pages(path: Path, appendix: str = "Appendix") -> int:
+    """The pages before the first chapter whose title starts with `appendix`, found by the
+    PDF's outline (its bookmarks); every page when there is no such chapter."""
+    reader = PdfReader(path)
+    for item in reader.outline:
+        if not isinstance(item, list) and str(item.title).startswith(appendix):
+            return reader.get_destination_page_number(item)
+    return len(reader.pages)
+

@@ -201,3 +201,14 @@ def test_a_caption_stays_on_the_page_of_its_figure(tmp_path):
     # A caption with no output before it still shows.
     alone = pdf.notebook_to_pdf(new_notebook(cells=[caption]), tmp_path / "alone.pdf")
     assert "Figure 1." in page_texts(alone)[0]
+
+
+def test_the_main_body_ends_where_the_appendix_starts(tmp_path):
+    cells = [new_markdown_cell("# Title page"),
+             new_markdown_cell("<!-- pagebreak -->\n# 1. Introduction\n\nText."),
+             new_markdown_cell("<!-- pagebreak -->\n# Appendix A. Details\n\nMore."),
+             new_markdown_cell("<!-- pagebreak -->\n# Appendix B. Code\n\nCode.")]
+    path = pdf.notebook_to_pdf(new_notebook(cells=cells), tmp_path / "a.pdf")
+    assert pdf.main_body_pages(path) == 2 and len(page_texts(path)) == 4
+    without = pdf.notebook_to_pdf(new_notebook(cells=cells[:2]), tmp_path / "b.pdf")
+    assert pdf.main_body_pages(without) == 2

@@ -14,7 +14,7 @@ from conftest import REPO
 from support.report_text import defects, uncited, visible_text
 
 from helpers.report import chain, console
-from helpers.report.pdf import pdf_summary
+from helpers.report.pdf import main_body_pages, pdf_summary
 
 SMOKE_MODELS = ["baseline", "digits_small", "resnet"]
 
@@ -87,6 +87,9 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
         o.get("text", "") for o in fitted.outputs))  # a progress line per epoch
     summary = pdf_summary(latest / "report.pdf")
     assert summary["pages"] >= 8 and summary["images"] >= 10 and summary["text_chars"] > 3000
+    # The write-up's main body, title page to references, is a write-up's length; each
+    # network's details follow in the appendix.
+    assert 8 <= main_body_pages(latest / "report.pdf") <= 25 < summary["pages"]
     executed = sorted(p.name for p in (latest / "notebooks").glob("*.ipynb"))
     assert executed == sorted(p.name for p in chain.notebooks_for(SMOKE_MODELS))
     metrics = {p.stem: json.loads(p.read_text()) for p in (latest / "metrics").glob("*.json")}
