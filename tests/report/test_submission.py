@@ -4,6 +4,9 @@ answered and notebook 11 trains the student's own network (or says why it keeps 
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,7 +280,22 @@ def test_the_command_line_checks_first_and_says_each_missing_item_on_a_line(
     assert "make report runs them" in capsys.readouterr().err
 
 
-def test_make_help_lists_the_submission_target():
-    makefile = (REPO / "Makefile").read_text()
-    assert "\nsubmission: " in makefile and '@echo "make submission' in makefile
-    assert "-m helpers.report submit --check" in makefile
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_submission_checks_then_renders_the_report_with_the_same_parameters_then_packs():
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL")}
+    shown = subprocess.run(  # -n: nothing is run, the report's sub-make only prints too
+        ["make", "-n", "submission", "AUTHOR=Ada Lovelace", "COURSE=CS 101", "ABLATION=0",
+         "DATASET=digits"], cwd=REPO, capture_output=True, text=True, env=env,
+        check=True).stdout
+    steps = ["-m helpers.report submit --check", "-m helpers.report \\\n",
+             "-m helpers.report submit --author"]
+    at = [shown.index(step) for step in steps]
+    assert at == sorted(at), shown  # check, render, pack
+    check, render, pack = shown[at[0]:at[1]], shown[at[1]:at[2]], shown[at[2]:]
+    assert '--author "Ada Lovelace" --course "CS 101"' in check and "--no-ablation" in check
+    assert '--dataset "digits"' in render and "--no-ablation" in render
+    assert '--author "Ada Lovelace" --course "CS 101"' in render
+    assert '--author "Ada Lovelace" --course "CS 101"' in pack
+    help_text = subprocess.run(["make", "help"], cwd=REPO, capture_output=True, text=True,
+                               env=env, check=True).stdout
+    assert "make submission" in help_text
