@@ -32,10 +32,10 @@ import nbformat
 from helpers import paths
 from helpers.data.cache import atomic_path
 from helpers.errors import BundleError, ConfigError
+from helpers.learn.speed import OWN_TAG  # the cell of notebook 11 defining the student's network
 from helpers.report import answers
 from helpers.report.pdf import DRAFT
 
-OWN_TAG = "your-network"  # the cell of notebook 11 that defines the student's network
 # SHA-256 of the example network notebook 11 ships with, as `network_digest` reads it;
 # tests/report/test_submission.py keeps it in step with the notebook.
 EXAMPLE_DIGEST = "10c744836d64526c0226d8acf7d93b34b9a6613c6623a40c8ced6202ce919d1a"
