@@ -25,7 +25,7 @@ AUTHOR   ?=
 COURSE   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint report model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve serve browser clean distclean
+.PHONY: help venv test lint report submission model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve serve browser clean distclean
 
 help:  ## list the targets
 	@echo "make test        lint, then the test suite (creates .venv on first use)"
@@ -44,6 +44,11 @@ help:  ## list the targets
 	@echo "                 AUTHOR=\"…\" COURSE=\"…\" (the title page; placeholders when unset)"
 	@echo "                 notebooks whose code, parameters, helpers and packages are those of an"
 	@echo "                 earlier complete run are reused from it; FORCE=1 runs them all"
+	@echo "make submission  hand in: AUTHOR=\"…\" COURSE=\"…\" and the parameters of your report;"
+	@echo "                 refuses, listing what is missing (name, course, unanswered questions,"
+	@echo "                 the example network of notebook 11 with its design question unanswered);"
+	@echo "                 else renders the report again (every notebook reused) and writes"
+	@echo "                 outputs/latest/submission/<name>.pdf and <name>-notebooks.zip"
 	@echo "make model       train the most accurate recipe on EMNIST (data/raw/emnist, or DATA_DIR=)"
 	@echo "                 and save it as the default reader for predict/read/serve"
 	@echo "                 parameters: DATA_DIR= DATASET= (default emnist-byclass, 47 classes) EPOCHS= LIMIT="
@@ -103,6 +108,16 @@ report: $(STAMP)
 		$(if $(filter 0 no false,$(ABLATION)),--no-ablation) \
 		$(if $(filter 1 yes true,$(FORCE)),--force) \
 		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(COURSE),--course "$(COURSE)")
+
+# Hand in: refuse at once when something is missing, else render the report again with the
+# same parameters (the name, course and answers are in it; every notebook is reused) and pack
+# the final PDF and the executed notebooks into outputs/latest/submission/.
+SUBMIT_AS := $(if $(AUTHOR),--author "$(AUTHOR)") $(if $(COURSE),--course "$(COURSE)")
+submission: $(STAMP)
+	$(PY) -m helpers.report submit --check $(SUBMIT_AS) $(if $(MODELS),--models "$(MODELS)") \
+		$(if $(filter 0 no false,$(ABLATION)),--no-ablation)
+	$(MAKE) --no-print-directory report
+	$(PY) -m helpers.report submit $(SUBMIT_AS)
 
 lab: PORT ?= 8888
 lab: $(STAMP)

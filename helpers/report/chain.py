@@ -46,7 +46,7 @@ from helpers.arguments import positive_float, positive_int, warnings_as_lines
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
 from helpers.errors import BundleError, ConfigError
-from helpers.report import answers, budget, estimate, kernel, reuse
+from helpers.report import answers, budget, estimate, kernel, reuse, submission
 from helpers.report.console import filtered_stderr
 from helpers.report.pdf import notebook_to_pdf
 
@@ -566,8 +566,10 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
                              jobs=jobs,
                              provenance=steps.provenance(), author=author, course=course,
                              analysis=analysis)
-    write_html(report, run / "report.html", hide_code=True)
-    notebook_to_pdf(report, run / "report.pdf", title="Character recognition with CNNs")
+    draft = submission.draft(author, course, analysis, run / "notebooks")  # None: final
+    write_html(submission.marked(report, draft), run / "report.html", hide_code=True)
+    notebook_to_pdf(report, run / "report.pdf", title="Character recognition with CNNs",
+                    draft=draft)
     steps.save_index()  # only now: a run that failed leaves nothing to reuse
     point_latest(run)
     if (left := answers.warning(analysis)) is not None:

@@ -4,6 +4,8 @@ nbconvert's HTML carries CSS and JavaScript that xhtml2pdf cannot lay out, so th
 plain XHTML page of its own: markdown cells through mistune, and of each code cell only its
 outputs (the report hides code). Figures get an explicit size in points that fits the page with
 room for a heading; preformatted text is wrapped here, since xhtml2pdf never breaks a <pre> line.
+A draft (`draft`, the reason: `helpers.report.submission.draft`) says so in bold at the top of
+every page, in place of the title, and in a box above the first.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ CSS = """
 @page {
   size: a4 portrait; margin: 2cm;
   @frame header { -pdf-frame-content: header; left: 2cm; right: 2cm;
-                  top: 0.9cm; height: 0.8cm; }
+                  top: 0.6cm; height: 1.1cm; }
   @frame footer { -pdf-frame-content: footer; left: 2cm; right: 2cm;
                   bottom: 0.7cm; height: 0.8cm; }
 }
@@ -59,6 +61,10 @@ body { font-family: Helvetica, "DejaVu Sans"; font-size: 10pt; line-height: 1.3;
 p, li, th, td, pre { overflow-wrap: break-word; }  /* a long name or path must not run off */
 #header { font-size: 8pt; color: #777; text-align: right; }
 #footer { font-size: 8pt; color: #777; text-align: center; }
+.draft { color: #b00000; font-weight: bold; }
+#header .draft { font-size: 8.5pt; text-align: left; }
+div.draft { border: 1.5pt solid #b00000; background-color: #fde8e8; padding: 5pt;
+            margin: 0 0 0.8em 0; font-size: 10pt; }
 h1, h2, h3, h4 { color: #1a3a5c; -pdf-keep-with-next: true; margin: 0.8em 0 0.3em 0; }
 h3, h4, h1.contents, h1.title { -pdf-outline: false; }  /* contents: chapters, sections */
 pdftoc.pdftoclevel0 { font-weight: bold; margin-top: 0.4em; }
@@ -185,8 +191,18 @@ def _merged_streams(outputs: list) -> list[dict]:
     return merged
 
 
-def notebook_html(nb: nbformat.NotebookNode, title: str | None = None) -> str:
-    """The XHTML document xhtml2pdf renders: markdown and outputs, code and parameters left out."""
+DRAFT = "DRAFT — not for submission"
+
+
+def draft_mark(reason: str) -> str:
+    """The words a draft carries on every page."""
+    return f"{DRAFT}: {reason}"
+
+
+def notebook_html(nb: nbformat.NotebookNode, title: str | None = None, *,
+                  draft: str | None = None) -> str:
+    """The XHTML document xhtml2pdf renders: markdown and outputs, code and parameters left out;
+    a `draft` (the reason) marked on every page."""
     parts: list[str] = []
     intro = ""  # a short markdown cell waiting to be kept on one page with the output it introduces
     for cell in nb.cells:
@@ -220,11 +236,17 @@ def notebook_html(nb: nbformat.NotebookNode, title: str | None = None) -> str:
             parts += outputs
     parts.append(intro)
     heading = html.escape(title or "")
+    top, box = heading, ""
+    if draft is not None:
+        mark = html.escape(draft_mark(draft))
+        top = f'<span class="draft">{mark}</span>'
+        box = (f'<div class="draft">{mark}. <code>make submission</code> lists what is '
+               "missing and how to add it.</div>")
     return (f'<html><head><meta charset="utf-8"/><title>{heading}</title>'
             f"<style>{CSS.replace('FONTDIR', FONTS.as_posix())}</style></head><body>"
-            f'<div id="header">{heading}</div>'
+            f'<div id="header">{top}</div>'
             '<div id="footer">page <pdf:pagenumber/> of <pdf:pagecount/></div>'
-            f'{"".join(parts)}</body></html>')
+            f'{box}{"".join(parts)}</body></html>')
 
 
 def _not_about_ignored_css(record: logging.LogRecord) -> bool:
@@ -233,10 +255,12 @@ def _not_about_ignored_css(record: logging.LogRecord) -> bool:
     return "Ignoring CSS properties" not in str(record.msg)
 
 
-def notebook_to_pdf(nb: nbformat.NotebookNode, path: Path, *, title: str | None = None) -> Path:
-    """Write `nb` as an A4 PDF to `path` (atomically, folders created); returns `path`."""
+def notebook_to_pdf(nb: nbformat.NotebookNode, path: Path, *, title: str | None = None,
+                    draft: str | None = None) -> Path:
+    """Write `nb` as an A4 PDF to `path` (atomically, folders created); returns `path`. A
+    `draft` (the reason it is one; None for the final report) is marked on every page."""
     path = Path(path)
-    document = notebook_html(nb, title)
+    document = notebook_html(nb, title, draft=draft)
     parser_log = logging.getLogger("xhtml2pdf.parser")
     parser_log.addFilter(_not_about_ignored_css)
     with atomic_path(path, suffix=".pdf") as tmp, open(tmp, "wb") as f:

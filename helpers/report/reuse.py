@@ -43,6 +43,7 @@ VERSION = 1
 RENDERING = ("report/writeup.py", "report/argument.py", "report/layout.py", "report/pdf.py",
              "report/answers.py", "report/estimate.py", "report/training.py", "learn/speed.py",
              "report/chain.py", "report/console.py", "report/reuse.py", "report/__main__.py",
+             "report/submission.py",
              "cli.py", "__main__.py", "web/")
 ENVIRONMENT_PREFIXES = ("OCR_", "ONEDNN_")
 NOT_PARAMETERS = ("RUN_DIR",)
