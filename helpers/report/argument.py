@@ -331,7 +331,7 @@ def recipe_facts(found: dict) -> dict:
     rows = (found.get("ablation") or {}).get("rows") or []
     augments = {(m.get("recipe") or {}).get("augment") for m in found.get("metrics") or []}
     augments.discard(None)
-    return {"balancing": rows[0]["balancing"] if rows else None,
+    return {"balancing": rows[0].get("balancing") if rows else None,
             "augment": augments.pop() if len(augments) == 1 else Recipe().augment}
 
 
@@ -364,8 +364,8 @@ def ablation_implications(study: dict, facts: dict) -> dict:
         tested = other if chosen is reference else chosen if other is reference else None
         if tested is None or "against_reference" not in tested:
             continue  # only the first arm was tested against each other one
-        same_balancing = other["balancing"] == chosen["balancing"]
-        if same_balancing == (other["augmentation"] == chosen["augmentation"]):
+        same_balancing = other.get("balancing") == chosen.get("balancing")
+        if same_balancing == (other.get("augmentation") == chosen.get("augmentation")):
             continue  # differs in both choices, or in neither: no one choice is compared
         test = tested["against_reference"]
         p = test.get("p_holm", test["p_value"])
@@ -499,18 +499,20 @@ def questions(found: dict) -> list[str]:
 
 
 def finding(found: dict) -> str:
-    """The run's findings in a sentence or two for the abstract: how many of the best
-    network's errors are look-alike characters, and what the ablation says of the recipe's
-    choices."""
+    """The run's findings in a sentence or two for the abstract: the share of the best
+    network's errors that are look-alike characters, where they are at least half of them, and
+    what the ablation says of the recipe's choices."""
     metrics = found.get("metrics") or []
     said = []
     if metrics:
         best = max(metrics, key=lambda m: m["accuracy"])
         pairs = stats.lookalikes(best.get("classes") or [])
+        share = 0.0
         if pairs and best.get("predictions") is not None and best["accuracy"] < 1:
             merged = stats.merged_accuracy(best["labels"], best["predictions"],
                                            best["classes"], pairs)
             share = (merged - best["accuracy"]) / (1 - best["accuracy"])
+        if share >= 0.5:  # a finding only where such pairs are at least half of the errors
             said.append(f"{share:.0%} of {best['model']}'s test errors confuse look-alike "
                         f"characters ({', '.join(f'{a}/{b}' for a, b in pairs[:3])}"
                         f"{' …' if len(pairs) > 3 else ''}).")

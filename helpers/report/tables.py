@@ -47,8 +47,9 @@ HISTORY = {
 def styled(frame: pd.DataFrame, formats: dict[str, str]) -> Styler:
     """`frame` without its index, each column in its format, any other number with three
     decimals at most (never pandas' six); missing values show as a dash."""
-    return (frame.style.hide(axis="index").format(precision=3, na_rep="–")
-            .format({c: f for c, f in formats.items() if c in frame.columns}, na_rep="–"))
+    style = frame.style.hide(axis="index").format(precision=3, na_rep="–")
+    shown = {c: f for c, f in formats.items() if c in frame.columns}
+    return style.format(shown, na_rep="–") if shown else style  # {} would reset every column
 
 
 def unindexed(frame: pd.DataFrame) -> Styler:
