@@ -131,7 +131,9 @@ def _derived(name: str, metrics: list[dict], test: dict | None = None, family: i
     by_name = {m["model"]: m for m in metrics}
     parent, added = DERIVED[name]
     child, base = by_name[name], by_name[parent]
-    points = round(100 * child["accuracy"], 1) - round(100 * base["accuracy"], 1)
+    from helpers.learn.ablation import points_between
+
+    points = points_between(child, base)  # of the accuracies the sentence shows
     text = (f"{name} is {parent} with {added} added: {child['accuracy']:.1%} against "
             f"{base['accuracy']:.1%}")
     if test is not None:
