@@ -107,16 +107,44 @@ def run(dataset: Dataset, *, network: str = NETWORK, epochs: int = MOST_EPOCHS, 
     return rows
 
 
+def shown_points(accuracy: float) -> float:
+    """An accuracy in points as the ablation's table shows it (one decimal): differences are
+    taken between these, so the text's difference is the one a reader computes from the table."""
+    return float(f"{accuracy:.1%}"[:-1])
+
+
+def points_between(first: dict, second: dict) -> float:
+    """`first`'s accuracy minus `second`'s, in points, from the rounded values shown."""
+    return round(shown_points(first["accuracy"]) - shown_points(second["accuracy"]), 1)
+
+
+# What ended a training before it converged, as a sentence names it (`TrainResult.stopped_by`).
+CUT = {"time limit": "the time limit", "epochs": "the epoch cap"}
+
+
+def cut_short(rows: list[dict]) -> str:
+    """"; NearMiss-1 was cut by the time limit after 4 epochs, so these arms did not train
+    alike" for the arms among `rows` that stopped before converging, or ""."""
+    cut = [r for r in rows if r.get("stopped_by") in CUT]
+    if not cut:
+        return ""
+    said = " and ".join(f"{r['arm']} was cut by {CUT[r['stopped_by']]}"
+                        + (f" after {r['epochs']} epochs" if r.get("epochs") else "")
+                        for r in cut)
+    return f"; {said}, so these arms did not train alike"
+
+
 def effect(rows: list[dict], arm: str) -> str | None:
     """The sentence the discussion quotes: what the reference arm gained or lost against `arm`,
-    in points of accuracy, with the paired test's p-value."""
+    in points of accuracy (the difference of the accuracies the table shows), with the paired
+    test's p-value, and whether either arm was cut before it converged."""
     if not rows:
         return None
     reference = rows[0]
     other = next((r for r in rows[1:] if r["arm"] == arm), None)
     if other is None:
         return None
-    points = 100 * (reference["accuracy"] - other["accuracy"])
+    points = points_between(reference, other)
     test = other["against_reference"]
     p = test.get("p_holm", test["p_value"])
     shown = (f"McNemar {stats.p_text(test['p_value'])}, Holm-corrected {stats.p_text(p)}"
@@ -127,13 +155,19 @@ def effect(rows: list[dict], arm: str) -> str | None:
         against = ""
     else:
         subject, against = reference["arm"], f" against {other['arm']}"
-    change = "gained" if points > 0 else "cost"
-    return (f"{subject} {change} {abs(points):.1f} points of accuracy{against} here "
-            f"({shown}{verdict})")
+    scores = (f"{reference['accuracy']:.1%} against {other['accuracy']:.1%}; "
+              if "accuracy" in reference else "")
+    if points == 0:
+        change = f"{subject} made no difference to one decimal{against}"
+    else:
+        change = (f"{subject} {'gained' if points > 0 else 'cost'} {abs(points):.1f} points "
+                  f"of accuracy{against}")
+    return f"{change} here ({scores}{shown}{verdict}{cut_short([reference, other])})"
 
 
 def summary(rows: list[dict]) -> str:
-    """The ablation's findings in a few sentences, for the notebook and the report."""
+    """The ablation's findings, one per arm against the first, for the notebook and the
+    report."""
     effects = [text for other in rows[1:] if (text := effect(rows, other["arm"]))]
     if not effects:
         return "Too few arms could run on this dataset to compare them."

@@ -16,6 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from helpers.errors import ConfigError
+from helpers.learn import stats
 from helpers.learn.anatomy import conv_layers, last_spatial_conv
 from helpers.learn.inputs import to_input
 
@@ -144,8 +145,8 @@ def ink_share(maps: np.ndarray, images: np.ndarray) -> np.ndarray:
 
 def heat_map_reading(model: keras.Model, dataset, metrics: dict, n: int = 6) -> str:
     """What the Grad-CAM maps of the first `n` misclassified test images (those
-    `plots.misclassified_heat_maps` shows) say, in two sentences: how much of the weight for
-    the answered class lies on the strokes (against the share of the image they cover), and
+    `plots.misclassified_heat_maps` shows) say (`attention_text`): how much of the weight for
+    the answered class lies on the strokes against the share of the image they cover, and
     whether the network looked at the same places for the answered and the true class."""
     wrong = metrics.get("misclassified", [])[:n]
     if not wrong:
@@ -156,24 +157,95 @@ def heat_map_reading(model: keras.Model, dataset, metrics: dict, n: int = 6) -> 
     answered = [index[w["predicted"]] for w in wrong]
     for_answer = grad_cam(model, images, answered)
     for_truth = grad_cam(model, images, truth)
-    on_ink = float(np.mean(ink_share(for_answer, images)))
-    covered = float(np.mean(near_ink(images)))
+    covered = near_ink(images).reshape(len(images), -1).mean(axis=1)
     flat_a, flat_t = for_answer.reshape(len(images), -1), for_truth.reshape(len(images), -1)
     alike = [float(np.corrcoef(a, t)[0, 1]) for a, t in zip(flat_a, flat_t, strict=True)
              if a.std() > 0 and t.std() > 0]
-    text = (f"On these {len(images)} misclassified test images, {on_ink:.0%} of the Grad-CAM "
-            f"weight for the class the network answered lies on the strokes or next to them, "
-            f"which cover {covered:.0%} of an image: ")
-    text += ("the network looked at the character, not at the background, so these errors "
-             "are strokes it read as another character." if on_ink > 1.5 * covered else
-             "its attention is spread beyond the strokes, so these errors come as much from "
-             "where the character sits in its frame as from its shape.")
+    return attention_text(ink_share(for_answer, images), covered, alike)
+
+
+def attention_text(on_ink, covered, alike=()) -> str:
+    """The heat maps' reading from their numbers: `on_ink` (each map's share of weight on or
+    next to the strokes), `covered` (each image's share of pixels that are), `alike` (each
+    image's correlation of the maps for the answered and the true class).
+
+    Weight spread evenly would put on the strokes the share of the image they cover; the
+    concentration is the ratio of the two. Whether the images put more weight on the strokes
+    than that is decided by a sign test over the images (scipy's `binomtest`), so six images
+    that lean both ways are said to be told apart from no preference only where they are."""
+    from scipy.stats import binomtest
+
+    on_ink, covered = np.asarray(on_ink, float), np.asarray(covered, float)
+    n, weight, area = len(on_ink), float(np.mean(on_ink)), float(np.mean(covered))
+    more = int(np.sum(on_ink > covered))
+    less = int(np.sum(on_ink < covered))
+    p = binomtest(more, more + less).pvalue if more + less else 1.0
+    ratio = f"{weight / area:.1f}×" if area > 0 else "undefined"
+    text = (f"On these {n} misclassified test images, {weight:.0%} of the Grad-CAM weight for "
+            f"the class the network answered lies on the strokes or next to them, which cover "
+            f"{area:.0%} of an image: a concentration of {ratio} on the strokes (1× is weight "
+            f"spread evenly). {more} of the {n} maps put more of their weight on the strokes "
+            f"than the strokes' share of the image (sign test {stats.p_text(p)}): ")
+    if p >= stats.ALPHA:
+        text += ("these maps cannot be told apart from weight spread evenly over the image.")
+    elif more > less:
+        text += "the maps are concentrated on the strokes, not spread over the background."
+    else:
+        text += "the maps lie more on the background than on the strokes."
     if alike:
         r = float(np.median(alike))
         text += (f" The maps for the answered and for the true class are alike (median "
-                 f"correlation {r:.2f}): the same strokes served as evidence for both, as with "
-                 "look-alike characters." if r >= 0.5 else
+                 f"correlation {r:.2f} over {len(alike)} images): the network looked at the "
+                 "same places for both." if r >= 0.5 else
                  f" The maps for the answered and for the true class differ (median "
-                 f"correlation {r:.2f}): the network found the answered class in other strokes "
-                 "than those that make the true one.")
+                 f"correlation {r:.2f} over {len(alike)} images): the network looked at other "
+                 "places for the answered class than for the true one.")
+    return text
+
+
+def skip_gradient_reading(with_skips: list[list[tuple[str, float]]],
+                          without: list[list[tuple[str, float]]]) -> str:
+    """What `gradient_norms` of a stack with and without skip connections say, from the
+    numbers of several batches (one list of (layer, norm) per batch, input side first): at how
+    many depths which stack's gradient is larger (beyond the spread over the batches), and how
+    much the gradient grows from the last convolution to the first in each, with its range
+    over the batches; ranges that overlap cannot be told apart. It names no cause: the
+    comparison holds for freshly initialised stacks and these batches only."""
+    a = np.array([[v for _, v in batch] for batch in with_skips], float)
+    b = np.array([[v for _, v in batch] for batch in without], float)
+    if a.ndim != 2 or a.shape != b.shape or a.shape[1] < 2:
+        raise ConfigError(f"need the same convolutions for both stacks over the same batches, "
+                          f"got {a.shape} and {b.shape}")
+    batches, depths = a.shape
+    plain_larger = int(np.sum(b.min(axis=0) > a.max(axis=0)))
+    skips_larger = int(np.sum(a.min(axis=0) > b.max(axis=0)))
+    ratio = np.exp(np.mean(np.log(b / a), axis=0))  # plain over skips, per depth
+    if plain_larger == depths:
+        where = (f"At every one of the {depths} depths the plain stack's gradient is larger "
+                 f"than with the skips ({ratio.min():.1f}× to {ratio.max():.1f}×)")
+    elif skips_larger == depths:
+        where = (f"At every one of the {depths} depths the gradient with the skips is larger "
+                 f"than without them ({1 / ratio.max():.1f}× to {1 / ratio.min():.1f}×)")
+    else:
+        where = (f"The gradient is larger with the skips at {skips_larger} of the {depths} "
+                 f"depths, larger without them at {plain_larger}, and the two overlap over "
+                 f"the batches at {depths - plain_larger - skips_larger}")
+    growth_a, growth_b = a[:, 0] / a[:, -1], b[:, 0] / b[:, -1]
+
+    def grows(g: np.ndarray) -> str:
+        return (f"{np.exp(np.mean(np.log(g))):.1f}-fold ({g.min():.1f} to {g.max():.1f} over "
+                f"the {batches} batches)")
+
+    text = (f"{where}. From the last convolution to the first, the gradient grows "
+            f"{grows(growth_a)} with the skips and {grows(growth_b)} without them: ")
+    if growth_a.min() > growth_b.max():
+        text += "it grows more with the skips, over every batch."
+    elif growth_b.min() > growth_a.max():
+        text += "it grows more without the skips, over every batch."
+    else:
+        text += "over these batches the two cannot be told apart."
+    if growth_b.min() >= 1:
+        text += (" The plain stack's gradient does not fade on its way back to the first "
+                 "convolution here, so at this depth, before training, there is no fading for "
+                 "the skips to prevent.")
     return text

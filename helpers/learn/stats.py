@@ -14,7 +14,7 @@ p = 0.014 is not enough.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import bootstrap
+from scipy.stats import bootstrap, spearmanr
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
@@ -37,6 +37,41 @@ def p_text(p: float) -> str:
     """A p-value as a sentence writes it: "p = 0.038" or "p < 0.001"."""
     shown = p_value(p)
     return f"p {shown}" if shown.startswith("<") else f"p = {shown}"
+
+
+def score_text(value: float, places: int = 3) -> str:
+    """A score between 0 and 1 with `places` decimals, never rounded up to a perfect one:
+    0.9996 is "> 0.999", not "1.000" (which only a perfect 1 shows)."""
+    shown = f"{value:.{places}f}"
+    top = 1 - 10 ** -places
+    return f"> {top:.{places}f}" if value < 1 and float(shown) >= 1 else shown
+
+
+def correlation(x, y) -> dict | None:
+    """Spearman's rank correlation of `y` with `x`: rho, its two-sided p-value and the number
+    of pairs n; None where it is undefined (fewer than three pairs, or either side constant)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if len(x) < 3 or len(set(x)) < 2 or len(set(y)) < 2:
+        return None
+    result = spearmanr(x, y)
+    if np.isnan(result.statistic):
+        return None
+    return {"rho": float(result.statistic), "p_value": float(result.pvalue), "n": len(x)}
+
+
+def correlation_text(what: str, found: dict | None, alpha: float = ALPHA) -> str:
+    """A rank correlation of accuracy with `what` as a sentence that claims no cause: its
+    sign where the test says there is one, "cannot be told apart from no relation" where it
+    does not; n and the p-value either way."""
+    if found is None:
+        return ""
+    shown = (f"Spearman's ρ = {found['rho']:.2f} over {found['n']} networks, "
+             f"{p_text(found['p_value'])}")
+    if found["p_value"] >= alpha:
+        return (f"the ranks of accuracy and of {what} cannot be told apart from no relation "
+                f"({shown})")
+    way = "rises" if found["rho"] > 0 else "falls"
+    return f"accuracy {way} with {what} across these networks ({shown})"
 
 
 def percent(bounds) -> str:

@@ -40,14 +40,22 @@ HISTORY = {
     "accuracy": ("Accuracy", "{:.1%}"),
     "val_loss": ("Val loss", "{:.3f}"),
     "val_accuracy": ("Val accuracy", "{:.1%}"),
-    "learning_rate": ("Learning rate", "{:g}"),
+    "learning_rate": ("Learning rate", "{:.2g}"),  # 8.4e-08, not 8.35701e-08
 }
 
 
 def styled(frame: pd.DataFrame, formats: dict[str, str]) -> Styler:
-    """`frame` without its index, each column in its format; missing values show as a dash."""
-    return (frame.style.hide(axis="index")
-            .format({c: f for c, f in formats.items() if c in frame.columns}, na_rep="–"))
+    """`frame` without its index, each column in its format, any other number with three
+    decimals at most (never pandas' six); missing values show as a dash."""
+    style = frame.style.hide(axis="index").format(precision=3, na_rep="–")
+    shown = {c: f for c, f in formats.items() if c in frame.columns}
+    return style.format(shown, na_rep="–") if shown else style  # {} would reset every column
+
+
+def unindexed(frame: pd.DataFrame) -> Styler:
+    """A table built with a meaningful index (a numbered image or line, a measure) shown with
+    that index as its first column, so no second header row holds the index's name."""
+    return styled(frame.reset_index() if frame.index.name else frame, {})
 
 
 def comparison(metrics: pd.DataFrame | Iterable) -> Styler:
@@ -151,21 +159,27 @@ def receptive_fields(rows: list[dict]) -> Styler:
 
 def ablation(rows: list[dict]) -> Styler:
     """One row per arm of the ablation (`helpers.learn.ablation.run`): what it kept, its
-    epochs and what ended them, its time, accuracy and macro F1 with intervals, and the paired
-    test against the first arm."""
+    epochs and what ended them, its time, accuracy and macro F1 with intervals, its accuracy's
+    difference from the first arm in points (of the rounded accuracies shown, as the text
+    quotes it) and the paired test against the first arm. Headers are words short enough
+    not to break inside a narrow column."""
+    from helpers.learn.ablation import points_between
+
     frame = pd.DataFrame([{
         "Arm": r["arm"], "Training images": r["train_images"], "Epochs": r.get("epochs"),
         "Stopped by": r.get("stopped_by"), "Time (s)": r["seconds"],
         "Test accuracy": r["accuracy"], "95% interval": interval(r["accuracy_interval"]),
+        "Points against the first": (f"{points_between(r, rows[0]):+.1f}"
+                                     if i and "accuracy" in rows[0] else None),
         "Macro F1": r["macro_f1"], "95% interval (F1)": interval(r["macro_f1_interval"]),
-        "p against the first": (p_value(r["against_reference"]["p_value"])
-                                if "against_reference" in r else None),
-        "Holm-corrected": (p_value(r["against_reference"]["p_holm"])
-                           if "p_holm" in r.get("against_reference", {}) else None)}
-        for r in rows])
+        "p (McNemar)": (p_value(r["against_reference"]["p_value"])
+                        if "against_reference" in r else None),
+        "p (Holm)": (p_value(r["against_reference"]["p_holm"])
+                     if "p_holm" in r.get("against_reference", {}) else None)}
+        for i, r in enumerate(rows)])
     return styled(frame.dropna(axis=1, how="all"),
                   {"Training images": "{:,d}", "Epochs": "{:.0f}", "Time (s)": "{:.1f}",
-                          "Test accuracy": "{:.1%}", "Macro F1": "{:.1%}"})
+                   "Test accuracy": "{:.1%}", "Macro F1": "{:.1%}"})
 
 
 # An absolute path of this machine ("/work/data/emnist", "C:\\Users\\me\\az.csv"): a report

@@ -16,7 +16,7 @@ from pathlib import Path
 from helpers.experiment import OWN_NETWORK, RunConfig, saved_metrics
 from helpers.learn import described, stats
 from helpers.learn.models import ARCHITECTURES
-from helpers.reading.cer import TARGET_GAP
+from helpers.reading.cer import gap_text
 from helpers.report import argument, training
 from helpers.report.tables import without_folders
 
@@ -86,8 +86,8 @@ def abstract(found: dict) -> str:
                  f"{worst['model']} the least, {worst['accuracy']:.1%}.")
         if tests := stats.against_best(metrics):
             text += " " + stats.best_verdict(tests)
-        text += (" The discussion relates the ranking to what the networks are made of, and "
-                 "states what one training per network on this test set cannot show.")
+        if finding := argument.finding(found):
+            text += " " + finding
     return f"{PAGEBREAK}\n# Abstract\n\n{text}"
 
 
@@ -440,8 +440,9 @@ def discussion(found: dict, seeds: int = 1) -> str:
 
 def reading_findings(reading: dict) -> str:
     """What the reading notebook measured (`reading.json`), as the discussion quotes it: the
-    CER of random strings against the isolated error, then what the lines of words (with the
-    lexicon) or of numbers gave, or why no line could be read."""
+    CER of random strings against the isolated error with what reading added (its interval,
+    and the allowance, defined where it is used: `helpers.reading.cer.gap_text`), then what the
+    lines of words (with the lexicon) or of numbers gave, or why no line could be read."""
     if not reading:
         return ""
     photos = (f"Photos of single characters were misread {reading['photo_error']:.1%} of the "
@@ -449,45 +450,46 @@ def reading_findings(reading: dict) -> str:
     if reading.get("cer") is None:
         return " ".join(filter(None, [reading.get("writing", ""), photos]))
     text = (f"Reading generated lines of test characters ({{{{ref:reading}}}}) with "
-            f"{reading['model']} gave a "
-            f"character error rate of {reading['cer']:.1%}, against "
-            f"{reading['isolated_error']:.1%} for the same characters one by one "
-            f"({100 * reading['gap']:+.1f} points): "
-            + ("segmentation and framing add little to the classifier's own errors."
-               if reading["gap"] <= TARGET_GAP else
-               "segmentation and framing add more than the 3-point allowance.")
-            + (f" {photos}" if photos else ""))
+            f"{reading['model']} gave a character error rate of {reading['cer']:.1%}, against "
+            f"{reading['isolated_error']:.1%} for the same characters one by one: "
+            + gap_text(reading["cer"], reading["isolated_error"], reading.get("characters", 0))
+            + "." + (f" {photos}" if photos else ""))
     if reading.get("texts") == "numbers" and reading.get("text_lines"):
         text += (f" The classes write no word, so the lines of text were numbers (years, "
                  f"dates, amounts, codes), read with a CER of {reading['text_cer']:.1%} "
                  f"against {reading['text_isolated_error']:.1%} for their digits one by one; "
                  "the lexicon of words does not apply to this dataset.")
     elif reading.get("lexicon") and reading.get("text_lines"):
+        same = f"{reading['cer_lexicon']:.1%}" == f"{reading['cer']:.1%}"
         text += (f" With a lexicon ({reading['lexicon']}), the reader spells each word by a "
                  f"beam search that favours frequent words: on lines of real words its CER "
                  f"was {reading['text_cer_lexicon']:.1%}, against {reading['text_cer']:.1%} "
                  f"for each character's first choice; on the random strings, which no lexicon "
-                 f"can help, {reading['cer_lexicon']:.1%} against {reading['cer']:.1%}.")
+                 f"can help, {reading['cer_lexicon']:.1%} against {reading['cer']:.1%}"
+                 + (" (unchanged)." if same else "."))
     return text
 
 
 def ablation_findings(study: dict) -> str:
-    """What the ablation notebook measured, as the discussion quotes it."""
+    """What the ablation notebook measured, as the discussion quotes it: each arm against the
+    run's own (differences of the accuracies its table shows), then what that means for the
+    recipe's choices (`argument.ablation_implications`)."""
     from helpers.learn.ablation import summary
 
     rows = study.get("rows", [])
     if len(rows) < 2:
         return ""
     network = study.get("network", "one network")
+    implied = argument.ablation_implications(
+        study, argument.recipe_facts({"ablation": study}))["text"]
     return (f"The ablation ({{{{ref:ablation}}}}) trained {network} once per choice on this "
-            f"dataset, {ablation_epochs(study)}. "
-            f"{summary(rows)} The claims the write-ups make for balancing and augmentation "
-            "hold here only where these tests say so.")
+            f"dataset, {ablation_epochs(study)}. {implied or summary(rows)}")
 
 
 def ablation_epochs(study: dict) -> str:
     """How long the ablation's arms trained: "for 2 epochs", or "for 4 to 9 epochs, within 3.3
-    minutes shared by the arms; early stopping ended 5 of the 6 arms, the time limit 1"."""
+    minutes shared by the arms; early stopping ended 5 of the 6 arms, the time limit 1 (an arm
+    cut short did not train as far as the others, so its comparisons say so)"."""
     epochs = study.get("epochs")
     epochs = sorted(epochs) if isinstance(epochs, list) else [epochs] if epochs else []
     span = (f"{epochs[0]} to {epochs[-1]} epochs" if len(epochs) > 1 else
@@ -502,6 +504,9 @@ def ablation_epochs(study: dict) -> str:
         (first, n), *others = ended
         text += (f"; {first} ended {n} of the {len(rows)} arms"
                  + "".join(f", {label} {n}" for label, n in others))
+    if any(r["stopped_by"] != "early stopping" for r in rows):
+        text += (" (an arm cut short did not train as far as the others, so its comparisons "
+                 "say so)")
     return text
 
 
@@ -519,7 +524,11 @@ def validation_at_best(metrics: dict) -> float | None:
 
 def balancing_cost(metrics: list[dict], balance: dict) -> str:
     """What the validation accuracy (on held-out images of the balanced training split) and
-    the test accuracy (on the untouched, imbalanced test split) say about the balancing."""
+    the test accuracy (on the untouched, imbalanced test split) say about the balancing: their
+    average difference against the sampling noise of a validation split; no cause is named,
+    as the run does not isolate one."""
+    from scipy.stats import norm
+
     pairs = [(m, v) for m in metrics if (v := validation_at_best(m)) is not None]
     if not pairs or not str(balance.get("method", "")).lower().startswith("nearmiss"):
         return ""
@@ -529,15 +538,21 @@ def balancing_cost(metrics: list[dict], balance: dict) -> str:
             f"of the smallest, keeping the images of the larger classes that lie nearest to the "
             f"other classes. The networks were validated on held-out images of that selection "
             f"and tested on the untouched test split; on average their validation accuracy was "
-            f"{100 * gap:+.1f} points from their test accuracy.")
-    if gap > 0.02:
-        text += (" The selected images are not typical of their classes, so what the networks "
-                 "learned from them carries over less well to ordinary test images; with this "
-                 "few images per class, each network is also short of data, which is why the "
-                 "smaller and slower-learning networks score low here. Class weights keep every "
-                 "image (`BALANCE=class-weights`), and more images per class or more epochs "
-                 "(`EPOCHS=`) raise every score at the cost of time.")
-    return text
+            f"{100 * gap:+.1f} points from their test accuracy")
+    counts = [m["validation_images"] for m, _ in pairs if m.get("validation_images")]
+    if not counts:
+        return text + "."
+    rate = sum(v for _, v in pairs) / len(pairs)
+    half = 100 * norm.ppf(0.975) * (rate * (1 - rate) / min(counts)) ** 0.5
+    if abs(100 * gap) <= half:
+        return (text + f", within the ±{half:.1f} points a validation split of "
+                f"{min(counts):,} images allows: the two cannot be told apart.")
+    return (text + f", beyond the ±{half:.1f} points a validation split of {min(counts):,} "
+            "images allows: the networks did "
+            + ("better" if gap > 0 else "worse") + " on held-out images of the selection than "
+            "on the untouched test split. This run does not isolate why; the ablation compares "
+            "NearMiss with class weights, which keep every image (`BALANCE=class-weights`), "
+            "on one network.")
 
 
 def conclusion(found: dict, balance: str = "") -> str:
@@ -552,14 +567,19 @@ def conclusion(found: dict, balance: str = "") -> str:
 
 def next_steps(metrics: list[dict]) -> str:
     """What the run leaves to do: more time for the networks that had not converged, more
-    trainings per network to separate the ties, context for the look-alike characters."""
+    trainings per network to separate the ties, context for the look-alike characters, and
+    the questions its comparisons leave open (`argument.questions`)."""
     unfinished = [m["model"] for m in metrics
                   if m.get("stopped_by") in ("time limit", "epochs")]
     more = (f"more time or epochs for {described.listed(unfinished)}, which had not converged "
             "when {0} stopped, ".format("it" if len(unfinished) == 1 else "they")
             if unfinished else "")
-    return (f"{more}several trainings per network (`SEEDS=3`) to separate the ties, and "
+    text = (f"{more}several trainings per network (`SEEDS=3`) to separate the ties, and "
             "reading with the context of whole words or numbers for the look-alike characters.")
+    if asked := argument.questions({"metrics": metrics}):
+        text += ("\n\nQuestions this run leaves:\n\n"
+                 + "\n".join(f"- {question}" for question in asked))
+    return text
 
 
 def parameter_rows(config: RunConfig) -> list[tuple[str, str]]:

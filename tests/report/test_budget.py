@@ -179,9 +179,11 @@ def test_the_discussion_says_how_long_the_ablations_arms_trained():
         "for 1 to 5 epochs, within 3.3 minutes shared by the arms")
     rows = [{"stopped_by": "early stopping"}] * 2 + [{"stopped_by": "time limit"}]
     assert writeup.ablation_epochs({"epochs": [5, 3], "rows": rows}) == (
-        "for 3 to 5 epochs; early stopping ended 2 of the 3 arms, the time limit 1")
+        "for 3 to 5 epochs; early stopping ended 2 of the 3 arms, the time limit 1 (an arm "
+        "cut short did not train as far as the others, so its comparisons say so)")
     assert writeup.ablation_epochs({"epochs": [4], "rows": [{"stopped_by": "epochs"}]}) == (
-        "for 4 epochs; the epoch cap ended 1 of the 1 arms")
+        "for 4 epochs; the epoch cap ended 1 of the 1 arms (an arm cut short did not train "
+        "as far as the others, so its comparisons say so)")
     rows = [{"arm": "class weights", "accuracy": 0.9, "augmentation": True},
             {"arm": "no balancing", "accuracy": 0.8, "augmentation": True,
              "against_reference": {"only_reference": 9, "only_this": 1, "p_value": 0.02,
