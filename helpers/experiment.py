@@ -393,6 +393,15 @@ def best_network(config: RunConfig):
     return model, best
 
 
+def score_summary(evaluation) -> str:
+    """The test scores a network notebook prints above its classification report: accuracy,
+    macro and weighted F1 and macro ROC AUC, each shown to three places and never rounded up
+    to a perfect 1."""
+    keys = ("accuracy", "macro_f1", "weighted_f1", "macro_roc_auc")
+    return ", ".join(f"{k.replace('_', ' ')} **{stats.score_text(evaluation[k])}**"
+                     for k in keys if k in evaluation and evaluation[k] is not None)
+
+
 def conclusions(metrics: list[dict]) -> str:
     """A few sentences drawn from the numbers: best model, spread, cost, typical confusions."""
     if not metrics:
@@ -423,8 +432,7 @@ def conclusions(metrics: list[dict]) -> str:
     pairs = [p for m in ranked[:1] for p in m.get("most_confused", [])[:3]]
     if pairs:
         confused = ", ".join(f"{p['true']}→{p['predicted']} ({p['count']})" for p in pairs)
-        lines.append(f"{best['model']}'s most frequent confusions are {confused}: characters "
-                     "whose shapes overlap, where more data or context helps more than depth.")
+        lines.append(f"{best['model']}'s most frequent confusions are {confused}.")
     gap = best.get("macro_f1", best["accuracy"]) - best["accuracy"]
     if abs(gap) > 0.02:
         lines.append(f"Macro F1 differs from accuracy by {gap:+.1%}: the classes are not served "

@@ -271,3 +271,16 @@ def test_the_next_steps_name_the_networks_that_had_not_converged():
                                {"model": "c", "stopped_by": "epochs"}])
     assert text.startswith("more time or epochs for b and c, which had not converged when they "
                            "stopped, several trainings")
+
+
+def test_score_summary_never_rounds_up_to_a_perfect_score():
+    from helpers.learn.evaluate import Evaluation
+
+    scores = {"accuracy": 0.98, "macro_f1": 0.97512, "weighted_f1": 0.9801,
+              "macro_roc_auc": 0.99996}
+    evaluation = Evaluation(scores, np.zeros(1), np.zeros(1), np.zeros((1, 1)))
+    text = experiment.score_summary(evaluation)
+    assert text == ("accuracy **0.980**, macro f1 **0.975**, weighted f1 **0.980**, "
+                    "macro roc auc **> 0.999**")
+    assert "roc" not in experiment.score_summary(
+        Evaluation({**scores, "macro_roc_auc": None}, np.zeros(1), np.zeros(1), np.zeros((1, 1))))
