@@ -445,6 +445,20 @@ def choice_clause(choice: str, group: list[dict], facts: dict) -> str:
             + (f" ({_listed(cut)} stopped before converging)" if cut else ""))
 
 
+# What the ablation says of one of the recipe's choices, by its overall verdict (`_overall`).
+VERDICT_WORDS = {"supported": "supports its {}", "partly supported": "partly supports its {}",
+                 "contradicted": "contradicts its {}",
+                 "cannot tell apart": "cannot tell its {} from the alternatives",
+                 "unsettled": "leaves its {} unsettled"}
+
+
+def ablation_verdict(choices: dict) -> str:
+    """The ablation's verdict on each of the recipe's choices (`ablation_implications`'
+    "choices"), as the predicate of a sentence: "partly supports its balancing and contradicts
+    its augmentation"."""
+    return _listed([VERDICT_WORDS[overall].format(choice) for choice, overall in choices.items()])
+
+
 def _implications_text(comparisons: list[dict], choices: dict, facts: dict,
                        network: str) -> str:
     if not comparisons:
@@ -455,12 +469,7 @@ def _implications_text(comparisons: list[dict], choices: dict, facts: dict,
             + ("augments" if facts.get("augment") else "does not augment")
             + f" the training images. In the ablation ({network}, one training per arm), "
             + "; ".join(clauses) + ".")
-    said = {"supported": "supports its {}", "partly supported": "partly supports its {}",
-            "contradicted": "contradicts its {}",
-            "cannot tell apart": "cannot tell its {} from the alternatives",
-            "unsettled": "leaves its {} unsettled"}
-    text += " So the ablation " + _listed([said[overall].format(choice)
-                                          for choice, overall in choices.items()]) + "."
+    text += f" So the ablation {ablation_verdict(choices)}."
     if "contradicted" in choices.values():
         text += (f" The recipe keeps its choices: the ablation measured one network, {network}, "
                  "in one training per arm, so whether the contradiction holds for the other "

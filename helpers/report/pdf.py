@@ -38,6 +38,7 @@ MAX_TABLE_COLUMNS = 16  # past this a table's cells get too narrow to read; pand
 KEEP_WITH_OUTPUT_CHARS = 600  # longer prose may end a page; shorter stays with its output
 SKIP_TAGS = {"parameters", "injected-parameters", "papermill-error-cell-tag"}
 PAGEBREAK = "<!-- pagebreak -->"
+KEPT = re.compile(r'<div [^>]*style="[^"]*page-break-inside: avoid')  # a block kept whole
 CAPTION = "caption"  # the tag of a figure's or table's caption cell (`layout.captions`)
 TOC = "<!-- toc -->"  # the contents cell (`layout.contents`): here, with page numbers
 CONTENTS = '<h1 class="contents">Contents</h1><div><pdf:toc /></div>'
@@ -214,6 +215,8 @@ def notebook_html(nb: nbformat.NotebookNode, title: str | None = None, *,
             caption = _markdown(_joined(cell.source))
             if last is None:
                 parts.append(caption)
+            elif KEPT.match(parts[last]) and parts[last].endswith("</div>"):
+                parts[last] = parts[last][:-len("</div>")] + caption + "</div>"  # one block
             else:
                 parts[last] = f'<div style="page-break-inside: avoid">{parts[last]}{caption}</div>'
             continue

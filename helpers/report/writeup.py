@@ -560,12 +560,84 @@ def conclusion(found: dict, balance: str = "") -> str:
     if not metrics:
         return f"{PAGEBREAK}\n# 5. Conclusion\n\nNo network was trained in this run."
     method = found["balance"].get("method", balance) or balance
-    return (f"{PAGEBREAK}\n# 5. Conclusion\n\nThe introduction set four objectives; this run "
-            f"answers them as follows.\n\n{argument.conclusion(found, method)}\n\n"
-            f"Next steps: {next_steps(metrics)}")
+    answers = [text for text in (data_answer(found), best_answer(metrics),
+                                 *(f"**Like for like.** {text}"
+                                   for text in argument._derived_all(metrics)),
+                                 method_answer(found, method), reading_answer(found))
+               if text]
+    listed = "\n".join(f"{i}. {text}" for i, text in enumerate(answers, 1))
+    return (f"{PAGEBREAK}\n# 5. Conclusion\n\nThe introduction asked {len(answers)} "
+            f"questions; this run answers them, in the same order, as follows.\n\n{listed}"
+            f"\n\nNext steps: {next_steps(metrics, found)}")
 
 
-def next_steps(metrics: list[dict]) -> str:
+def data_answer(found: dict) -> str:
+    """Objective 1: what the leakage audit found."""
+    leak = found["dataset"].get("leakage") or {}
+    if not leak:
+        return "**Data.** The run saved no leakage audit, so it cannot say."
+    text = (f"**Data.** {leak.get('test_in_train', 0):,} test images "
+            f"({leak.get('test_in_train_fraction', 0):.1%}) are exact copies of a training "
+            "image")
+    if leak.get("test_near_train_fraction") is not None:
+        text += (f", and {leak.get('test_near_train', 0):,} "
+                 f"({leak['test_near_train_fraction']:.1%}) have a near-duplicate of their class "
+                 "in training")
+    return text + "."
+
+
+def target_verdict(best: dict, target: float = TARGET_ACCURACY) -> str:
+    """Whether the best network reached the target accuracy: by its 95% interval where it has
+    one (above it, below it, or spanning it: then the test set cannot tell), else by its
+    accuracy alone."""
+    goal = f"the {target:.0%} target"
+    bounds = best.get("accuracy_interval")
+    if not bounds:
+        return (f"reaches {goal}" if best["accuracy"] >= target else f"falls short of {goal}")
+    low, high = bounds
+    shown = stats.percent(bounds)
+    if low >= target:
+        return f"reaches {goal}: its whole 95% interval ({shown}) lies above it"
+    if high < target:
+        return f"falls short of {goal}: its whole 95% interval ({shown}) lies below it"
+    return (f"cannot be told from {goal} on this test set: its 95% interval ({shown}) spans "
+            "it")
+
+
+def best_answer(metrics: list[dict]) -> str:
+    """Objective 2: the most accurate network, the target, and what the test set can tell."""
+    best = max(metrics, key=lambda m: m["accuracy"])
+    tests = stats.against_best(metrics)
+    return (f"**The best network.** {best['model']}, {best['accuracy']:.1%} on the test split, "
+            f"{target_verdict(best)}." + (f" {stats.best_verdict(tests)}" if tests else ""))
+
+
+def method_answer(found: dict, method: str) -> str:
+    """The ablation's objective: its verdict on the recipe's balancing and augmentation
+    (`argument.ablation_implications`; §4.2 gives the numbers)."""
+    study = found.get("ablation") or {}
+    implied = argument.ablation_implications(study, argument.recipe_facts(found))
+    if not implied["comparisons"]:
+        return (f"**Balancing and augmentation.** The networks trained with {method}; the "
+                "ablation did not run, so this run cannot say what either did.")
+    return (f"**Balancing and augmentation.** Measured on {study.get('network', 'one network')}"
+            f", one training per arm, the ablation {argument.ablation_verdict(implied['choices'])}"
+            " (§4.2 gives the numbers and why the recipe keeps its choices).")
+
+
+def reading_answer(found: dict) -> str:
+    """The reading objective: the CER of whole lines against the error one by one."""
+    reading = found.get("reading") or {}
+    if reading.get("cer") is None:
+        return ("**Reading lines.** No line was read in this run (its classes are not single "
+                "characters, or the reading notebook did not run).")
+    return (f"**Reading lines.** {reading['model']} read generated lines with a character "
+            f"error rate of {reading['cer']:.1%} against {reading['isolated_error']:.1%} one "
+            f"by one: "
+            f"{gap_text(reading['cer'], reading['isolated_error'], reading.get('characters', 0))}.")
+
+
+def next_steps(metrics: list[dict], found: dict | None = None) -> str:
     """What the run leaves to do: more time for the networks that had not converged, more
     trainings per network to separate the ties, context for the look-alike characters, and
     the questions its comparisons leave open (`argument.questions`)."""
@@ -576,7 +648,7 @@ def next_steps(metrics: list[dict]) -> str:
             if unfinished else "")
     text = (f"{more}several trainings per network (`SEEDS=3`) to separate the ties, and "
             "reading with the context of whole words or numbers for the look-alike characters.")
-    if asked := argument.questions({"metrics": metrics}):
+    if asked := argument.questions(found or {"metrics": metrics}):
         text += ("\n\nQuestions this run leaves:\n\n"
                  + "\n".join(f"- {question}" for question in asked))
     return text

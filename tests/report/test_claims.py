@@ -3,6 +3,7 @@ given: for the claim, against it, and at its edge; and a run whose numbers favou
 of each default claim makes the report say the opposite (or nothing)."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -307,3 +308,49 @@ def test_the_abstract_names_look_alike_errors_only_where_they_are_at_least_half(
     fewer = list(half)
     fewer[101] = 5  # a second A read as B: a third of the errors
     assert argument.finding(best(fewer)) == ""
+
+
+# --- the conclusion answers the introduction's objectives, in order ------------------------
+
+@pytest.mark.parametrize("interval, verdict", [
+    ((0.951, 0.97), "reaches the 95% target: its whole 95% interval (95.1–97.0%) lies above it"),
+    ((0.95, 0.97), "reaches the 95% target"),  # the edge: the lower bound at the target
+    ((0.90, 0.9499), "falls short of the 95% target: its whole 95% interval"),
+    ((0.94, 0.96), "cannot be told from the 95% target on this test set: its 95% interval "
+                   "(94.0–96.0%) spans it")])
+def test_the_target_is_met_only_where_the_whole_interval_says_so(interval, verdict):
+    best = {"model": "a", "accuracy": sum(interval) / 2, "accuracy_interval": list(interval)}
+    assert writeup.target_verdict(best).startswith(verdict)
+
+
+def test_without_an_interval_the_target_is_judged_by_the_accuracy():
+    assert writeup.target_verdict({"accuracy": 0.95}) == "reaches the 95% target"
+    assert writeup.target_verdict({"accuracy": 0.949}) == "falls short of the 95% target"
+
+
+def test_the_conclusion_answers_as_many_questions_as_the_introduction_asks(tmp_path):
+    from helpers.experiment import RunConfig
+
+    metrics = [saved_metrics(tmp_path, "deep", 590), saved_metrics(tmp_path, "dropout_bn", 580),
+               saved_metrics(tmp_path, "baseline", 500)]
+    config = RunConfig.from_parameters(MODELS="baseline,deep,dropout_bn", RUN_DIR=str(tmp_path))
+    found = {"dataset": {"name": "glyphs", "leakage": {"test_in_train": 3,
+                                                       "test_in_train_fraction": 0.005,
+                                                       "test_near_train": 60,
+                                                       "test_near_train_fraction": 0.1}},
+             "balance": {"method": "class weights"}, "metrics": metrics, "reading": {},
+             "ablation": {}}
+    asked = writeup.objectives(config, writeup.compared(config, found))
+    conclusion = writeup.conclusion(found)
+    answers = re.findall(r"^\d+\. \*\*([^*]+)\*\*", conclusion, flags=re.MULTILINE)
+    assert len(answers) == len(re.findall(r"^\d+\. ", asked, flags=re.MULTILINE)) == 5
+    assert answers == ["Data.", "The best network.", "Like for like.",
+                       "Balancing and augmentation.", "Reading lines."]
+    assert "3 test images (0.5%) are exact copies" in conclusion
+    assert "60 (10.0%) have a near-duplicate of their class in training" in conclusion
+    assert "the ablation did not run, so this run cannot say" in conclusion
+    assert "No line was read in this run" in conclusion
+    # Without deep, there is no like-for-like question and no such answer.
+    config = RunConfig.from_parameters(MODELS="baseline,dropout_bn", RUN_DIR=str(tmp_path))
+    assert "Does adding" not in writeup.objectives(config, ["baseline", "dropout_bn"])
+    assert "Like for like" not in writeup.conclusion({**found, "metrics": metrics[1:]})
