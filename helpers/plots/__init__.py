@@ -22,6 +22,7 @@ from helpers.plots.evaluation import (
     roc_curves,
     side_by_side_confusion,
     training_curves,
+    training_curves_all,
 )
 from helpers.plots.inside import (
     confused_pair_heat_maps,
@@ -45,4 +46,4 @@ __all__ = ["ablation_effects", "accuracy_intervals", "accuracy_per_parameter", "
            "misclassified_grid", "misclassified_heat_maps", "normalised_activations",
            "photo_predictions", "readings_table",
            "pipeline", "pixel_statistics", "roc_curves", "sample_grid", "side_by_side_confusion",
-           "top_table", "training_curves"]
+           "top_table", "training_curves", "training_curves_all"]

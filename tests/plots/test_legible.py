@@ -182,3 +182,15 @@ def test_printed_size_follows_the_frame_the_report_fits_figures_into():
         plt.close(fig)
     assert 9.8 < sizes[4] < 10.8
     assert sizes[10] == pytest.approx(10 * FRAME_WIDTH / (10 * 72), abs=0.15)
+
+
+def test_balance_counts_shows_the_counts_before_beside_those_after(dataset):
+    """Both bars of a class are drawn side by side, neither covering the other."""
+    fig = plots.balance_counts(balanced_by(dataset, weights=False), per_class=0)
+    before, after = fig.axes[0].containers
+    assert [b.get_height() for b in before] == list(train_counts(dataset))
+    assert [b.get_height() for b in after] == [train_counts(dataset).min()] * len(CLASSES)
+    for old, new in zip(before, after, strict=True):
+        assert old.get_x() + old.get_width() <= new.get_x() + 1e-9
+        assert old.get_width() > 0.3 and new.get_width() > 0.3
+    plt.close(fig)
