@@ -1,8 +1,9 @@
 """Every figure the notebooks and the report show, a module per subject: `data` (the dataset),
 `balance` (NearMiss), `evaluation` (one trained network, or several side by side), `inside`
-(what a network sees: filters, feature maps, heat maps) and `reading` (photos and lines). Each
-function returns a matplotlib Figure and draws nothing else (`top_table`, `readings_table`:
-DataFrames); all of them are here, so a notebook needs only `from helpers import plots`."""
+(what a network sees: filters, feature maps, heat maps) and `reading` (photos and lines), all
+sized by `style` to print legibly on A4. Each function returns a matplotlib Figure and draws
+nothing else (`top_table`, `readings_table`: DataFrames); all of them are here, so a notebook
+needs only `from helpers import plots`."""
 
 from helpers.plots.balance import balance_counts
 from helpers.plots.data import (
