@@ -9,14 +9,17 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
-from matplotlib.ticker import MaxNLocator
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FixedLocator, FuncFormatter, MaxNLocator, NullLocator
 from sklearn.metrics import roc_curve
 
 from helpers.data.dataset import Dataset
 from helpers.errors import DataError
 from helpers.learn.evaluate import metrics_of, roc_auc_per_class
+from helpers.plots.style import LABEL, SMALL, WIDTH
 
 ANNOTATE_UP_TO = 20  # classes; beyond this, numbers in the cells are unreadable
+MAX_LABELS = 64  # classes; beyond this a matrix on one page names only some of them
 
 
 def training_curves(history) -> plt.Figure:
@@ -25,10 +28,11 @@ def training_curves(history) -> plt.Figure:
     if not isinstance(history, dict) or not history:
         raise DataError("training_curves needs Keras' History.history dict (metric -> list)")
     acc = next((k for k in history if k.endswith("accuracy") and not k.startswith("val_")), None)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 2.8))
     for ax, key, title in zip(axes, (acc, "loss"), ("accuracy", "loss"), strict=True):
-        ax.set_title(title)
-        ax.set_xlabel("epoch")
+        ax.set_title(title, fontsize=LABEL + 1)
+        ax.set_xlabel("epoch", fontsize=LABEL)
+        ax.tick_params(labelsize=SMALL + 0.5)
         if key is None or key not in history:
             ax.text(0.5, 0.5, f"no {title} recorded", ha="center", va="center",
                     transform=ax.transAxes)
@@ -39,8 +43,8 @@ def training_curves(history) -> plt.Figure:
                 ax.plot(np.arange(1, len(values) + 1), values, style, ms=3, label=label)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
+        ax.legend(fontsize=LABEL - 0.5)
+    fig.tight_layout(pad=0.3)
     return fig
 
 
@@ -77,26 +81,29 @@ def _heatmap(ax, cm, classes, normalize, cbar, cbar_ax=None, annotate=None) -> N
     annotate = k <= ANNOTATE_UP_TO if annotate is None else annotate
     sns.heatmap(cm, ax=ax, cmap="Blues", vmin=0, vmax=1 if normalize else None, square=True,
                 annot=annotate, fmt=".2f" if normalize else ".0f",
-                annot_kws={"fontsize": 9 if k <= 10 else 7},
-                xticklabels=classes, yticklabels=classes, cbar=cbar, cbar_ax=cbar_ax,
+                annot_kws={"fontsize": 9 if k <= 10 else SMALL},
+                xticklabels=classes if k <= MAX_LABELS else "auto",
+                yticklabels=classes if k <= MAX_LABELS else "auto", cbar=cbar, cbar_ax=cbar_ax,
                 cbar_kws={"shrink": 0.6} if cbar_ax is None else None, linewidths=0)
-    font = 10 if k <= ANNOTATE_UP_TO else max(4.5, min(8.0, 450 / k))
+    font = 10 if k <= ANNOTATE_UP_TO else SMALL + 0.5 if k <= 40 else SMALL
     ax.tick_params(axis="both", labelsize=font, length=0)
     ax.tick_params(axis="x", rotation=0)
     ax.tick_params(axis="y", rotation=0)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel("predicted", fontsize=LABEL + 1)
+    ax.set_ylabel("true", fontsize=LABEL + 1)
+    if cbar:
+        ax.collections[0].colorbar.ax.tick_params(labelsize=SMALL + 0.5)
 
 
 def confusion_heatmap(source, normalize: bool = True) -> plt.Figure:
     """The confusion matrix (rows: true class), as shares of each true class by default."""
     cm, classes, metrics = _cm_and_classes(source)
-    size = max(5.0, 0.17 * len(classes) + 2.5)
-    fig, ax = plt.subplots(figsize=(size + 1, size))
+    # The page's width holds the matrix, so that 36 or 62 classes stay readable on paper.
+    fig, ax = plt.subplots(figsize=(WIDTH, WIDTH - 0.6 if len(classes) > 12 else 4.6))
     _heatmap(ax, _normalized(cm) if normalize else cm, classes, normalize, cbar=True)
     what = "share of true class" if normalize else "images"
-    ax.set_title(f"confusion matrix ({what}) {_title(metrics)}".strip())
-    fig.tight_layout()
+    ax.set_title(f"confusion matrix ({what}) {_title(metrics)}".strip(), fontsize=LABEL + 1)
+    fig.tight_layout(pad=0.3)
     return fig
 
 
@@ -138,7 +145,7 @@ def roc_curves(y_true, proba, classes, max_curves: int = 8) -> plt.Figure:
     return fig
 
 
-def misclassified_grid(dataset: Dataset, evaluation, n: int = 24, cols: int = 8) -> plt.Figure:
+def misclassified_grid(dataset: Dataset, evaluation, n: int = 24, cols: int = 6) -> plt.Figure:
     """Test images the model got wrong, titled "true → predicted (probability)"."""
     wrong = metrics_of(evaluation).get("misclassified")
     if wrong is None:
@@ -151,7 +158,9 @@ def misclassified_grid(dataset: Dataset, evaluation, n: int = 24, cols: int = 8)
         return fig
     cols = min(cols, len(wrong))
     rows = int(np.ceil(len(wrong) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.25, rows * 1.45), squeeze=False)
+    cell = min(1.25, WIDTH / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * cell, rows * (cell + 0.22)),
+                             squeeze=False)
     for ax in axes.flat[len(wrong):]:
         fig.delaxes(ax)
     for ax, item in zip(axes.flat, wrong, strict=False):
@@ -160,41 +169,127 @@ def misclassified_grid(dataset: Dataset, evaluation, n: int = 24, cols: int = 8)
                             f"{len(dataset.x_test)} test images; pass the evaluated dataset")
         ax.imshow(dataset.x_test[item["index"]], cmap="gray", vmin=0, vmax=255)
         ax.set_title(f"{item['true']} → {item['predicted']} ({item['probability']:.2f})",
-                     fontsize=8, pad=2)
+                     fontsize=LABEL - 0.5, pad=2)
         ax.axis("off")
     fig.tight_layout(pad=0.3)
     return fig
 
 
-def side_by_side_confusion(items, cols: int = 3) -> plt.Figure:
-    """Normalized confusion matrices of several models on one colour scale, for comparison."""
+def confused_pairs(items, top: int = 12) -> tuple[list[tuple[str, str]], list[str],
+                                                   np.ndarray]:
+    """The `top` confusions (true class, class answered) with the largest share of their true
+    class in any of several networks, most confused first, with every network's share of each
+    (pairs × networks; NaN where a network lacks one of the classes)."""
+    parts = [_cm_and_classes(item) for item in items]
+    names = [metrics.get("model") or f"model {i + 1}" for i, (_, _, metrics) in enumerate(parts)]
+    shares: list[dict[tuple[str, str], float]] = []
+    for cm, classes, _ in parts:
+        normal = _normalized(cm)
+        shares.append({(t, p): normal[i, j] for i, t in enumerate(classes)
+                       for j, p in enumerate(classes) if i != j})
+    worst = {pair: max(s.get(pair, 0.0) for s in shares) for s in shares for pair in s}
+    pairs = [pair for pair in sorted(worst, key=lambda pair: (-worst[pair], pair))
+             if worst[pair] > 0][:top]
+    table = np.array([[s.get(pair, np.nan) for s in shares] for pair in pairs]).reshape(
+        len(pairs), len(shares))
+    return pairs, names, table
+
+
+def side_by_side_confusion(items, top: int = 12) -> plt.Figure:
+    """The confusion matrices of several networks compared where they differ: a row for each of
+    the `top` confusions (true → answered) with the largest share of their true class in any
+    network, a column per network, each cell that network's share in percent.
+
+    Whole matrices side by side shrink past reading on a page once there are more than a few
+    classes; the cells off the diagonal that matter fit in one table, and every network is read
+    on the same pairs (a network's own ranking is in `tables.most_confused`)."""
     items = list(items)
     if not items:
         raise DataError("side_by_side_confusion needs at least one metrics dict")
-    parts = [_cm_and_classes(item) for item in items]
-    cols = min(cols, len(parts))
-    rows = int(np.ceil(len(parts) / cols))
-    k = max(len(classes) for _, classes, _ in parts)
-    panel = 3.2 if k <= ANNOTATE_UP_TO else 4.6
-    fig = plt.figure(figsize=(cols * panel + 0.6, rows * panel + 0.4))
-    grid = fig.add_gridspec(rows, cols + 1, width_ratios=[1] * cols + [0.05])
-    cbar_ax = fig.add_subplot(grid[:, -1])
-    for i, (cm, classes, metrics) in enumerate(parts):
-        ax = fig.add_subplot(grid[i // cols, i % cols])
-        _heatmap(ax, _normalized(cm), classes, True, cbar=i == 0, cbar_ax=cbar_ax,
-                 annotate=len(classes) <= 10)
-        ax.tick_params(axis="both", labelsize=max(3.5, min(8.0, 260 / len(classes))))
-        ax.set_title(_title(metrics) or f"model {i + 1}", fontsize=9)
-        if i % cols:
-            ax.set_ylabel("")
-    fig.tight_layout()
+    pairs, names, table = confused_pairs(items, top)
+    if not pairs:
+        fig, ax = plt.subplots(figsize=(4, 1.2))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no network confused any test image", ha="center", va="center")
+        return fig
+    percent = table * 100
+    cells = np.array([["" if np.isnan(v) else "0" if v == 0 else "<1" if v < 0.5 else f"{v:.0f}"
+                       for v in row] for row in percent])
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.27 * len(pairs) + 1.5))
+    sns.heatmap(percent, ax=ax, cmap="Reds", vmin=0, vmax=max(float(np.nanmax(percent)), 1.0),
+                annot=cells, fmt="", annot_kws={"fontsize": SMALL + 0.5}, cbar=False,
+                linewidths=0.5, linecolor="white",
+                xticklabels=names, yticklabels=[f"{t} → {p}" for t, p in pairs])
+    ax.xaxis.tick_top()
+    ax.tick_params(axis="x", labelsize=LABEL - 0.5, rotation=30, length=0)
+    for label in ax.get_xticklabels():
+        label.set_ha("left")
+    ax.tick_params(axis="y", labelsize=LABEL - 0.5, rotation=0, length=0)
+    ax.set_ylabel("true → answered", fontsize=LABEL)
+    ax.set_xlabel(f"% of the true class's test images answered as the other, the {len(pairs)} "
+                  "largest shares", fontsize=LABEL)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def _validation_curve(ax, epochs, values, best, style) -> None:
+    line, = ax.plot(epochs, values, **style)
+    if best is not None and 1 <= best <= len(values):
+        ax.plot(best, values[best - 1], "*", ms=11, color=line.get_color(), mec="black",
+                mew=0.6, zorder=3)
+
+
+def training_curves_all(metrics: list[dict]) -> plt.Figure:
+    """Every network's validation accuracy (logit scale, so 90%, 99% and 99.9% are as far
+    apart) and validation loss (log scale) per epoch, on shared axes, from the saved metrics
+    (`model`, `history`, `best_epoch`); a star marks the epoch whose weights each network
+    kept."""
+    runs = [m for m in metrics if m.get("history", {}).get("val_accuracy")]
+    if not runs:
+        raise DataError("training_curves_all needs metrics with a 'history' holding "
+                        "'val_accuracy' (the metrics/*.json of a run)")
+    fig, (acc_ax, loss_ax) = plt.subplots(1, 2, figsize=(WIDTH, 3.9))
+    styles = ["-", "--", "-.", ":"]
+    lows = []
+    for i, m in enumerate(runs):
+        history, best = m["history"], m.get("best_epoch")
+        style = {"color": plt.get_cmap("tab10")(i % 10), "ls": styles[i % len(styles)],
+                 "lw": 1.5, "label": m.get("model", f"model {i + 1}")}
+        accuracy = np.clip(np.asarray(history["val_accuracy"], dtype=float), 1e-4, 1 - 1e-4)
+        epochs = np.arange(1, len(accuracy) + 1)
+        _validation_curve(acc_ax, epochs, accuracy, best, style)
+        lows.append(accuracy.min())
+        if history.get("val_loss"):
+            loss = np.asarray(history["val_loss"], dtype=float)
+            _validation_curve(loss_ax, np.arange(1, len(loss) + 1), loss, best, style)
+    acc_ax.set_yscale("logit")
+    ticks = [t for t in (0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+             if min(lows) * 0.9 <= t < 1]
+    acc_ax.yaxis.set_major_locator(FixedLocator(ticks))
+    acc_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.1%}".replace(".0%", "%")))
+    acc_ax.yaxis.set_minor_locator(NullLocator())
+    acc_ax.set_title("validation accuracy", fontsize=LABEL + 1)
+    loss_ax.set_yscale("log")
+    loss_ax.set_title("validation loss", fontsize=LABEL + 1)
+    for ax in (acc_ax, loss_ax):
+        ax.set_xlabel("epoch", fontsize=LABEL)
+        ax.tick_params(which="both", labelsize=SMALL + 0.5)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3, which="both")
+    handles, labels = acc_ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], ls="", marker="*", ms=11, color="white", mec="black"))
+    labels.append("kept epoch")
+    fig.legend(handles, labels, loc="lower center", ncols=min(5, len(labels)),
+               fontsize=LABEL - 0.5, frameon=False, handlelength=2.6)
+    rows = -(-len(labels) // min(5, len(labels)))
+    fig.tight_layout(pad=0.3, rect=(0, 0.07 * rows, 1, 1))
     return fig
 
 
 def curves_compared(histories: dict[str, dict]) -> plt.Figure:
     """Validation accuracy and the gap between training and validation accuracy per epoch, for
     several networks (name → Keras history) on the same axes."""
-    fig, (acc_ax, gap_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig, (acc_ax, gap_ax) = plt.subplots(1, 2, figsize=(WIDTH, 2.8))
     for name, history in histories.items():
         epochs = np.arange(1, len(history.get("val_accuracy", [])) + 1)
         val = np.asarray(history.get("val_accuracy", []), dtype=float)
@@ -202,14 +297,16 @@ def curves_compared(histories: dict[str, dict]) -> plt.Figure:
         acc_ax.plot(epochs, val, "-o", ms=3, label=name)
         if len(train) == len(val):
             gap_ax.plot(epochs, train - val, "-o", ms=3, label=name)
-    acc_ax.set(title="validation accuracy", xlabel="epoch")
-    gap_ax.set(title="training minus validation accuracy", xlabel="epoch")
+    acc_ax.set_title("validation accuracy", fontsize=LABEL + 1)
+    gap_ax.set_title("training minus validation\naccuracy", fontsize=LABEL + 1)
     gap_ax.axhline(0, color="gray", lw=0.8)
     for ax in (acc_ax, gap_ax):
+        ax.set_xlabel("epoch", fontsize=LABEL)
+        ax.tick_params(labelsize=SMALL + 0.5)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
+        ax.legend(fontsize=LABEL - 0.5)
+    fig.tight_layout(pad=0.3)
     return fig
 
 
@@ -234,7 +331,7 @@ def accuracy_intervals(metrics: list[dict]) -> plt.Figure:
     bars overlap, the test set cannot rank the networks."""
     ranked = sorted((m for m in metrics if m.get("accuracy_interval")),
                     key=lambda m: m["accuracy"])
-    fig, ax = plt.subplots(figsize=(7, 0.45 * len(ranked) + 1.2))
+    fig, ax = plt.subplots(figsize=(WIDTH, 0.4 * len(ranked) + 1.2))
     for row, m in enumerate(ranked):
         low, high = m["accuracy_interval"]
         ax.errorbar(m["accuracy"], row, xerr=[[m["accuracy"] - low], [high - m["accuracy"]]],
@@ -254,7 +351,7 @@ def ablation_effects(rows: list[dict]) -> plt.Figure:
         ax.axis("off")
         ax.text(0.5, 0.5, "no arm of the ablation could run", ha="center", va="center")
         return fig
-    fig, axes = plt.subplots(1, 2, figsize=(10, 0.45 * len(rows) + 1.4), sharey=True)
+    fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 0.4 * len(rows) + 1.4), sharey=True)
     for ax, key, title in zip(axes, ("accuracy", "macro_f1"), ("test accuracy", "macro F1"),
                               strict=True):
         for row, r in enumerate(rows):
@@ -262,7 +359,8 @@ def ablation_effects(rows: list[dict]) -> plt.Figure:
             ax.errorbar(value, row, xerr=[[value - low], [high - value]], fmt="o", capsize=4,
                         ms=5, color="#c0392b" if row == 0 else "#3a6ea5")
         ax.axvline(rows[0][key], ls="--", color="#c0392b", lw=0.8)
-        ax.set(xlabel=f"{title} (95% interval)")
+        ax.set_xlabel(f"{title} (95% interval)", fontsize=LABEL)
+        ax.tick_params(labelsize=SMALL + 0.5)
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(range(len(rows)), [r["arm"] for r in rows])
     axes[0].invert_yaxis()

@@ -10,34 +10,49 @@ from helpers.data.dataset import Dataset
 from helpers.learn import inside
 from helpers.learn.evaluate import metrics_of
 from helpers.learn.predict import probabilities
+from helpers.plots.style import LABEL, SMALL, WIDTH
 
 
-def filters_and_maps(model, image: np.ndarray, shown: int = 16) -> plt.Figure:
-    """The first convolution's filters (top row, red positive, blue negative weights) above the
-    character and the maps those filters make of it (bright: the filter responds)."""
+def filters_and_maps(model, image: np.ndarray, shown: int = 16, across: int = 8) -> plt.Figure:
+    """The character (left) and the first convolution's filters (red positive, blue negative
+    weights), each above the map it makes of the character (bright: the filter responds),
+    `across` filters to a row."""
     filters = inside.first_filters(model)[:shown]
     maps = inside.feature_maps(model, image)[:shown]
-    cols = len(filters) + 1
-    fig, axes = plt.subplots(2, cols, figsize=(cols * 0.75, 1.9), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
+    across = min(across, len(filters))
+    pairs = -(-len(filters) // across)
+    cell = WIDTH / (2.4 + across)
+    fig = plt.figure(figsize=(WIDTH, pairs * (2 * cell + 0.3)))
+    outer = fig.add_gridspec(1, 2, width_ratios=[1.3, 1.1 + across], wspace=0.02, left=0.01,
+                             right=0.99, top=0.94, bottom=0.02)
+    shown_input = fig.add_subplot(outer[0].subgridspec(3, 1)[1])
+    shown_input.imshow(image, cmap="gray", vmin=0, vmax=255)
+    shown_input.set_title("input", fontsize=LABEL, pad=3)
+    shown_input.axis("off")
     limit = float(np.abs(filters).max()) or 1.0
-    for i, kernel in enumerate(filters, 1):
-        axes[0, i].imshow(kernel, cmap="RdBu_r", vmin=-limit, vmax=limit)
-        axes[1, i].imshow(maps[i - 1], cmap="magma")
-        axes[0, i].set_title(str(i), fontsize=7, pad=1)
-    axes[1, 0].imshow(image, cmap="gray", vmin=0, vmax=255)
-    axes[0, 0].text(0.5, 0.5, "filters", ha="center", va="center", fontsize=8,
-                    transform=axes[0, 0].transAxes)
-    axes[1, 0].set_title("input", fontsize=7, pad=1)
-    fig.subplots_adjust(wspace=0.08, hspace=0.25, left=0.01, right=0.99, top=0.88, bottom=0.02)
+    rows = outer[1].subgridspec(pairs, 1, hspace=0.25)
+    for pair in range(pairs):
+        grid = rows[pair].subgridspec(2, across + 1, width_ratios=[1.1] + [1] * across,
+                                      wspace=0.08, hspace=0.06)
+        for offset, what in ((0, "filter"), (1, "its map")):
+            label = fig.add_subplot(grid[offset, 0])
+            label.axis("off")
+            label.text(0.95, 0.5, what, ha="right", va="center", fontsize=LABEL,
+                       transform=label.transAxes)
+        for col, i in enumerate(range(pair * across, min((pair + 1) * across, len(filters)))):
+            top, bottom = fig.add_subplot(grid[0, col + 1]), fig.add_subplot(grid[1, col + 1])
+            top.imshow(filters[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            top.set_title(str(i + 1), fontsize=SMALL + 0.5, pad=2)
+            bottom.imshow(maps[i], cmap="magma")
+            top.axis("off")
+            bottom.axis("off")
     return fig
 
 
 def _overlay(ax, image: np.ndarray, heat: np.ndarray, title: str) -> None:
     ax.imshow(image, cmap="gray", vmin=0, vmax=255)
     ax.imshow(heat, cmap="jet", alpha=0.45, vmin=0, vmax=1)
-    ax.set_title(title, fontsize=7, pad=2)
+    ax.set_title(title, fontsize=SMALL + 0.5, pad=2)
     ax.axis("off")
 
 
@@ -53,19 +68,23 @@ def explained(model, dataset: Dataset, picks: list[int], predicted: list[int],
     sensitive = inside.saliency(model, images, answered)
     names = dataset.classes
     rows = -(-len(picks) // cols)
-    fig, axes = plt.subplots(rows, 4 * cols, figsize=(4 * cols * 1.15, rows * 1.35),
-                             squeeze=False)
+    # Four panels per image, a narrow empty column between one image's panels and the next's.
+    ratios = ([1.0] * 4 + [0.25]) * cols
+    cell = min(1.15, WIDTH / sum(ratios[:-1]))
+    fig, axes = plt.subplots(rows, len(ratios) - 1,
+                             figsize=(sum(ratios[:-1]) * cell, rows * (cell + 0.3)),
+                             squeeze=False, gridspec_kw={"width_ratios": ratios[:-1]})
     for ax in axes.ravel():
         ax.axis("off")
     for k in range(len(picks)):
-        row, col = k // cols, 4 * (k % cols)
+        row, col = k // cols, 5 * (k % cols)
         axes[row, col].imshow(images[k], cmap="gray", vmin=0, vmax=255)
-        axes[row, col].set_title(f"{names[truth[k]]} read as {names[answered[k]]}", fontsize=7,
-                                 pad=2)
+        axes[row, col].set_title(f"{names[truth[k]]} read as {names[answered[k]]}",
+                                 fontsize=SMALL + 0.5, pad=2)
         _overlay(axes[row, col + 1], images[k], cam_answer[k], f"looks for {names[answered[k]]}")
         _overlay(axes[row, col + 2], images[k], cam_truth[k], f"looks for {names[truth[k]]}")
         axes[row, col + 3].imshow(sensitive[k], cmap="inferno", vmin=0, vmax=1)
-        axes[row, col + 3].set_title("saliency", fontsize=7, pad=2)
+        axes[row, col + 3].set_title("saliency", fontsize=SMALL + 0.5, pad=2)
     fig.subplots_adjust(wspace=0.06, hspace=0.35, left=0.01, right=0.99, top=0.9, bottom=0.02)
     return fig
 
@@ -127,17 +146,21 @@ def gradient_norms(norms: dict[str, list[tuple[str, float]]]) -> plt.Figure:
 def normalised_activations(before: np.ndarray, after: np.ndarray) -> plt.Figure:
     """Histograms of a layer's outputs before and after batch normalisation, and the spread of
     each channel's mean: what normalisation does to the numbers the next layer sees."""
-    fig, (hist, means) = plt.subplots(1, 2, figsize=(10, 3.2))
+    fig, (hist, means) = plt.subplots(1, 2, figsize=(WIDTH, 2.8))
     hist.hist(before.ravel(), bins=60, alpha=0.6, density=True, label="before")
     hist.hist(after.ravel(), bins=60, alpha=0.6, density=True, label="after")
-    hist.set(title="values of the layer's outputs", yscale="log")
-    hist.legend()
+    hist.set_yscale("log")
+    hist.set_title("values of the layer's outputs", fontsize=LABEL + 1)
+    hist.legend(fontsize=LABEL - 0.5)
     channels = before.shape[-1]
     means.bar(np.arange(channels) - 0.2, before.reshape(-1, channels).mean(0), 0.4,
               label="before")
     means.bar(np.arange(channels) + 0.2, after.reshape(-1, channels).mean(0), 0.4,
               label="after")
-    means.set(title="mean of each channel", xlabel="channel")
-    means.legend()
-    fig.tight_layout()
+    means.set_title("mean of each channel", fontsize=LABEL + 1)
+    means.set_xlabel("channel", fontsize=LABEL)
+    means.legend(fontsize=LABEL - 0.5)
+    for ax in (hist, means):
+        ax.tick_params(labelsize=SMALL + 0.5)
+    fig.tight_layout(pad=0.3)
     return fig

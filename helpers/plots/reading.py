@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Rectangle
 
+from helpers.plots.style import LABEL, SMALL, WIDTH
 from helpers.reading.recognizer import Prediction, Reading
 
 RIGHT, WRONG = "#1a7f37", "#cf222e"
@@ -17,7 +18,8 @@ def photo_predictions(photos: list[np.ndarray], predictions: list[Prediction],
                       truth: list[str] | None = None, cols: int = 4) -> plt.Figure:
     """Each photo above the 28×28 image the network was given, titled with its answer."""
     rows = -(-len(photos) // cols)
-    fig, axes = plt.subplots(2 * rows, cols, figsize=(2.4 * cols, 4.2 * rows),
+    cell = min(2.4, WIDTH / cols)
+    fig, axes = plt.subplots(2 * rows, cols, figsize=(cell * cols, 1.75 * cell * rows),
                              gridspec_kw={"height_ratios": [3, 2] * rows}, squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
@@ -28,10 +30,10 @@ def photo_predictions(photos: list[np.ndarray], predictions: list[Prediction],
         label = f"{prediction.char} {prediction.prob:.0%}"
         if truth is not None:
             label += f" (true {truth[i]})"
-        top.set_title(label, color=RIGHT if ok else WRONG, fontsize=10)
+        top.set_title(label, color=RIGHT if ok else WRONG, fontsize=LABEL + 1)
         bottom.imshow(prediction.image, cmap="gray", vmin=0, vmax=255)
-        bottom.set_title("what the network saw", fontsize=8)
-    fig.tight_layout()
+        bottom.set_title("what the network saw", fontsize=SMALL + 0.5)
+    fig.tight_layout(pad=0.3)
     return fig
 
 
@@ -40,7 +42,7 @@ def line_reading(image: np.ndarray, reading: Reading, truth: str | None = None,
     """The line with a box around each character and the character read above it."""
     if ax is None:
         height, width = image.shape[:2]
-        _, ax = plt.subplots(figsize=(min(14.0, max(4.0, width / 40)), 1.6 + height / 60))
+        _, ax = plt.subplots(figsize=(min(WIDTH, max(4.0, width / 40)), 1.6 + height / 60))
     ax.imshow(image, cmap="gray" if image.ndim == 2 else None, vmin=0, vmax=255)
     for found in reading.characters:
         x, y, w, h = found.box
@@ -51,7 +53,7 @@ def line_reading(image: np.ndarray, reading: Reading, truth: str | None = None,
     title = f"read: {reading.text!r}"
     if truth is not None:
         title += f"   truth: {truth!r}"
-    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_title(title, fontsize=LABEL + 1, loc="left")
     ax.axis("off")
     return ax.figure
 
@@ -60,10 +62,15 @@ def line_readings(images: list[np.ndarray], readings: list[Reading],
                   truths: list[str] | None = None) -> plt.Figure:
     """Several lines, one under the other (boxes green where the network was at least 50%
     sure, red where less)."""
-    fig, axes = plt.subplots(len(images), 1, figsize=(12, 2.2 * len(images)), squeeze=False)
+    # Each line as wide as the page allows and as tall as its shape then needs (a short line
+    # at most 1.6 inches), plus its title.
+    heights = [min(WIDTH * image.shape[0] / max(image.shape[1], 1), 1.6) + 0.55
+               for image in images]
+    fig, axes = plt.subplots(len(images), 1, figsize=(WIDTH, sum(heights)), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
     for i, (image, reading) in enumerate(zip(images, readings, strict=True)):
         line_reading(image, reading, truths[i] if truths else None, ax=axes[i, 0])
-    fig.tight_layout()
+    fig.tight_layout(pad=0.3)
     return fig
 
 

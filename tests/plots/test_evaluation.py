@@ -15,6 +15,7 @@ import pytest  # noqa: E402
 from helpers import plots  # noqa: E402
 from helpers.data import DataError, Dataset  # noqa: E402
 from helpers.learn.evaluate import Evaluation, metrics_from_predictions  # noqa: E402
+from helpers.plots.evaluation import confused_pairs  # noqa: E402
 
 
 def synthetic(k, per_class=6, seed=0):
@@ -61,8 +62,8 @@ def test_plots_return_figures_for_few_and_many_classes(k):
     assert "→" in fig.axes[0].get_title()
     plt.close(fig)
 
-    fig = plots.side_by_side_confusion([metrics, metrics])
-    assert len(fig.axes) == 3  # two matrices + one shared colour bar
+    fig = plots.side_by_side_confusion([metrics, {**metrics, "model": "other"}])
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [f"m{k}", "other"]
     plt.close(fig)
 
 
@@ -76,3 +77,51 @@ def test_plot_inputs_are_checked():
     fig = plots.misclassified_grid(dataset, perfect)
     assert "no misclassified" in fig.axes[0].texts[0].get_text()
     plt.close(fig)
+
+
+def confusions(name, cm):
+    return {"model": name, "confusion_matrix": cm, "classes": ["a", "b", "c"]}
+
+
+def test_side_by_side_confusion_reads_every_network_on_the_pairs_any_confuses_most():
+    first = confusions("first", [[8, 2, 0], [0, 10, 0], [0, 0, 10]])  # a → b: 20%
+    second = confusions("second", [[10, 0, 0], [0, 9, 1], [0, 5, 5]])  # c → b: 50%, b → c: 10%
+    pairs, names, table = confused_pairs([first, second])
+    assert pairs == [("c", "b"), ("a", "b"), ("b", "c")] and names == ["first", "second"]
+    assert table.tolist() == [[0.0, 0.5], [0.2, 0.0], [0.0, 0.1]]
+    assert confused_pairs([first, second], top=1)[0] == [("c", "b")]
+    fig = plots.side_by_side_confusion([first, second], top=2)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["c → b", "a → b"]
+    assert [t.get_text() for t in ax.texts] == ["0", "50", "20", "0"]
+    plt.close(fig)
+    perfect = confusions("perfect", np.eye(3) * 10)
+    fig = plots.side_by_side_confusion([perfect])
+    assert "no network confused" in fig.axes[0].texts[0].get_text()
+    plt.close(fig)
+    with pytest.raises(DataError, match="at least one"):
+        plots.side_by_side_confusion([])
+
+
+def run(name, val_accuracy, best):
+    return {"model": name, "best_epoch": best,
+            "history": {"val_accuracy": val_accuracy,
+                        "val_loss": [1 - v for v in val_accuracy]}}
+
+
+def test_training_curves_all_draws_every_network_and_stars_the_epoch_it_kept():
+    runs = [run("slow", [0.3, 0.6, 0.8, 0.85, 0.84], 4), run("fast", [0.9, 0.95, 0.94], 2),
+            {"model": "untrained"}]
+    fig = plots.training_curves_all(runs)
+    accuracy, loss = fig.axes
+    curves = [line for line in accuracy.lines if line.get_marker() != "*"]
+    stars = [line for line in accuracy.lines if line.get_marker() == "*"]
+    assert [list(c.get_ydata()) for c in curves] == [runs[0]["history"]["val_accuracy"],
+                                                     runs[1]["history"]["val_accuracy"]]
+    assert [(s.get_xdata()[0], s.get_ydata()[0]) for s in stars] == [(4, 0.85), (2, 0.95)]
+    assert len(loss.lines) == 4  # two curves, two stars
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["slow", "fast", "kept epoch"]
+    plt.close(fig)
+    with pytest.raises(DataError, match="val_accuracy"):
+        plots.training_curves_all([{"model": "untrained"}])
