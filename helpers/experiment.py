@@ -125,10 +125,11 @@ def _load_drawn(config: RunConfig) -> Dataset:
     if cached is not None:
         meta = json.loads(str(cached["meta"]))
         return Dataset(cached["x_train"], cached["y_train"], cached["x_test"], cached["y_test"],
-                       tuple(meta["classes"]), meta["name"], meta["source"], tuple(meta["notes"]))
+                       tuple(meta["classes"]), meta["name"], meta["source"], tuple(meta["notes"]),
+                       meta.get("groups", {}))
     dataset = load_from(config.dataset, None, limit=config.limit, seed=config.seed)
     meta = {"classes": dataset.classes, "name": dataset.name, "source": dataset.source,
-            "notes": dataset.notes}
+            "notes": dataset.notes, "groups": dataset.groups}
     save_arrays(path, x_train=dataset.x_train, y_train=dataset.y_train, x_test=dataset.x_test,
                 y_test=dataset.y_test, meta=np.array(json.dumps(meta)))
     return dataset

@@ -67,8 +67,9 @@ def test_drawn_datasets_are_drawn_once_per_parameters(tmp_path, monkeypatch):
     again = experiment.load(config)
     assert np.array_equal(again.x_train, first.x_train) and np.array_equal(again.y_test,
                                                                            first.y_test)
-    assert (again.classes, again.name, again.source, again.notes) == \
-        (first.classes, first.name, first.source, first.notes)
+    assert (again.classes, again.name, again.source, again.notes, again.groups) == \
+        (first.classes, first.name, first.source, first.notes, first.groups)
+    assert first.groups["grouped_by"] == "font" and first.groups["test_groups"]
     with pytest.raises(AssertionError, match="drew the glyphs again"):
         experiment.load(config_for(tmp_path, SEED=1))  # other parameters: not in the cache
 

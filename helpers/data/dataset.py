@@ -17,7 +17,9 @@ class Dataset:
     """Images as uint8 N×28×28 (upright, white ink on black), labels 0..K-1, one character per label.
 
     `classes[k]` is the character label `k` stands for; `source` says where the images came from
-    and how they were split, in a sentence a report can quote.
+    and how they were split, in a sentence a report can quote. `groups` says, for a split that
+    holds out whole groups (font faces, writers) rather than images,
+    `{"grouped_by": "font", "train_groups": (...), "test_groups": (...)}`; empty otherwise.
     """
 
     x_train: np.ndarray
@@ -28,9 +30,12 @@ class Dataset:
     name: str
     source: str = ""
     notes: tuple[str, ...] = field(default=())
+    groups: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
+        object.__setattr__(self, "groups", {k: v if isinstance(v, str) else tuple(v)
+                                            for k, v in (self.groups or {}).items()})
         for part in ("train", "test"):
             x = getattr(self, f"x_{part}")
             y = np.asarray(getattr(self, f"y_{part}"))
@@ -104,6 +109,9 @@ class Dataset:
             "smallest_class": int(counts.min()),
             "largest_class": int(counts.max()),
             "imbalance_ratio": float(counts.max() / max(counts.min(), 1)),
+            "split": {"grouped_by": self.groups.get("grouped_by"),
+                      "train_groups": list(self.groups.get("train_groups", ())),
+                      "test_groups": list(self.groups.get("test_groups", ()))},
         }
 
 

@@ -3,6 +3,11 @@
 Each (font, character, stroke width) is drawn once as a prototype at twice the final scale; each
 sample is one affine warp of a prototype straight to 28x28 (jitter plus EMNIST-style framing in
 one matrix), one Gaussian blur, and noise added over the whole batch.
+
+Two renders of one prototype differ only by their jitter, so a random split would put near-twins
+of every test image in training. By default whole font faces are held out instead: the test
+images are rendered only from `TEST_FONTS`, the training images only from the other faces, and
+the test accuracy measures recognition of faces the network has never seen.
 """
 
 from __future__ import annotations
@@ -36,6 +41,24 @@ HERSHEY_FONTS = tuple(
                  cv2.FONT_HERSHEY_COMPLEX, cv2.FONT_HERSHEY_TRIPLEX,
                  cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SCRIPT_COMPLEX)
     for italic in (0, cv2.FONT_ITALIC)
+)
+HERSHEY_NAMES = {
+    cv2.FONT_HERSHEY_SIMPLEX: "HersheySimplex", cv2.FONT_HERSHEY_PLAIN: "HersheyPlain",
+    cv2.FONT_HERSHEY_DUPLEX: "HersheyDuplex", cv2.FONT_HERSHEY_COMPLEX: "HersheyComplex",
+    cv2.FONT_HERSHEY_TRIPLEX: "HersheyTriplex",
+    cv2.FONT_HERSHEY_SCRIPT_SIMPLEX: "HersheyScriptSimplex",
+    cv2.FONT_HERSHEY_SCRIPT_COMPLEX: "HersheyScriptComplex",
+}
+# The faces held out for the test split: one of each kind, so the test covers every style of the
+# training faces without sharing a face with them (about a fifth of the 31 distinct faces).
+TEST_FONTS = (
+    "DejaVuSans-Bold",        # sans serif
+    "DejaVuSerif-Italic",     # serif
+    "DejaVuSansMono",         # monospaced
+    "STIXGeneralBolIta",      # STIX
+    "cmr10",                  # Computer Modern
+    "HersheyDuplex",          # Hershey stroke font
+    "HersheyScriptComplex",   # script (its digits are Hershey Complex Italic's, a training face)
 )
 
 # Percent of characters in English text. Letters: Lewand's table. Digits: a flatter profile by
@@ -74,8 +97,13 @@ def _draw_ttf(font: ImageFont.FreeTypeFont, char: str) -> np.ndarray:
     return np.asarray(canvas)
 
 
+def _hershey_name(font: int) -> str:
+    italic = font & cv2.FONT_ITALIC
+    return HERSHEY_NAMES[font & ~cv2.FONT_ITALIC] + ("-Italic" if italic else "")
+
+
 def _ttf_drawings():
-    """(class index, glyph) for every TTF face that really draws the character."""
+    """(face, class index, glyph) for every TTF face that really draws the character."""
     font_dir = _font_dir()
     for name in TTF_FONTS:
         path = font_dir / f"{name}.ttf"
@@ -87,18 +115,18 @@ def _ttf_drawings():
         for k, char in enumerate(CLASSES):
             glyph = _draw_ttf(font, char)
             if glyph.max() > 0 and not np.array_equal(glyph, notdef):
-                yield k, glyph
+                yield name, k, glyph
 
 
 def _hershey_drawings():
-    """(class index, glyph) for OpenCV's Hershey faces at several pen widths."""
+    """(face, class index, glyph) for OpenCV's Hershey faces at several pen widths."""
     canvas_shape, org = (2 * RENDER_PX, 2 * RENDER_PX), (RENDER_PX // 2, 3 * RENDER_PX // 2)
     for k, char in enumerate(CLASSES):
         for font in HERSHEY_FONTS:
             for thickness in (6, 9, 13):
                 canvas = np.zeros(canvas_shape, np.uint8)
                 cv2.putText(canvas, char, org, font, 3.0, 255, thickness, cv2.LINE_AA)
-                yield k, canvas
+                yield _hershey_name(font), k, canvas
 
 
 def _stroke_variants(glyph: np.ndarray):
@@ -130,23 +158,51 @@ def _prototype(glyph: np.ndarray):
 
 @functools.lru_cache(maxsize=1)
 def _prototypes():
-    """All distinct prototypes: (images, class of each, centres of mass P×2, corners P×4×2)."""
-    images, labels, coms, corners, seen = [], [], [], [], set()
-    ttf = ((k, v) for k, glyph in _ttf_drawings() for v in _stroke_variants(glyph))
-    for k, glyph in (*ttf, *_hershey_drawings()):
+    """All distinct prototypes: (images, class of each, centres of mass P×2, corners P×4×2,
+    the faces that draw each one, as a tuple of frozensets)."""
+    images, labels, coms, corners, faces, index = [], [], [], [], [], {}
+    ttf = ((face, k, v) for face, k, glyph in _ttf_drawings() for v in _stroke_variants(glyph))
+    for face, k, glyph in (*ttf, *_hershey_drawings()):
         image, com, box = _prototype(glyph)
         digest = hashlib.blake2b(image.tobytes() + bytes([k])).digest()
-        if digest in seen:  # e.g. Hershey faces that FONT_ITALIC leaves unchanged
+        if digest in index:  # e.g. Hershey faces that FONT_ITALIC leaves unchanged
+            faces[index[digest]].add(face)
             continue
-        seen.add(digest)
+        index[digest] = len(images)
         images.append(image)
         labels.append(k)
         coms.append(com)
         corners.append(box)
+        faces.append({face})
     arrays = np.array(labels), np.array(coms), np.array(corners)
     for a in (*images, *arrays):
         a.flags.writeable = False
-    return tuple(images), *arrays
+    return tuple(images), *arrays, tuple(frozenset(f) for f in faces)
+
+
+def fonts() -> tuple[str, ...]:
+    """The distinct faces, in drawing order: a face all of whose prototypes an earlier face
+    already draws (the Hershey faces FONT_ITALIC leaves unchanged) is not a face of its own."""
+    *_, owners = _prototypes()
+    names = [*TTF_FONTS, *(_hershey_name(font) for font in HERSHEY_FONTS)]
+    drawn = {}
+    for i, faces in enumerate(owners):
+        for face in faces:
+            drawn.setdefault(face, set()).add(i)
+    distinct, seen = [], set()
+    for name in names:
+        if name in drawn and not drawn[name] <= seen:
+            distinct.append(name)
+        seen |= drawn.get(name, set())
+    return tuple(distinct)
+
+
+def _test_prototypes() -> np.ndarray:
+    """Which prototypes only test faces draw (a drawing a training face shares stays in
+    training; a face that is not distinct, e.g. HersheyDuplex-Italic, goes with its original)."""
+    *_, owners = _prototypes()
+    distinct = set(fonts())
+    return np.array([faces & distinct <= set(TEST_FONTS) for faces in owners])
 
 
 def class_counts(size: int, imbalance: float) -> np.ndarray:
@@ -177,12 +233,20 @@ def _check(size, imbalance, test_fraction) -> None:
                         f"{test_fraction!r}")
 
 
-def _render(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One jittered, framed, blurred and noisy uint8 28x28 image per label in `y`."""
-    images, labels, coms, corners = _prototypes()
+def _render(y: np.ndarray, rng: np.random.Generator, allowed: np.ndarray | None = None,
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """One jittered, framed, blurred and noisy uint8 28x28 image per label in `y`, each from a
+    random prototype of its class among the `allowed` ones (a boolean mask; default all), and
+    the index of the prototype each image was drawn from."""
+    images, labels, coms, corners, _ = _prototypes()
     n = len(y)
-    order = np.argsort(labels, kind="stable")
-    per_class = np.bincount(labels, minlength=len(CLASSES))
+    pool = np.arange(len(labels)) if allowed is None else np.flatnonzero(allowed)
+    order = pool[np.argsort(labels[pool], kind="stable")]
+    per_class = np.bincount(labels[pool], minlength=len(CLASSES))
+    missing = sorted({CLASSES[k] for k in np.unique(y) if per_class[k] == 0})
+    if missing:
+        raise DataError(f"glyphs: no face of this split draws {', '.join(missing)}; choose "
+                        f"TEST_FONTS that leave every character in both splits")
     start = np.concatenate([[0], np.cumsum(per_class)[:-1]])
     pick = order[start[y] + (rng.random(n) * per_class[y]).astype(int)]
 
@@ -209,21 +273,39 @@ def _render(y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     out *= (255 * rng.uniform(*INK_GAIN, n)).astype(np.float32)[:, None, None]
     noise = rng.standard_normal(out.shape, dtype=np.float32)
     out += noise * rng.uniform(*NOISE_SIGMA, n).astype(np.float32)[:, None, None]
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8), pick
 
 
 def load(*, seed: int = 0, size: int = 24_000, imbalance: float = 10.0,
-         test_fraction: float = 0.2) -> Dataset:
-    """`size` rendered characters, class sizes following English text, split stratified."""
+         test_fraction: float = 0.2, hold_out_fonts: bool = True) -> Dataset:
+    """`size` rendered characters, class sizes following English text, split stratified by class:
+    the test images from the `TEST_FONTS` faces and the training images from the others, or
+    (`hold_out_fonts=False`) all from every face and split at random."""
     _check(size, imbalance, test_fraction)
     rng = np.random.default_rng(seed)
     y = rng.permutation(np.repeat(np.arange(len(CLASSES)), class_counts(size, imbalance)))
-    x = _render(y, rng)
-    x_train, y_train, x_test, y_test = stratified_split(x, y, test_fraction, seed)
-    source = (f"{size:,} characters rendered offline from the TrueType faces bundled with "
-              f"matplotlib (DejaVu, STIX, Computer Modern) and OpenCV's Hershey fonts, with random "
-              f"rotation, shear, scale, stroke width, blur and noise, class sizes following text "
-              f"frequency (largest/smallest {imbalance:g}), split {1 - test_fraction:.0%} train "
-              f"/ {test_fraction:.0%} test with seed {seed}.")
+    frequency = (f"{size:,} characters rendered offline from the TrueType faces bundled with "
+                 f"matplotlib (DejaVu, STIX, Computer Modern) and OpenCV's Hershey fonts, with "
+                 f"random rotation, shear, scale, stroke width, blur and noise, class sizes "
+                 f"following text frequency (largest/smallest {imbalance:g})")
+    share = f"{1 - test_fraction:.0%} train / {test_fraction:.0%} test"
+    if not hold_out_fonts:
+        x_train, y_train, x_test, y_test = stratified_split(_render(y, rng)[0], y,
+                                                            test_fraction, seed)
+        return Dataset(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
+                       classes=CLASSES, name="glyphs",
+                       source=f"{frequency}, split {share} at random with seed {seed} (every face "
+                              f"in both splits).")
+    _, y_train, _, y_test = stratified_split(np.arange(size), y, test_fraction, seed)
+    test_only = _test_prototypes()
+    (x_train, _), (x_test, _) = _render(y_train, rng, ~test_only), _render(y_test, rng, test_only)
+    test_fonts = tuple(f for f in fonts() if f in TEST_FONTS)
+    train_fonts = tuple(f for f in fonts() if f not in TEST_FONTS)
+    source = (f"{frequency}, split {share} by font face with seed {seed}: the test images are "
+              f"rendered only from {len(test_fonts)} faces held out from training "
+              f"({', '.join(test_fonts)}), the training images from the other "
+              f"{len(train_fonts)} ({', '.join(train_fonts)}).")
     return Dataset(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
-                   classes=CLASSES, name="glyphs", source=source)
+                   classes=CLASSES, name="glyphs", source=source,
+                   groups={"grouped_by": "font", "train_groups": train_fonts,
+                           "test_groups": test_fonts})

@@ -125,7 +125,7 @@ class ReadingScore:
     isolated_error: float | None  # the same model on the same test characters, as stored
     count_errors: int  # lines where segmentation found a different number of characters
     photos: int
-    photo_error: float  # `predict` on photos of characters (same model)
+    photo_error: float  # `predict` on simulated photos of test characters (same model)
     photo_isolated_error: float  # the same characters, as the dataset has them
     seconds_per_line: float | None  # `read` (with the lexicon, if any), random-string lines
     cer_lexicon: float | None  # random-string lines read with the lexicon
@@ -175,8 +175,8 @@ class ReadingScore:
                      (f"{short} lines with a wrong character count",
                       f"{self.text_count_errors}")]
         if self.photos:
-            rows += [("photos of characters", f"{self.photos}"),
-                     ("error on the photos", f"{self.photo_error:.1%}"),
+            rows += [("simulated photos of characters", f"{self.photos}"),
+                     ("error on the simulated photos", f"{self.photo_error:.1%}"),
                      ("error on the photos' characters in isolation",
                       f"{self.photo_isolated_error:.1%}")]
         if self.lines:
@@ -216,7 +216,7 @@ class ReadingScore:
             text += (f" {self.text_lines} lines of real words, read without a lexicon, gave "
                      f"a CER of {self.text_cer:.1%}.")
         if self.photos:
-            text += (f" On {self.photos} photos of single characters the error was "
+            text += (f" On {self.photos} simulated photos of single test characters the error was "
                      f"{self.photo_error:.1%} ({self.photo_isolated_error:.1%} for the same "
                      "characters as the dataset stores them).")
         return text

@@ -1,14 +1,15 @@
-"""Real-looking test images made from dataset characters, with the ground truth.
+"""Generated test images: simulated photos and lines made from dataset characters, with the
+ground truth.
 
 `generate_lines` composes lines of random strings from a dataset's test characters,
 `generate_word_lines` lines of real words sampled from a lexicon by frequency, and
 `generate_number_lines` lines of numbers (years, dates, amounts, codes) for classes that write
 digits but no word: dark ink on light paper, varying letter and word spacing, baseline jitter,
 character scale, uneven light, blur and noise. `writing` says which of them a dataset's classes
-can write (a line needs classes that are single characters). `character_photo` puts one
-character on a sheet of paper as a phone would see it. All keep which test images they used,
-so a model's reading can be compared with its accuracy on the very same characters in
-isolation (`helpers.reading.cer`).
+can write (a line needs classes that are single characters). `character_photo` simulates a
+phone's photo of one character on a sheet of paper (no camera is involved). All keep which test
+images they used, so a model's reading can be compared with its accuracy on the very same
+characters in isolation (`helpers.reading.cer`).
 """
 
 from __future__ import annotations
@@ -156,8 +157,8 @@ def writing(classes: Collection[str], lexicon: Lexicon | None = None) -> Writing
     classes = [str(c) for c in classes]
     if problem := not_characters(classes):
         return Writing(False, None, (
-            f"No lines are read: {problem}. The photos of single characters above are all "
-            "that can be read with these classes."))
+            f"No lines are read: {problem}. The simulated photos of single characters above "
+            "are all that can be read with these classes."))
     if writable_words(lexicon if lexicon is not None else Lexicon.default(), classes):
         return Writing(True, "words", (
             "Lines of real English words, as the lexicon expects them."))
@@ -328,8 +329,8 @@ def generate_text_lines(dataset: Dataset, count: int, *, lexicon: Lexicon | None
 
 def character_photo(character: np.ndarray, rng: np.random.Generator,
                     size: tuple[int, int] = (240, 320)) -> np.ndarray:
-    """One 28×28 character (white on black) as an RGB photo (H×W×3 uint8) of ink on paper:
-    off-centre, slightly turned, unevenly lit, blurred and noisy."""
+    """One 28×28 character (white on black) as a simulated RGB photo (H×W×3 uint8) of ink on
+    paper: placed off-centre, slightly turned, unevenly lit, blurred and noised by code."""
     character = check_images(character[None], "photo character")[0]
     height, width = size
     side = int(min(size) * rng.uniform(0.35, 0.7))

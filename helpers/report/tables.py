@@ -218,11 +218,19 @@ LEAKAGE = {"train_images": "training images", "test_images": "test images",
 
 def leakage(audit: dict) -> Styler:
     """The leakage audit (`helpers.data.leakage(...).as_dict()`) as counts in words, the share
-    of test images found in training beside its count."""
+    of test images found in training beside its count; then the test images with a
+    near-duplicate of their class in training, with the method and threshold (audits from before
+    near-duplicates were counted show the exact rows only)."""
     rows = [(title, f"{int(audit.get(key, 0)):,}") for key, title in LEAKAGE.items()]
     rows.append(("share of the test images also in training",
                  f"{audit.get('test_in_train_fraction', 0.0):.1%}"))
-    return styled(pd.DataFrame(rows, columns=["Exact duplicates", "Images"]), {})
+    if "test_near_train" in audit:
+        rows += [(f"test images with a near-duplicate of their class in training "
+                  f"({audit.get('near_method', '')} at least {audit.get('near_threshold', 0):g})",
+                  f"{int(audit['test_near_train']):,}"),
+                 ("share of the test images with a near-duplicate in training",
+                  f"{audit.get('test_near_train_fraction', 0.0):.1%}")]
+    return styled(pd.DataFrame(rows, columns=["Duplicates", "Images"]), {})
 
 
 def balance_counts(before: pd.Series, after: pd.Series) -> Styler:

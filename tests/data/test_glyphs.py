@@ -1,4 +1,5 @@
-"""The embedded default dataset: shapes, determinism, imbalance, appearance, framing, labels."""
+"""The embedded default dataset: shapes, determinism, imbalance, appearance, framing, labels, and
+the split that holds whole font faces out of training."""
 
 from __future__ import annotations
 
@@ -117,8 +118,8 @@ def test_fonts_that_lack_a_character_are_skipped_for_it(monkeypatch):
     # DejaVu Sans has no CJK ideographs: it would draw its .notdef box, which must not count.
     monkeypatch.setattr(glyphs, "TTF_FONTS", ("DejaVuSans", "cmr10"))
     monkeypatch.setattr(glyphs, "CLASSES", ("A", "\u4e00"))
-    drawn = [k for k, _ in glyphs._ttf_drawings()]
-    assert drawn == [0, 0]
+    drawn = [(face, k) for face, k, _ in glyphs._ttf_drawings()]
+    assert drawn == [("DejaVuSans", 0), ("cmr10", 0)]
 
 
 def test_labels_are_learnable():
@@ -143,7 +144,79 @@ def test_bad_options_raise_a_data_error_naming_them(options, named):
 
 
 def test_registry_sees_the_keyword_only_options():
-    assert dataset_options("glyphs") == {"size": 24_000, "imbalance": 10.0, "test_fraction": 0.2}
+    assert dataset_options("glyphs") == {"size": 24_000, "imbalance": 10.0, "test_fraction": 0.2,
+                                         "hold_out_fonts": True}
     assert load_dataset("glyphs", size=200, seed=7).name == "glyphs"
     with pytest.raises(DataError, match="size"):
         load_dataset("glyphs", size=10)
+
+
+def test_test_faces_are_held_out_of_training(small):
+    faces = glyphs.fonts()
+    split = small.describe()["split"]
+    assert split["grouped_by"] == "font"
+    assert split["test_groups"] == [f for f in faces if f in glyphs.TEST_FONTS]
+    assert split["train_groups"] == [f for f in faces if f not in glyphs.TEST_FONTS]
+    assert set(split["test_groups"]) == set(glyphs.TEST_FONTS)  # every held-out face draws
+    assert not set(split["train_groups"]) & set(split["test_groups"])
+    for face in glyphs.TEST_FONTS:
+        assert face in small.source
+    # A test prototype is drawn by test faces only; every other one by some training face
+    # (faces that draw nothing of their own, like HersheyDuplex-Italic, do not count).
+    *_, owners = glyphs._prototypes()
+    test_only = glyphs._test_prototypes()
+    assert test_only.any() and (~test_only).any()
+    for faces_of, in_test in zip(owners, test_only):
+        faces_of = faces_of & set(faces)
+        assert faces_of
+        assert (faces_of <= set(glyphs.TEST_FONTS)) == in_test
+        assert bool(faces_of & set(split["train_groups"])) != in_test
+
+
+def test_each_split_is_rendered_only_from_its_own_faces(monkeypatch):
+    calls = []
+    render = glyphs._render
+
+    def spy(y, rng, allowed=None):
+        images, picks = render(y, rng, allowed)
+        calls.append((y, allowed, picks))
+        return images, picks
+
+    monkeypatch.setattr(glyphs, "_render", spy)
+    d = glyphs.load(size=400, seed=2)
+    (y_train, train_allowed, train_picks), (y_test, test_allowed, test_picks) = calls
+    np.testing.assert_array_equal(y_train, d.y_train)
+    np.testing.assert_array_equal(y_test, d.y_test)
+    test_only = glyphs._test_prototypes()
+    assert test_only[test_picks].all() and not test_only[train_picks].any()
+    _, labels, *_ = glyphs._prototypes()
+    np.testing.assert_array_equal(labels[test_picks], d.y_test)  # each image its own class
+
+
+def test_every_class_is_in_both_splits_at_about_the_asked_share():
+    d = glyphs.load(size=SIZE, seed=6, test_fraction=0.3)
+    counts = d.class_counts()
+    assert (counts["train"] > 0).all() and (counts["test"] > 0).all()
+    assert abs(len(d.x_test) - 0.3 * SIZE) <= 36
+    assert "split 70% train / 30% test by font face with seed 6" in d.source
+
+
+def test_test_faces_that_miss_a_character_are_named(monkeypatch):
+    monkeypatch.setattr(glyphs, "TEST_FONTS", ("HersheyScriptComplex",))  # draws no digit of
+    with pytest.raises(DataError, match="no face of this split draws 0, 1, 2"):  # its own
+        glyphs.load(size=200)
+
+
+def test_random_split_draws_every_face_in_both_splits():
+    d = glyphs.load(size=300, seed=3, hold_out_fonts=False)
+    assert "at random with seed 3" in d.source and d.groups == {}
+    assert d.describe()["split"] == {"grouped_by": None, "train_groups": [], "test_groups": []}
+    grouped = glyphs.load(size=300, seed=3)
+    np.testing.assert_array_equal(np.sort(d.y_test), np.sort(grouped.y_test))  # same shares
+    assert not np.array_equal(d.x_test, grouped.x_test)
+
+
+def test_distinct_faces_leave_out_italics_that_change_nothing():
+    faces = glyphs.fonts()
+    assert len(faces) == len(set(faces)) and set(glyphs.TTF_FONTS) <= set(faces)
+    assert "HersheyComplex-Italic" in faces and "HersheySimplex-Italic" not in faces

@@ -12,7 +12,8 @@ from helpers.reading.segment import characters, space_after
 
 @pytest.fixture(scope="module")
 def glyphs():
-    return load_dataset("glyphs", limit=3000, seed=1)
+    # Split at random: the test characters drawn from every face, script ones as rare as in all.
+    return load_dataset("glyphs", limit=3000, seed=1, hold_out_fonts=False)
 
 
 def paper(height=120, width=300, tone=230.0):

@@ -122,10 +122,10 @@ def test_smoke_run_of_the_whole_chain_on_real_emnist(project, emnist_dir, capfd)
     assert (latest / "models" / "resnet.keras").exists()
     reading = json.loads((latest / "reading.json").read_text())
     assert reading["lines"] == 100 and 0 <= reading["cer"] <= 1.5
-    # Reading real images comes after the comparison, among the results, and is discussed.
+    # Reading the simulated photos comes after the comparison, among the results, and is discussed.
     # (the headings, not their lines in the contents)
     results, discussion = html.rindex(">3. Results<"), html.rindex(">4. Discussion<")
-    assert results < html.index("Reading real-world images", results) < discussion
+    assert results < html.index("Reading simulated photos and lines", results) < discussion
     assert f"character error rate of {reading['cer']:.1%}" in html
     timings = json.loads((latest / "timings.json").read_text())
     assert len(timings) == len(executed)
@@ -195,7 +195,7 @@ def test_whole_chain_on_digits_reads_numbers(project):
     assert reading["lexicon"] is None and 0 <= reading["text_cer"] <= 1.5
     html = (latest / "report.html").read_text()
     text = html_module.unescape(re.sub(r"<[^>]+>", "", html))
-    assert "Reading real-world images" in text and "4. Discussion" in text
+    assert "Reading simulated photos and lines" in text and "4. Discussion" in text
     assert "numbers as forms and documents have them" in text  # the notebook's section
     assert "lines of text were numbers" in text and "does not apply to this dataset" in text
     # The lexicon's part is left out, not shown empty: no column, no row, no n/a.

@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from helpers.learn.evaluate import compare
@@ -85,3 +86,27 @@ def test_layer_and_receptive_field_tables_have_titles():
     fields = [{"layer": "c", "kind": "convolution", "kernel": 3, "stride": 1, "output": "26×26",
                "receptive field": "3×3", "sees": 9 / 784}]
     assert ">1%<" in tables.receptive_fields(fields).to_html()
+
+
+def test_leakage_shows_exact_and_near_duplicates_with_their_shares():
+    from helpers.data import Dataset, leakage
+
+    x = np.zeros((4, 28, 28), np.uint8)
+    x[:, 6:22, 9:12] = 255
+    x[1, 6:9, 7:21] = 255  # a T among the Ls
+    audit = leakage(Dataset(x[:2], np.array([0, 1]), x[[0, 0, 2, 3]], np.array([0, 0, 1, 1]),
+                            ("L", "T"), "toy")).as_dict()
+    header, *rows = cells(tables.leakage(audit))
+    assert header == ["Duplicates", "Images"]
+    found = dict(rows)
+    assert found["test images also in the training split"] == "4"
+    assert found["share of the test images also in training"] == "100.0%"
+    near = [title for title in found if "near-duplicate of their class" in title]
+    assert len(near) == 1 and "at least 0.99" in near[0] and found[near[0]] == "2"
+    assert found["share of the test images with a near-duplicate in training"] == "50.0%"
+
+
+def test_leakage_of_an_audit_without_near_duplicates_shows_the_exact_rows():
+    _, *rows = cells(tables.leakage({"test_images": 10, "test_in_train": 1,
+                                     "test_in_train_fraction": 0.1}))
+    assert len(rows) == 7 and not any("near" in title for title, _ in rows)
