@@ -354,3 +354,20 @@ def test_the_conclusion_answers_as_many_questions_as_the_introduction_asks(tmp_p
     config = RunConfig.from_parameters(MODELS="baseline,dropout_bn", RUN_DIR=str(tmp_path))
     assert "Does adding" not in writeup.objectives(config, ["baseline", "dropout_bn"])
     assert "Like for like" not in writeup.conclusion({**found, "metrics": metrics[1:]})
+
+
+def test_the_held_out_faces_gap_is_named_with_what_it_cannot_separate():
+    def net(val, test):
+        return {"model": "n", "accuracy": test, "best_epoch": 1,
+                "history": {"val_accuracy": [val]}}
+
+    grouped = {"split": {"grouped_by": "font", "test_groups": ["cmr10"]}}
+    text = writeup.unseen_gap([net(0.97, 0.91), net(0.95, 0.90)], grouped)
+    assert "validation accuracy at the kept epoch averaged 96.0% and test accuracy 90.5%" in text
+    assert "5.5 points lower on the test" in text and "does not separate" in text
+    close = writeup.unseen_gap([net(0.951, 0.945)], grouped)
+    assert "within a point of each other" in close and "lower" not in close
+    higher = writeup.unseen_gap([net(0.90, 0.95)], grouped)
+    assert "5.0 points higher on the test" in higher
+    assert writeup.unseen_gap([net(0.97, 0.91)], {"split": {"grouped_by": None}}) == ""
+    assert writeup.unseen_gap([], grouped) == ""
