@@ -304,7 +304,7 @@ def load(*, seed: int = 0, size: int = 24_000, imbalance: float = 10.0,
     source = (f"{frequency}, split {share} by font face with seed {seed}: the test images are "
               f"rendered only from {len(test_fonts)} faces held out from training "
               f"({', '.join(test_fonts)}), the training images from the other "
-              f"{len(train_fonts)} ({', '.join(train_fonts)}).")
+              f"{len(train_fonts)}.")
     return Dataset(x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test,
                    classes=CLASSES, name="glyphs", source=source,
                    groups={"grouped_by": "font", "train_groups": train_fonts,

@@ -89,7 +89,7 @@ def abstract(found: dict) -> str:
             text += " " + stats.best_verdict(tests)
         if finding := argument.finding(found):
             text += " " + finding
-    return f"{PAGEBREAK}\n# Abstract\n\n{text}"
+    return f"# Abstract\n\n{text}"  # on the title page, below the title block
 
 
 # The accuracy the objectives ask of the best network: one character in twenty misread is
