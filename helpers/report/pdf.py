@@ -125,17 +125,20 @@ def rows_of(markup: str) -> int:
 
 
 def table_html(markup: str) -> str:
-    """HTML output (a DataFrame) without its stylesheet, the font shrunk for many columns."""
+    """HTML output (a DataFrame) without its stylesheet, in 7 pt from seven columns up."""
     markup = re.sub(r"(<table\b[^>]*?)\s+border=\"?\d+\"?", r"\1", _STRIP.sub("", markup))
     columns = columns_of(markup)
-    size = 8 if columns <= 6 else 7 if columns <= 10 else 6 if columns <= 15 else 5
+    size = 8 if columns <= 6 else 7  # never smaller than 7 pt on paper: cells wrap instead
     # xhtml2pdf shares the width out equally, so a narrow table need not span the page; a
     # column narrower than its padding makes reportlab raise, so wide tables get less of it.
     markup = re.sub(r"<table\b", f'<table width="{min(100, 25 * columns)}%"', markup, flags=re.I)
-    # A table that fits on a page is kept on one; a longer one breaks between rows.
-    whole = "page-break-inside: avoid; " if rows_of(markup) <= WHOLE_TABLE_ROWS else ""
-    return f'<div class="table{" tight" if columns > 10 else ""}" ' \
-           f'style="{whole}font-size: {size}pt">{markup}</div>'
+    table = (f'<div class="table{" tight" if columns > 10 else ""}" '
+             f'style="font-size: {size}pt">{markup}</div>')
+    # A table that fits on a page is kept on one (a block its heading and caption can join);
+    # a longer one breaks between rows.
+    if rows_of(markup) <= WHOLE_TABLE_ROWS:
+        return f'<div style="page-break-inside: avoid">{table}</div>'
+    return table
 
 
 def pre_html(text: str, css_class: str = "") -> str:
@@ -233,8 +236,14 @@ def notebook_html(nb: nbformat.NotebookNode, title: str | None = None, *,
         elif cell.cell_type == "code":
             outputs = [h for h in map(output_html, _merged_streams(cell.get("outputs", []))) if h]
             if intro and outputs:
-                # A heading at the foot of a page with its figure on the next reads badly.
-                outputs[0] = f'<div style="page-break-inside: avoid">{intro}{outputs[0]}</div>'
+                # A heading at the foot of a page with its figure on the next reads badly. One
+                # block kept whole, not one inside another: xhtml2pdf moves a nested one to the
+                # next page even where it would fit.
+                if KEPT.match(outputs[0]):
+                    opening = outputs[0].index(">") + 1
+                    outputs[0] = outputs[0][:opening] + intro + outputs[0][opening:]
+                else:
+                    outputs[0] = f'<div style="page-break-inside: avoid">{intro}{outputs[0]}</div>'
                 intro = ""
             parts += outputs
     parts.append(intro)

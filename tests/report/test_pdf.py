@@ -137,10 +137,11 @@ def test_tall_and_wide_figures_fit_the_page_keeping_their_shape(tmp_path):
     assert wide_w / wide_h == pytest.approx(20 / 3, rel=0.02)
 
 
-def test_wide_tables_shrink_and_very_wide_ones_fall_back_to_text(tmp_path):
+def test_wide_tables_shrink_to_7_pt_and_very_wide_ones_fall_back_to_text(tmp_path):
     html = pdf.notebook_html(new_notebook(cells=[code(frame(4)), code(frame(12)),
                                                  code(frame(30))]))
-    assert 'font-size: 8pt' in html and 'font-size: 6pt' in html and "tight" in html
+    assert 'font-size: 8pt' in html and 'font-size: 7pt' in html and "tight" in html
+    assert not re.search(r"font-size: [1-6]pt", html)  # nothing under 7 pt on paper
     assert html.count("<table") == 2  # the 30-column one is pandas' wrapped text
     path = pdf.notebook_to_pdf(new_notebook(cells=[code(frame(30))]), tmp_path / "r.pdf")
     assert "col29" in "".join(page_texts(path))
@@ -186,6 +187,19 @@ def test_a_table_that_fits_a_page_is_kept_on_one():
 
     assert "page-break-inside: avoid" in pdf.table_html(rows(12))
     assert "page-break-inside: avoid" not in pdf.table_html(rows(pdf.WHOLE_TABLE_ROWS + 20))
+
+
+def test_a_heading_and_a_table_share_one_kept_block_not_two_nested(tmp_path):
+    """A nested block kept whole is moved to the next page by xhtml2pdf even where it fits:
+    the heading joins the table's block, which keeps the table's own font size to itself."""
+    cells = [new_markdown_cell("## A table"), code(frame(4))]
+    html = pdf.notebook_html(new_notebook(cells=cells))
+    body = html[html.index("<body>"):]
+    assert body.count("page-break-inside: avoid") == 1
+    assert re.search(r'avoid"><h2>A table</h2>\s*<div class="table', body)
+    filler = new_markdown_cell("\n\n".join(["Some text that fills the page. " * 12] * 3))
+    path = pdf.notebook_to_pdf(new_notebook(cells=[filler, *cells]), tmp_path / "t.pdf")
+    assert len(page_texts(path)) == 1
 
 
 def test_a_caption_stays_on_the_page_of_its_figure(tmp_path):
