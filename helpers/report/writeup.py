@@ -135,8 +135,9 @@ def objectives(config: RunConfig, networks: list[str]) -> str:
         "Does the test split share images, exactly or nearly, with the training split, so that "
         "its accuracy would measure memory rather than recognition?",
         f"Which of the {len(networks)} networks is the most accurate on the test split, does it "
-        f"reach {TARGET_ACCURACY:.0%}, and which of the others can the test set tell apart "
-        "from it?",
+        f"reach the target this study sets, {TARGET_ACCURACY:.0%} (at most one character in "
+        f"{round(1 / (1 - TARGET_ACCURACY))} misread), and which of the others can the test set "
+        "tell apart from it?",
         *derived,
         f"Do balancing the classes ({balance}) and augmenting the training images raise test "
         "accuracy here, measured one at a time on one network?",

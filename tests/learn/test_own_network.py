@@ -103,7 +103,9 @@ def test_your_network_trains_by_the_one_path_and_joins_the_comparison(tmp_path, 
     names = [m["model"] for m in experiment.saved_metrics(config)]
     assert names == ["baseline", OWN_NETWORK]
     found = writeup.facts(config)
-    method = writeup.networks(config, found)
-    assert f"{OWN_NETWORK}: the network written in notebook 11" in method
-    assert "def tiny(num_classes):" in method and "def baseline(num_classes" in method
+    code = writeup.networks(config, found)  # the appendix's listings
+    assert "def tiny(num_classes):" in code and "def baseline(num_classes" in code
+    table = writeup.architectures(config, found)  # the method's networks side by side
+    assert f"**{OWN_NETWORK}**: the network written in notebook 11" in table
+    assert f"| {OWN_NETWORK} | 1 | 1 |" in table  # its convolution and dense layer, counted
     assert f"baseline, {OWN_NETWORK}" in writeup.title_page(config, found)
