@@ -32,7 +32,10 @@ class Predictor:
         images = np.asarray(images)
         if images.ndim == 2:
             images = images[None]
-        return self._forward(tf.constant(to_input(images))).numpy()
+        inputs = to_input(images)
+        if not len(inputs):  # no rows, not a call: convolutions refuse an empty batch
+            return np.zeros((0, self.model.output_shape[-1]), np.float32)
+        return self._forward(tf.constant(inputs)).numpy()
 
 
 def probabilities(model, images: np.ndarray, batch_size: int = 512) -> np.ndarray:

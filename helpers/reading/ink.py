@@ -3,8 +3,11 @@
 Shared by `recognizer.frame_photo` (one character) and `segment` (a line of them). The
 steps: polarity to bright ink on dark, shrink very large images, denoise, subtract the paper's
 own shading (a median filter several strokes wide, so uneven light does not become ink), then
-Otsu's threshold on what is left, or an adaptive one when asked. A page with no ink
-(`BlankImage`) or only specks all over it (`NoiseOnly`) is refused with a reason.
+Otsu's threshold on what is left, or an adaptive one when asked. An image with a side under
+`MIN_SIDE` pixels as it is read (`TooSmall`: tiny, or so thin that shrinking it to
+`WORK_PIXELS` leaves it a sliver), a page with no ink (`BlankImage`, which says when the
+shrinking may have faded the strokes) or with only specks all over it (`NoiseOnly`) is refused
+with a reason.
 """
 
 from __future__ import annotations
@@ -18,8 +21,13 @@ from helpers.data.images import white_on_black
 from helpers.errors import ConfigError, DataError
 
 WORK_PIXELS = 4_000_000  # larger images are shrunk first: characters need far fewer pixels
+MIN_SIDE = 4  # pixels: a narrower image, as it is read, cannot hold a character
 MIN_CONTRAST = 40  # grey levels between paper and ink below which there is no ink to read
 THRESHOLDS = ("otsu", "adaptive")
+
+
+class TooSmall(DataError):
+    """An image too small, or too thin for its size, to hold a character as it is read."""
 
 
 class BlankImage(DataError):
@@ -73,6 +81,15 @@ def _shrunk(gray: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA), scale
 
 
+def _faded(scale: float, top: float) -> str:
+    """What a blank verdict adds for an image read smaller than its input with some faint mark
+    left (`top` grey levels): averaging pixels together fades strokes thinner than the factor."""
+    if scale >= 1 or top < 1:
+        return ""
+    return (f" at the size it is read, {1 / scale:.3g} times smaller than the input each way; "
+            "strokes much thinner than that fade into the paper: crop the image to the writing")
+
+
 def _denoised(gray: np.ndarray) -> np.ndarray:
     # Gaussian only: a median filter would erase the one-pixel strokes of thin pens and fonts.
     sigma = float(np.clip(min(gray.shape) / 300, 0.5, 2.0))
@@ -111,37 +128,68 @@ def _hysteresis(values: np.ndarray, high: float) -> np.ndarray:
     return strong[labels]
 
 
+def _cell_ink(mask: np.ndarray) -> np.ndarray:
+    """The share of ink in each cell of a NOISE_GRID×NOISE_GRID grid over the mask; an axis
+    shorter than NOISE_GRID pixels has one cell per pixel, so no cell is ever empty."""
+    def cells(length: int) -> np.ndarray:  # sizes as np.array_split makes them
+        count = min(NOISE_GRID, length)
+        return np.array([length // count + (i < length % count) for i in range(count)])
+
+    rows, cols = cells(mask.shape[0]), cells(mask.shape[1])
+    starts = (np.cumsum(rows) - rows, np.cumsum(cols) - cols)
+    counts = np.add.reduceat(np.add.reduceat(mask.astype(np.int64), starts[0], axis=0),
+                             starts[1], axis=1)
+    return counts / np.outer(rows, cols)
+
+
 def _check_not_noise(mask: np.ndarray, what: str) -> None:
     """`NoiseOnly` when the ink is many separate marks spread over nearly the whole image."""
     pieces = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] - 1
     if pieces < NOISE_PIECES:
         return
-    rows = np.array_split(np.arange(mask.shape[0]), NOISE_GRID)
-    cols = np.array_split(np.arange(mask.shape[1]), NOISE_GRID)
-    inked = np.mean([mask[r[0]:r[-1] + 1, c[0]:c[-1] + 1].mean() > 0.02
-                     for r in rows for c in cols])
+    inked = float(np.mean(_cell_ink(mask) > 0.02))
     if inked >= NOISE_CELLS:
         raise NoiseOnly(f"{what} looks like noise, not writing: its ink is {pieces:,} separate "
                         f"marks spread over {inked:.0%} of the image; photograph one character "
                         "or one line on plain paper (a page of text: crop one line)")
 
 
-def find_ink(gray: np.ndarray, *, threshold: str = "otsu", what: str = "image") -> Ink:
-    """Ink of a float gray image in either polarity; `BlankImage` when there is none,
-    `NoiseOnly` when what stands out is specks all over the image."""
+def _check_size(shape: tuple[int, int], scale: float, what: str) -> None:
+    """`TooSmall` when an image of `shape` (`scale` times its input's size) has a side under
+    MIN_SIDE pixels."""
+    if min(shape) >= MIN_SIDE:
+        return
+    size = f"{shape[1]:,}×{shape[0]:,} pixels"
+    if scale == 1:
+        raise TooSmall(f"{what} is too small to hold a character: it is {size}, and a "
+                       f"character needs at least {MIN_SIDE} pixels each way")
+    raise TooSmall(f"{what} is too thin for its size to hold a character: brought down to "
+                   f"{WORK_PIXELS:,} pixels to be read, it is {size}, and a character needs at "
+                   f"least {MIN_SIDE} pixels each way; crop it to the writing")
+
+
+def find_ink(gray: np.ndarray, *, threshold: str = "otsu", what: str = "image",
+             scale: float = 1.0) -> Ink:
+    """Ink of a float gray image in either polarity; `TooSmall` when it cannot hold a
+    character, `BlankImage` when there is no ink, `NoiseOnly` when what stands out is specks
+    all over the image. `scale`: how much smaller `gray` already is than the input (a large
+    file decoded at reduced size), so that messages and the `Ink` speak of the input."""
     if threshold not in THRESHOLDS:
         raise ConfigError(f"threshold={threshold!r}; use one of {', '.join(THRESHOLDS)}")
     gray = np.asarray(gray, dtype=np.float32)
-    if gray.ndim != 2 or min(gray.shape, default=0) < 4:
-        raise DataError(f"{what} is too small to hold a character ({gray.shape})")
-    gray, scale = _shrunk(white_on_black(gray))
+    if gray.ndim != 2:
+        raise DataError(f"{what} must be a gray image (height × width), got shape {gray.shape}")
+    _check_size(gray.shape, scale, what)
+    gray, shrink = _shrunk(white_on_black(gray))
+    scale *= shrink
+    _check_size(gray.shape, scale, what)
     smooth = _denoised(gray)
     first = smooth > max(_otsu(smooth), float(np.median(smooth)) + MIN_CONTRAST / 2)
     flat = _without_shading(smooth, stroke_width(first))
     top = float(flat.max())  # the blur above already evened out single noisy pixels
     if top < MIN_CONTRAST:
         raise BlankImage(f"{what} is blank: no ink darker than the paper by {MIN_CONTRAST} grey "
-                         f"levels (the strongest mark is {top:.0f})")
+                         f"levels (the strongest mark is {top:.0f}){_faded(scale, top)}")
     if threshold == "otsu":
         mask = _hysteresis(flat, max(_otsu(flat), MIN_CONTRAST / 2))
     else:
@@ -151,8 +199,11 @@ def find_ink(gray: np.ndarray, *, threshold: str = "otsu", what: str = "image") 
                                       cv2.ADAPTIVE_THRESH_GAUSSIAN_C, cv2.THRESH_BINARY, block,
                                       -MIN_CONTRAST / 4)
         mask = local.astype(bool) & (flat > MIN_CONTRAST / 2)
+    if not mask.any():
+        raise BlankImage(f"{what} is blank: no mark stands out from the paper as ink "
+                         f"(the strongest is {top:.0f} grey levels){_faded(scale, top)}")
     _check_not_noise(mask, what)
-    strength = float(np.percentile(flat[mask], 90)) if mask.any() else top
+    strength = float(np.percentile(flat[mask], 90))
     values = np.where(cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0,
                       np.clip(flat * (255 / max(strength, 1e-6)), 0, 255), 0)
     return Ink(values.astype(np.float32), mask, stroke_width(mask), scale)

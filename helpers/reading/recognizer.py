@@ -12,7 +12,6 @@ A `Recognizer` is a saved model loaded once, with its classes; the CLI and noteb
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,8 +147,7 @@ def _ink(image: ImageInput, threshold: str, what: str | None) -> Ink:
     if what is None:
         what = str(image) if isinstance(image, str | Path) else "image"
     gray, scale = as_gray(image)
-    ink = find_ink(gray, threshold=threshold, what=what)
-    return dataclasses.replace(ink, scale=ink.scale * scale)
+    return find_ink(gray, threshold=threshold, what=what, scale=scale)
 
 
 def frame_photo(image: ImageInput, *, framing: Framing = DEFAULT_FRAMING, threshold: str = "otsu",

@@ -5,6 +5,8 @@ broken bar) or small pieces inside another's columns join into one character; a 
 wider than the others is cut where its ink is thinnest, if that neck is no thicker than about a
 stroke. A gap is a word space when it is wide for this line: above the split Otsu's method
 finds between narrow and wide gaps, kept within 0.3-0.6 of the character height.
+An image of more marks or characters than a line holds (`MAX_CHARACTERS`) is refused
+(`TooManyCharacters`) before the network is asked about each of them.
 """
 
 from __future__ import annotations
@@ -14,12 +16,19 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from helpers.errors import DataError
 from helpers.reading.ink import Ink, NoCharacters
 
 MIN_SIZE = 8  # pixels: smaller marks are dust, not characters
 TOUCHING_WIDTH = 1.15  # a piece wider than this times the character height may be several
 CUT_INK = 2.5  # strokes: where two characters touch, the column ink is about two strokes
+MAX_CHARACTERS = 500  # a line of print across a wide page holds about 150
+MAX_PIECES = 4 * MAX_CHARACTERS  # separate marks before dots and broken strokes are joined
 Box = tuple[int, int, int, int]  # x, y, w, h in pixels of the image the ink came from
+
+
+class TooManyCharacters(DataError):
+    """More separate marks than one line of writing holds (a page, a pattern, a texture)."""
 
 
 @dataclass(frozen=True)
@@ -102,20 +111,38 @@ def _crop(piece: Piece, x0: int, x1: int) -> Piece | None:
     return Piece((x + x0, y + int(rows[0]), x1 - x0, mask.shape[0]), mask)
 
 
-def _split(piece: Piece, width: float, stroke: float) -> list[Piece]:
-    """Cut a piece much wider than a character at its thinnest column, when that is a neck."""
-    w = piece.box[2]
+def _neck(column_ink: np.ndarray, width: float, stroke: float) -> int | None:
+    """Where to cut a piece of this column ink that is much wider than a character: its
+    thinnest column, when that is a neck; None when it is not to be cut."""
+    w = len(column_ink)
     if w < 1.6 * width:
-        return [piece]
-    column_ink = piece.mask.sum(0)
-    lo, hi = int(0.3 * width), w - int(0.3 * width)
+        return None
+    lo, hi = max(1, int(0.3 * width)), w - int(0.3 * width)  # both parts at least a column
     if hi <= lo:
-        return [piece]
+        return None
     cut = lo + int(np.argmin(column_ink[lo:hi]))
-    if column_ink[cut] > 1.5 * stroke:
+    return None if column_ink[cut] > 1.5 * stroke else cut
+
+
+def _split(piece: Piece, width: float, stroke: float, limit: int) -> list[Piece]:
+    """A piece cut at its necks until no part is much wider than a character, left to right.
+    A loop over column spans, not recursion: a long bar of ink may be cut at every few
+    columns. Stops cutting once there are more than `limit` parts."""
+    column_ink = piece.mask.sum(0)
+    spans, todo = [], [(0, piece.box[2])]
+    while todo and len(spans) + len(todo) <= limit:
+        a, b = todo.pop()
+        if not column_ink[a:b].any():
+            continue
+        cut = _neck(column_ink[a:b], width, stroke)
+        if cut is None:
+            spans.append((a, b))
+        else:
+            todo += [(a + cut, b), (a, a + cut)]
+    spans += [span for span in todo if column_ink[span[0]:span[1]].any()]
+    if spans == [(0, piece.box[2])]:
         return [piece]
-    parts = [_crop(piece, 0, cut), _crop(piece, cut, w)]
-    return [q for p in parts if p is not None for q in _split(p, width, stroke)]
+    return [part for a, b in sorted(spans) if (part := _crop(piece, a, b)) is not None]
 
 
 def crop(piece: Piece, x0: int, x1: int) -> Piece | None:
@@ -156,21 +183,35 @@ def _legible(pieces: list[Piece]) -> list[Piece]:
     return [p for p in pieces if p.box[3] >= max(MIN_SIZE, tallest / 4)]
 
 
+def _check_count(count: int, limit: int, things: str, what: str) -> None:
+    """`TooManyCharacters` when a line would have more than `limit` marks or characters."""
+    if count > limit:
+        raise TooManyCharacters(
+            f"{what} has more than {limit:,} {things}, more than one line of writing holds: "
+            "crop one line to read it, or one character to predict it")
+
+
 def characters(ink: Ink, *, what: str = "image") -> list[Piece]:
-    """The characters of a line, left to right; `NoCharacters` when none can be separated."""
+    """The characters of a line, left to right; `NoCharacters` when none can be separated,
+    `TooManyCharacters` when there are more marks than a line could hold."""
     pieces = _components(ink)
+    _check_count(len(pieces), MAX_PIECES, "separate marks", what)
     if pieces:
         height = float(np.median([p.box[3] for p in pieces]))
         pieces = _legible(_merged(pieces, height))
     if not pieces:
         raise NoCharacters(f"{what} has no separable characters: the ink found is only specks "
                            f"less than {MIN_SIZE} pixels tall")
+    _check_count(len(pieces), MAX_CHARACTERS, "characters", what)
     height = float(np.median([p.box[3] for p in pieces]))
     tall = [p for p in pieces if p.box[3] >= 0.4 * height] or pieces
     width = float(np.median([p.box[2] for p in tall]))
     width = min(width, 1.2 * height)  # a line of touching characters has no narrow median
-    pieces = [q for p in pieces for q in _split(p, width, ink.stroke)]
-    return sorted(pieces, key=lambda p: p.left)
+    parts: list[Piece] = []
+    for piece in pieces:
+        parts += _split(piece, width, ink.stroke, MAX_CHARACTERS - len(parts))
+        _check_count(len(parts), MAX_CHARACTERS, "characters", what)
+    return sorted(parts, key=lambda p: p.left)
 
 
 def _otsu_1d(values: np.ndarray) -> float:

@@ -27,9 +27,10 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from helpers.data.images import NotAnImage, TooManyPixels, open_image
 from helpers.errors import DataError
 from helpers.learn import UNSURE_BELOW
-from helpers.reading.ink import WORK_PIXELS, BlankImage, NoCharacters
+from helpers.reading.ink import WORK_PIXELS, BlankImage, NoCharacters, TooSmall
 from helpers.reading.lexicon import Lexicon
 from helpers.reading.recognizer import Recognizer, classify, read
+from helpers.reading.segment import TooManyCharacters
 
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 25_000_000
@@ -65,12 +66,13 @@ def requested_top_k(text: str | None, classes: int) -> int:
 
 def status_of(error: DataError) -> int:
     """415 for what is not an image, 413 for too many pixels, 422 for an image with nothing to
-    read, 400 for the rest (empty or corrupt uploads)."""
+    read (blank, only specks, too small or thin to hold a character, more marks than a line
+    holds), 400 for the rest (empty or corrupt uploads)."""
     if isinstance(error, NotAnImage):
         return 415
     if isinstance(error, TooManyPixels):
         return 413
-    if isinstance(error, BlankImage | NoCharacters):
+    if isinstance(error, BlankImage | NoCharacters | TooSmall | TooManyCharacters):
         return 422
     return 400
 
