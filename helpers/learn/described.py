@@ -223,6 +223,11 @@ def training_text(found: dict, epochs: int | None = None) -> str:
             f"{augmentation_text(found.get('augmentation', []))}.")
 
 
+def _span(values: list[int]) -> str:
+    low, high = min(values), max(values)
+    return f"{low}" if low == high else f"{low} to {high}"
+
+
 def listed(names: list[str]) -> str:
     """"a", "a and b", "a, b and c"."""
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
@@ -280,9 +285,10 @@ def training_course(metrics: list[dict]) -> str:
                        "validation epoch, not how fast each learns.")
     rising = [m["model"] for m in unfinished if m["best_epoch"] == m["epochs"]]
     text += (f" For {listed([m['model'] for m in unfinished])} the comparison ranks what "
-             "was reached in the time or epochs given (where a budget set the time, each "
-             "network had time for about the same number of epochs), not what the network can "
-             "reach")
+             "was reached in the time or epochs given (where a budget set the time, it "
+             "was shared in proportion to each network's measured time per epoch, but the "
+             f"networks ran {_span([m['epochs'] for m in ran])} epochs), not what the network "
+             "can reach")
     if rising:
         text += (f"; {listed(rising)} still improved in {'its' if len(rising) == 1 else 'their'}"
                  " last epoch")

@@ -68,8 +68,10 @@ def correlation_text(what: str, found: dict | None, alpha: float = ALPHA) -> str
     shown = (f"Spearman's ρ = {found['rho']:.2f} over {found['n']} networks, "
              f"{p_text(found['p_value'])}")
     if found["p_value"] >= alpha:
+        weak = ("; so few networks give the test little power, so this is no evidence of no "
+                "relation either" if alpha <= found["p_value"] < 2 * alpha else "")
         return (f"the ranks of accuracy and of {what} cannot be told apart from no relation "
-                f"({shown})")
+                f"({shown}{weak})")
     way = "rises" if found["rho"] > 0 else "falls"
     return f"accuracy {way} with {what} across these networks ({shown})"
 

@@ -50,8 +50,7 @@ def title_page(config: RunConfig, found: dict, *, author: str | None = None,
             f"**Dataset:** {data.get('name', config.dataset)} — {data.get('classes', '?')} "
             f"classes, {data.get('train_images', 0):,} training and "
             f"{data.get('test_images', 0):,} test images  \n"
-            f"**Networks compared:** {', '.join(compared(config, found))}  \n"
-            f"**Generated:** {datetime.now():%H:%M} by `make report`")
+            f"**Networks compared:** {', '.join(compared(config, found))}")
 
 
 def compared(config: RunConfig, found: dict) -> list[str]:
@@ -73,6 +72,7 @@ def kind_of_data(found: dict) -> str:
 def abstract(found: dict) -> str:
     data, metrics = found["dataset"], found["metrics"]
     kind = kind_of_data(found)
+    kind = "synthetic printed" if kind == "printed" else kind  # rendered from fonts
     text = (f"This report trains and compares {len(metrics)} convolutional neural networks for "
             f"recognising the {data.get('classes', '?')} classes of "
             f"{kind + ' ' if kind else ''}characters in {data.get('name', 'the dataset')} "
@@ -416,7 +416,7 @@ def discussion(found: dict, seeds: int = 1) -> str:
     if why:
         parts.append("## 4.1 Why the networks rank as they do\n\n" + "\n\n".join(why))
     method = []
-    if text := ablation_findings(found.get("ablation") or {}):
+    if text := ablation_findings(found.get("ablation") or {}, metrics):
         method.append(text)
     balance = found["balance"]
     if balance:
@@ -491,7 +491,7 @@ def reading_findings(reading: dict) -> str:
     return text
 
 
-def ablation_findings(study: dict) -> str:
+def ablation_findings(study: dict, metrics: list[dict] | None = None) -> str:
     """What the ablation notebook measured, as the discussion quotes it: each arm against the
     run's own (differences of the accuracies its table shows), then what that means for the
     recipe's choices (`argument.ablation_implications`)."""
@@ -512,11 +512,45 @@ def ablation_findings(study: dict) -> str:
              f"{'augments' if facts.get('augment') else 'does not augment'}), the ablation "
              f"{argument.ablation_verdict(implied['choices'])}; its table gives each difference "
              "with its test.")
+    spread = training_spread(study, metrics or [])
+    if spread:
+        text += " " + spread["text"]
     if "contradicted" in implied["choices"].values():
-        text += (f" The recipe keeps its choices all the same: the ablation measured one "
-                 f"network, {network}, once per arm, and whether what it found holds for the "
-                 "other networks is a question this run leaves (see the conclusion).")
+        against = max(abs(c["points"]) for c in implied["comparisons"]
+                      if c["verdict"] == "contradicts")
+        if spread and spread["points"] >= against:
+            text += (f" The recipe keeps its choices: the difference that contradicts them "
+                     f"({against:.1f} points) is no larger than the {spread['points']:.1f} "
+                     "points between two trainings of the same recipe, so one training per "
+                     "arm cannot settle it.")
+        else:
+            text += (f" The recipe keeps its choices all the same: the ablation measured one "
+                     f"network, {network}, once per arm, and whether what it found holds for "
+                     "the other networks is a question this run leaves (see the conclusion).")
     return text
+
+
+def training_spread(study: dict, metrics: list[dict]) -> dict | None:
+    """The ablation's first arm is its network trained as in its own notebook (the run's
+    balancing, with augmentation): the two trainings' test accuracies, the points between them
+    (of the rounded numbers shown), and a sentence on what that spread means for the arms'
+    differences, which the paired tests (over test images) do not cover."""
+    rows = study.get("rows") or []
+    network = study.get("network")
+    same = next((m for m in metrics if m["model"] == network), None)
+    if not rows or same is None or not rows[0].get("augmentation", True):
+        return None  # the first arm is always the run's balancing (`ablation.arms_for`)
+    first, own = rows[0]["accuracy"], same["accuracy"]
+    points = abs(round(100 * first, 1) - round(100 * own, 1))
+    text = (f"Its first arm is {network} trained as in its own notebook: the two trainings "
+            f"scored {first:.1%} and {own:.1%}, {points:.1f} points apart")
+    if points < 0.5:
+        text += ", so two trainings of one recipe agree closely here."
+    else:
+        text += (": that is the spread between trainings (their epochs and the order of their "
+                 "batches differ), which the paired tests over test images do not cover, and "
+                 "an arm's difference smaller than it cannot be told from it.")
+    return {"points": points, "text": text}
 
 
 def ablation_epochs(study: dict) -> str:

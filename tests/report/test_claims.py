@@ -371,3 +371,21 @@ def test_the_held_out_faces_gap_is_named_with_what_it_cannot_separate():
     assert "5.0 points higher on the test" in higher
     assert writeup.unseen_gap([net(0.97, 0.91)], {"split": {"grouped_by": None}}) == ""
     assert writeup.unseen_gap([], grouped) == ""
+
+
+def test_the_spread_between_two_trainings_of_one_recipe_qualifies_the_ablation():
+    rows = [arm("class weights", "class-weights", True, 0.898),
+            arm("no balancing", "none", True, 0.909, p=1e-6, only=(5, 40)),
+            arm("class weights, no augmentation", "class-weights", False, 0.897, p=0.75,
+                only=(20, 22))]
+    study = {"network": "baseline", "epochs": [11, 12, 17], "rows": rows}
+    wide = [{"model": "baseline", "accuracy": 0.948}]
+    text = writeup.ablation_findings(study, wide)
+    assert "the two trainings scored 89.8% and 94.8%, 5.0 points apart" in text
+    assert "(1.1 points) is no larger than the 5.0 points between two trainings" in text
+    close = writeup.ablation_findings(study, [{"model": "baseline", "accuracy": 0.9}])
+    assert "agree closely" in close and "a question this run leaves" in close
+    # Without the network's own training, or with the first arm not augmented, no spread.
+    assert writeup.training_spread(study, [{"model": "deep", "accuracy": 0.9}]) is None
+    flat = {**study, "rows": [{**rows[0], "augmentation": False}, *rows[1:]]}
+    assert writeup.training_spread(flat, wide) is None
