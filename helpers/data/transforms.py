@@ -165,6 +165,17 @@ def leakage(dataset: Dataset, near_threshold: float = NEAR_THRESHOLD) -> Leakage
 NOTABLE_SHARE = 0.01  # a share of the test split above which copies colour its accuracy
 
 
+def _siblings(first: str, second: str) -> bool:
+    """Whether two face names are members of one family: the same name before a style
+    suffix ("DejaVuSans-Bold", "DejaVuSans"), or one family's other cut ("HersheyScriptComplex",
+    "HersheyScriptSimplex")."""
+    def family(name: str) -> str:
+        for suffix in ("Complex", "Simplex", "Duplex", "Triplex", "Plain"):
+            name = name.replace(suffix, "")
+        return name.split("-")[0]
+    return first != second and len(family(first)) >= 5 and family(first) == family(second)
+
+
 def split_summary(facts: dict) -> str:
     """What the test split measures, in sentences for a report, from a `dataset.json`
     (`Dataset.describe()` plus `"leakage": leakage(...).as_dict()`): whether whole faces
@@ -175,10 +186,14 @@ def split_summary(facts: dict) -> str:
     train_groups = split.get("train_groups") or []
     one, noun = {"font": ("face", "faces")}.get(kind, (kind, f"{kind}s"))
     if kind:
+        siblings = [g for g in test_groups if any(_siblings(g, t) for t in train_groups)]
         parts = [f"The test split holds out whole {noun}: its {facts.get('test_images', 0):,} "
-                 f"images come only from {len(test_groups)} {noun} never used for training "
-                 f"({', '.join(test_groups)}), the {facts.get('train_images', 0):,} training "
-                 f"images from the other {len(train_groups)}."]
+                 f"images come only from {len(test_groups)} {noun} never used for training, "
+                 f"the {facts.get('train_images', 0):,} training images from the other "
+                 f"{len(train_groups)}"
+                 + (f"; {len(siblings)} of the {len(test_groups)} are another weight, slant or "
+                    f"variant of a family seen in training ({', '.join(siblings)}), so they are "
+                    f"new {noun}, not new designs." if siblings else ".")]
     else:
         parts = ["The split holds out no font or writer, so a test image may share its font or "
                  "writer with training images."]

@@ -104,7 +104,7 @@ PIPELINE = (
     ("data", "EMNIST, MNIST, CSV,\nfolders or glyphs\n→ 28×28 uint8", "helpers.data"),
     ("balancing", "NearMiss under-\nsampling or class\nweights", "learn.balance"),
     ("augmentation", "rotation, shift,\nshear, zoom\n(Keras layers)", "learn.augment"),
-    ("networks", "seven CNNs,\ntrained with Adam\nand early stopping", "learn.models"),
+    ("networks", "the CNNs,\ntrained with Adam\nand early stopping", "learn.models"),
     ("evaluation", "accuracy, F1,\nconfusion, ROC,\nheat maps", "learn.evaluate"),
     ("reading", "photos and lines,\nsegmented, spelled\nwith a lexicon", "helpers.reading"),
 )

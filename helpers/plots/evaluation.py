@@ -16,6 +16,7 @@ from sklearn.metrics import roc_curve
 from helpers.data.dataset import Dataset
 from helpers.errors import DataError
 from helpers.learn.evaluate import metrics_of, roc_auc_per_class
+from helpers.learn.stats import score_text
 from helpers.plots.style import LABEL, SMALL, WIDTH
 
 ANNOTATE_UP_TO = 20  # classes; beyond this, numbers in the cells are unreadable
@@ -127,12 +128,13 @@ def roc_curves(y_true, proba, classes, max_curves: int = 8) -> plt.Figure:
         grid = np.linspace(0, 1, 201)
         mean_tpr = np.mean([np.interp(grid, fpr, tpr) for fpr, tpr in curves.values()], axis=0)
         ax.plot(grid, mean_tpr, color="black", lw=2.5,
-                label=f"macro average of {len(auc)} (AUC {np.mean(list(auc.values())):.3f})")
+                label=f"macro average of {len(auc)} "
+                      f"(AUC {score_text(float(np.mean(list(auc.values()))))})")
         shown = sorted(auc, key=auc.get)[: max(max_curves - 1, 1)]
         title = f"one-vs-rest ROC: macro average and the {len(shown)} worst classes"
     for c in shown:
         fpr, tpr = curves[c]
-        ax.plot(fpr, tpr, lw=1.2, label=f"{c} (AUC {auc[c]:.3f})")
+        ax.plot(fpr, tpr, lw=1.2, label=f"{c} (AUC {score_text(auc[c])})")
     ax.plot([0, 1], [0, 1], ":", color="gray", lw=1, label="chance")
     ax.set(xlim=(0, 1), ylim=(0, 1.01), xlabel="false positive rate",
            ylabel="true positive rate", title=title)

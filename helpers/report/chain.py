@@ -352,11 +352,12 @@ def _without_tf_logs(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
 # appendix, the other notebooks' stay in the executed notebooks handed in beside the report.
 MAIN = "main"
 # What the report never shows: parameters, closing summaries (the discussion says them), the
-# network listings (the appendix gathers them: `writeup.listings`), the training cells (the
-# method says how each network trained: `writeup.training_parameters`), the exercises and the
-# student's answers (the discussion gathers them: `helpers.report.answers`).
+# network listings (the appendix gathers them: `writeup.networks`), the training cells (the
+# method says how each network trained: `writeup.training_parameters`), the exercises, the
+# instructions to the student, and the student's answers (the discussion gathers them:
+# `helpers.report.answers`).
 NEVER = {"parameters", "injected-parameters", "listing", "summary", "exercises", "question",
-         "training", answers.TAG}
+         "training", "instructions", answers.TAG}
 
 
 def _body(path: Path, *, main: bool = True) -> list[nbformat.NotebookNode]:

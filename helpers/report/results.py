@@ -89,6 +89,6 @@ def confusions(best: dict, top: int = 5) -> str:
             f"images; its {len(pairs)} most frequent confusions ({shown}) make up "
             f"{counted / errors:.0%} of them")
     if shared:
-        text += (f", and {len(shared)} of those {len(pairs)} are characters that share a shape "
-                 "in print and in handwriting")
+        text += (f", and {len(shared)} of those {len(pairs)} are characters that share a "
+                 "shape")
     return text + "."

@@ -149,8 +149,14 @@ def grouped_facts(**leak):
 
 def test_split_summary_of_a_font_held_out_split():
     text = transforms.split_summary(grouped_facts())
-    assert "holds out whole faces" in text and "1 faces never used for training (cmr10)" in text
-    assert "the other 2" in text and "4,800 images" in text
+    assert "holds out whole faces" in text and "1 faces never used for training," in text
+    assert "the other 2." in text and "4,800 images" in text
+    assert "variant of a family" not in text  # cmr10 is no cut of DejaVuSans or cmb10
+    sibling = grouped_facts()
+    sibling["split"] = {**sibling["split"], "test_groups": ["DejaVuSans-Bold", "cmr10"]}
+    text_sibling = transforms.split_summary(sibling)
+    assert ("1 of the 2 are another weight, slant or variant of a family seen in training "
+            "(DejaVuSans-Bold), so they are new faces, not new designs.") in text_sibling
     assert "0 test images (0.0%) are exact copies" in text
     assert "233 (4.9%) have a near-duplicate" in text and "at least 0.99" in text
     assert "faces the networks have not seen" in text and "memory" not in text
