@@ -40,7 +40,7 @@ from helpers.data.download import sha256_of
 INDEX = "reuse.json"
 VERSION = 1
 # Modules (under helpers/) that no notebook runs: editing them does not re-run the notebooks.
-RENDERING = ("report/writeup.py", "report/argument.py", "report/layout.py", "report/pdf.py",
+RENDERING = ("report/writeup.py", "report/layout.py", "report/pdf.py",
              "report/answers.py", "report/estimate.py", "report/training.py", "learn/speed.py",
              "report/chain.py", "report/console.py", "report/reuse.py", "report/__main__.py",
              "report/submission.py",

@@ -47,12 +47,13 @@ def uncited(text: str) -> list[str]:
     from helpers.report.writeup import REFERENCES
 
     body, _, listed = text.rpartition("References")
-    listed = listed.split("Appendix")[0]
-    by_entry = {" ".join(entry.replace("*", "").split()[:6]): citation
+    listed = " ".join(listed.split("Appendix")[0].split())
+    body = " ".join(body.split())  # a citation may break across lines
+    by_entry = {" ".join(entry.replace("*", "").split()[:10]): citation
                 for citation, entry in REFERENCES}
     missing = [start for start, citation in by_entry.items()
-               if start in " ".join(listed.split()) and citation not in body]
-    count = len(re.findall(r"\(\d{4}(?:–)?\)\.", listed))
-    known = sum(start in " ".join(listed.split()) for start in by_entry)
+               if start in listed and citation not in body]
+    count = len(re.findall(r"\((?:\d{4}[ab]?|n\.d\.)(?:–)?\)\.", listed))
+    known = sum(start in listed for start in by_entry)
     return missing + ([f"{count - known} entries the bundle does not list"] if count > known
                       else [])
