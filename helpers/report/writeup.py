@@ -558,9 +558,10 @@ def training_spread(study: dict, metrics: list[dict]) -> dict | None:
     if points < 0.5:
         text += ", so two trainings of one recipe agree closely here."
     else:
-        text += (": that is the spread between trainings (their epochs and the order of their "
-                 "batches differ), which the paired tests over test images do not cover, and "
-                 "an arm's difference smaller than it cannot be told from it.")
+        text += (": the same network, recipe and seed trained twice can differ by that much "
+                 "(what differs between the two trainings, this run does not isolate), which "
+                 "the paired tests over test images do not cover, and an arm's difference "
+                 "smaller than it cannot be told from it.")
     return {"points": points, "text": text}
 
 
