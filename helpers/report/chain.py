@@ -21,6 +21,7 @@ warnings; TensorFlow's and the kernels' start-up chatter is filtered out
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -31,7 +32,7 @@ import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -540,17 +541,29 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
     except BundleError as e:
         raise SystemExit(f"error: {e}") from None
     work = estimate.Workload.of(config, dataset)
-    weights = share_weights(chosen, work, jobs) if minutes is not None else None
-    if minutes == DEFAULT:
+    default_key = default_budget_key(chosen, parameters, jobs) if minutes == DEFAULT else None
+    earlier = earlier_default(default_key) if default_key else None
+    weights = (share_weights(chosen, work, jobs) if minutes is not None and earlier is None
+               else None)
+    if earlier is not None:
+        minutes, shared = earlier.minutes, earlier
+        print(f"every network trains until its validation accuracy stops improving, within "
+              f"its share of {minutes:g} minutes: the default budget of an earlier run with "
+              "the same notebooks, parameters, helpers and packages (MINUTES= gives another "
+              "time)", file=sys.stderr, flush=True)
+    elif minutes == DEFAULT:
         minutes = default_minutes(chosen, work, jobs, weights)
         print(f"every network trains until its validation accuracy stops improving, within "
               f"its share of {minutes:g} minutes: the default here, time for up to "
               f"{DEFAULT_EPOCHS} epochs of each at this machine's speed (MINUTES= gives "
               "another time, EPOCHS= a number of epochs instead)", file=sys.stderr, flush=True)
     if minutes is not None and any(map(trains, chosen)):
-        shared = time_plan(minutes, chosen, jobs, len(dataset.x_test), weights)
+        shared = shared or time_plan(minutes, chosen, jobs, len(dataset.x_test), weights)
         own = {name: {"MINUTES": m} for name, m in shared.training_minutes.items()}
-        (run / "budget.json").write_text(json.dumps(shared.as_dict(), indent=1))
+        record = shared.as_dict()
+        if default_key:  # exactly, so that a later run can reuse the notebooks it keys
+            record["default"] = {"key": default_key, **asdict(shared)}
+        (run / "budget.json").write_text(json.dumps(record, indent=1))
         print(budget_line(shared), file=sys.stderr, flush=True)
     steps = Chain(run, chosen, parameters, jobs, force=force, own=own)
     announce_estimate(steps, work, shared)
@@ -599,6 +612,35 @@ def default_minutes(chosen: list[Path], work: estimate.Workload, jobs: int,
     lanes = max(1, min(jobs, len(training)))
     stage = sum(DEFAULT_EPOCHS * weights[p.stem] + budget.OVERHEAD for p in training) / lanes
     return float(math.ceil((budget.other_stages(networks, work.test_images) + stage) / 60))
+
+
+def default_budget_key(chosen: list[Path], parameters: dict, jobs: int) -> str:
+    """What the default budget depends on besides the machine's speed: the notebooks, the
+    parameters, the jobs and cores, `helpers` and the packages. A later run with the same key
+    takes the earlier run's budget rather than measuring the speed again, since a budget a few
+    seconds different would give every training notebook another MINUTES and re-run it."""
+    given = {k: v for k, v in parameters.items() if k not in reuse.NOT_PARAMETERS}
+    text = json.dumps({"notebooks": [p.name for p in chosen], "parameters": given,
+                       "jobs": jobs, "cpus": cpu_count()}, sort_keys=True, default=str)
+    return hashlib.sha256("\0".join([text, reuse.source_digest(),
+                                     reuse.environment_digest()]).encode()).hexdigest()
+
+
+def earlier_default(key: str) -> budget.Plan | None:
+    """The default budget of the newest complete run (one with its reuse index) whose
+    `default_budget_key` was `key`; None when there is none."""
+    runs = sorted((p for p in paths.outputs_dir().glob("*/budget.json")
+                   if (p.parent / reuse.INDEX).exists() and not p.parent.is_symlink()),
+                  key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in runs:
+        try:
+            saved = json.loads(path.read_text()).get("default") or {}
+            if saved.get("key") == key:
+                return budget.Plan(saved["minutes"], saved["lanes"], saved["training_stage"],
+                                   saved["training_minutes"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return None
 
 
 def budget_line(shared: budget.Plan) -> str:

@@ -55,7 +55,9 @@ def _speed_key(name: str, shape, classes: int, threads: int, own: Path | None) -
     code = b"".join((PACKAGE_PARENT / "helpers" / "learn" / module).read_bytes()
                     for module in ("models.py", "speed.py", "augment.py"))
     if name == OWN and own is not None:
-        code += own.read_bytes()
+        from helpers.learn.speed import own_source
+
+        code += own_source(own).encode()  # the network's cell, not the notebook's prose
     return fingerprint("speed", 1, name, tuple(shape), classes, threads, _cpu(),
                        os.environ.get("OCR_BFLOAT16"), os.environ.get("ONEDNN_MAX_CPU_ISA"), code)
 

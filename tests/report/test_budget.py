@@ -3,6 +3,7 @@
 import hashlib
 import heapq
 import math
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -192,3 +193,52 @@ def test_the_discussion_says_how_long_the_ablations_arms_trained():
     assert "trained baseline once per choice on this dataset, for 1 epoch." in text
     assert "[" not in text
     assert "Class weights gained 10.0 points of accuracy against no balancing" in text
+
+
+def test_a_later_default_run_takes_the_earlier_runs_budget_exactly(private_project_dir):
+    """Measuring the speed again would give every training notebook another MINUTES, and so
+    re-run it; a run with the same notebooks, parameters, helpers and packages takes the
+    budget an earlier complete run measured, to the last digit."""
+    import json
+
+    from helpers import paths
+    from helpers.report import budget, chain
+
+    notebooks = [Path("04_cnn_baseline.ipynb"), Path("05_cnn_deep.ipynb")]
+    key = chain.default_budget_key(notebooks, {"DATASET": "glyphs", "RUN_DIR": "/a"}, 2)
+    assert key == chain.default_budget_key(notebooks, {"DATASET": "glyphs", "RUN_DIR": "/b"}, 2)
+    assert key != chain.default_budget_key(notebooks, {"DATASET": "digits"}, 2)
+    assert key != chain.default_budget_key(notebooks[:1], {"DATASET": "glyphs"}, 2)
+    plan = budget.Plan(29.0, 2, 1698.123456789, {"04_cnn_baseline": 3.14159265358979})
+    outputs = paths.outputs_dir()
+    for name, complete, saved_key in (("run1", True, key), ("run2", False, key),
+                                      ("run3", True, "another")):
+        run = outputs / name
+        run.mkdir(parents=True)
+        record = {"default": {"key": saved_key, "minutes": plan.minutes, "lanes": plan.lanes,
+                              "training_stage": plan.training_stage,
+                              "training_minutes": plan.training_minutes}}
+        (run / "budget.json").write_text(json.dumps(record))
+        if complete:
+            (run / "reuse.json").write_text("{}")
+    assert chain.earlier_default(key) == plan  # run2 never completed; run3 had another key
+    assert chain.earlier_default("no such key") is None
+
+
+def test_the_own_networks_speed_is_keyed_by_its_cell_not_the_notebooks_prose(tmp_path):
+    import nbformat
+
+    from helpers.report import estimate
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("def net(n):\n    return n", metadata={"tags": ["your-network"]}),
+        nbformat.v4.new_markdown_cell("*Your answer here*", metadata={"tags": ["your-answer"]})])
+    path = tmp_path / "11_your_network.ipynb"
+    nbformat.write(nb, path)
+    before = estimate._speed_key(estimate.OWN, (28, 28), 36, 1, path)
+    nb.cells[1].source = "I kept the example because it is small."
+    nbformat.write(nb, path)
+    assert estimate._speed_key(estimate.OWN, (28, 28), 36, 1, path) == before
+    nb.cells[0].source = "def net(n):\n    return n + 1"
+    nbformat.write(nb, path)
+    assert estimate._speed_key(estimate.OWN, (28, 28), 36, 1, path) != before
