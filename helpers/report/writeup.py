@@ -17,7 +17,7 @@ from helpers.data.transforms import split_summary
 from helpers.experiment import OWN_NETWORK, RunConfig, saved_metrics
 from helpers.learn import described, stats
 from helpers.learn.models import ARCHITECTURES
-from helpers.reading.cer import gap_text
+from helpers.reading.cer import TARGET_GAP, gap_interval, gap_text
 from helpers.report import argument, training
 from helpers.report.tables import without_folders
 
@@ -454,8 +454,9 @@ def unseen_gap(metrics: list[dict], data: dict) -> str:
     if not split.get("grouped_by") or not pairs:
         return ""
     noun = {"font": "faces"}.get(split["grouped_by"], f"{split['grouped_by']}s")
-    val = sum(v for _, v in pairs) / len(pairs)
-    test = sum(m["accuracy"] for m, _ in pairs) / len(pairs)
+    # Means of the rounded accuracies the tables show, so a reader's sum agrees.
+    val = sum(round(v, 3) for _, v in pairs) / len(pairs)
+    test = sum(round(m["accuracy"], 3) for m, _ in pairs) / len(pairs)
     gap = round(100 * val, 1) - round(100 * test, 1)  # of the numbers shown
     text = (f"The validation images come from the training {noun}, the test images from the "
             f"held-out ones: over the {len(pairs)} networks, validation accuracy at the kept "
@@ -640,7 +641,8 @@ def conclusion(found: dict, balance: str = "") -> str:
         return f"{PAGEBREAK}\n# 5. Conclusion\n\nNo network was trained in this run."
     method = found["balance"].get("method", balance) or balance
     answers = [text for text in (data_answer(found), best_answer(metrics),
-                                 *(f"**Like for like.** {text}"
+                                 *(f"**Like for like.** {_first_sentence(text)} (the "
+                                   "discussion compares their training gaps)."
                                    for text in argument._derived_all(metrics)),
                                  method_answer(found, method), reading_answer(found))
                if text]
@@ -650,12 +652,36 @@ def conclusion(found: dict, balance: str = "") -> str:
             f"\n\nNext steps: {next_steps(metrics, found)}")
 
 
+def _first_sentence(text: str) -> str:
+    """A generated paragraph's first sentence, without its full stop (a sentence ends at a
+    full stop outside parentheses, before a space and a capital)."""
+    depth = 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "." and depth == 0 and text[i + 1:i + 3][:1] == " " \
+                and text[i + 2:i + 3].isupper():
+            return text[:i]
+    return text.rstrip(".")
+
+
 def data_answer(found: dict) -> str:
     """Objective 1: what the test split holds out and what the leakage audit found."""
     data = found["dataset"]
     if not data.get("leakage") and not data.get("split"):
         return "**Data.** The run saved no leakage audit, so it cannot say."
-    return f"**Data.** {split_summary(data)}"
+    leak, split = data.get("leakage") or {}, data.get("split") or {}
+    text = (f"**Data.** {leak.get('test_in_train', 0):,} test images are exact copies of a "
+            "training image")
+    if leak.get("test_near_train_fraction") is not None:
+        text += (f" and {leak.get('test_near_train', 0):,} "
+                 f"({leak['test_near_train_fraction']:.1%}) have a near-duplicate of their class "
+                 "there")
+    if split.get("grouped_by"):
+        noun = {"font": "faces"}.get(split["grouped_by"], f"{split['grouped_by']}s")
+        text += (f"; the test split holds out {len(split.get('test_groups') or [])} whole "
+                 f"{noun}, so the accuracy measures recognition of {noun} no network trained "
+                 "on (the discussion says how new they are)")
+    return text + "."
 
 
 def target_verdict(best: dict, target: float = TARGET_ACCURACY) -> str:
@@ -692,21 +718,43 @@ def method_answer(found: dict, method: str) -> str:
     if not implied["comparisons"]:
         return (f"**Balancing and augmentation.** The networks trained with {method}; the "
                 "ablation did not run, so this run cannot say what either did.")
-    return (f"**Balancing and augmentation.** Measured on {study.get('network', 'one network')}"
-            f", one training per arm, the ablation {argument.ablation_verdict(implied['choices'])}"
-            " (the discussion says what that means for the recipe).")
+    text = (f"**Balancing and augmentation.** Measured on {study.get('network', 'one network')}"
+            f", one training per arm, the ablation {argument.ablation_verdict(implied['choices'])}")
+    spread = training_spread(study, found["metrics"])
+    if "contradicted" in implied["choices"].values() and spread:
+        against = max(abs(c["points"]) for c in implied["comparisons"]
+                      if c["verdict"] == "contradicts")
+        if spread["points"] >= against:
+            return (text + f"; the recipe keeps them, as the {against:.1f} points against them "
+                    f"are within the {spread['points']:.1f} points between two trainings of the "
+                    "same recipe.")
+    return text + "."
 
 
 def reading_answer(found: dict) -> str:
-    """The reading objective: the CER of whole lines against the error one by one."""
+    """The reading objective: the CER of whole lines against the error one by one, and where
+    it stands against the allowance (the discussion gives its interval)."""
     reading = found.get("reading") or {}
     if reading.get("cer") is None:
         return ("**Reading lines.** No line was read in this run (its classes are not single "
                 "characters, or the reading notebook did not run).")
+    gap = round(100 * reading["cer"], 1) - round(100 * reading["isolated_error"], 1)
     return (f"**Reading lines.** {reading['model']} read generated lines with a character "
             f"error rate of {reading['cer']:.1%} against {reading['isolated_error']:.1%} one "
-            f"by one: "
-            f"{gap_text(reading['cer'], reading['isolated_error'], reading.get('characters', 0))}.")
+            f"by one, {gap:+.1f} points: {allowance_verdict(reading)} (the discussion sets the "
+            "difference against its noise).")
+
+
+def allowance_verdict(reading: dict) -> str:
+    """Where reading's added error stands against the allowance, judged by its interval."""
+    low, high = gap_interval(reading["cer"], reading["isolated_error"],
+                             reading.get("characters", 0))
+    if high <= TARGET_GAP:
+        return f"within the {100 * TARGET_GAP:g}-point allowance"
+    if low > TARGET_GAP:
+        return f"over the {100 * TARGET_GAP:g}-point allowance"
+    return (f"its interval spans the {100 * TARGET_GAP:g}-point allowance, so this run cannot "
+            "tell on which side it falls")
 
 
 def next_steps(metrics: list[dict], found: dict | None = None) -> str:

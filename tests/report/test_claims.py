@@ -346,10 +346,17 @@ def test_the_conclusion_answers_as_many_questions_as_the_introduction_asks(tmp_p
     assert len(answers) == len(re.findall(r"^\d+\. ", asked, flags=re.MULTILINE)) == 5
     assert answers == ["Data.", "The best network.", "Like for like.",
                        "Balancing and augmentation.", "Reading lines."]
-    assert "3 test images (0.5%) are exact copies" in conclusion
-    assert "60 (10.0%) have a near-duplicate of their class in training" in conclusion
+    assert "3 test images are exact copies of a training image and 60 (10.0%) have a " \
+        "near-duplicate of their class there." in conclusion
+    # Each answer is short: the like-for-like comparison's first sentence, no more.
+    like = next(line for line in conclusion.splitlines() if "Like for like" in line)
+    assert like.endswith("(the discussion compares their training gaps).")
+    assert "training accuracy" not in like
     assert "the ablation did not run, so this run cannot say" in conclusion
     assert "No line was read in this run" in conclusion
+    reading = {"model": "deep", "cer": 0.061, "isolated_error": 0.011, "characters": 902}
+    answered = writeup.conclusion({**found, "reading": reading})
+    assert "6.1% against 1.1% one by one, +5.0 points: over the 3-point allowance" in answered
     # Without deep, there is no like-for-like question and no such answer.
     config = RunConfig.from_parameters(MODELS="baseline,dropout_bn", RUN_DIR=str(tmp_path))
     assert "Does adding" not in writeup.objectives(config, ["baseline", "dropout_bn"])
@@ -366,7 +373,8 @@ def test_the_held_out_faces_gap_is_named_with_what_it_cannot_separate():
     assert "validation accuracy at the kept epoch averaged 96.0% and test accuracy 90.5%" in text
     assert "5.5 points lower on the test" in text and "does not separate" in text
     close = writeup.unseen_gap([net(0.951, 0.945)], grouped)
-    assert "within a point of each other" in close and "lower" not in close
+    assert "0.6 points apart: on these faces the networks did about as well" in close
+    assert "lower" not in close
     higher = writeup.unseen_gap([net(0.90, 0.95)], grouped)
     assert "5.0 points higher on the test" in higher
     assert writeup.unseen_gap([net(0.97, 0.91)], {"split": {"grouped_by": None}}) == ""
