@@ -641,8 +641,8 @@ def conclusion(found: dict, balance: str = "") -> str:
         return f"{PAGEBREAK}\n# 5. Conclusion\n\nNo network was trained in this run."
     method = found["balance"].get("method", balance) or balance
     answers = [text for text in (data_answer(found), best_answer(metrics),
-                                 *(f"**Like for like.** {_first_sentence(text)} (the "
-                                   "discussion compares their training gaps)."
+                                 *(f"**Like for like.** {_first_sentence(text)}; the "
+                                   "discussion compares their training gaps."
                                    for text in argument._derived_all(metrics)),
                                  method_answer(found, method), reading_answer(found))
                if text]

@@ -350,7 +350,7 @@ def test_the_conclusion_answers_as_many_questions_as_the_introduction_asks(tmp_p
         "near-duplicate of their class there." in conclusion
     # Each answer is short: the like-for-like comparison's first sentence, no more.
     like = next(line for line in conclusion.splitlines() if "Like for like" in line)
-    assert like.endswith("(the discussion compares their training gaps).")
+    assert like.endswith("; the discussion compares their training gaps.")
     assert "training accuracy" not in like
     assert "the ablation did not run, so this run cannot say" in conclusion
     assert "No line was read in this run" in conclusion
