@@ -165,8 +165,9 @@ def test_the_write_up_says_which_networks_converged_and_what_the_comparison_rank
     assert ("the epochs the recipe allowed ran out for d before early stopping acted (d 2, "
             "best 1): not converged") in mixed
     assert mixed.endswith("For c and d the comparison ranks what was reached in the time or "
-                          "epochs given (where a budget set the time, each network had time for "
-                          "about the same number of epochs), not what the network can reach; c "
+                          "epochs given (where a budget set the time, it was shared in "
+                          "proportion to each network's measured time per epoch, but the "
+                          "networks ran 2 to 14 epochs), not what the network can reach; c "
                           "still improved in its last epoch.")
     assert "every network" not in mixed and "ranks converged networks" not in mixed
     assert described.epochs_run(converged) == "a 14 (11), b 9 (6)"

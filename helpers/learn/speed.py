@@ -27,9 +27,9 @@ OWN_TAG = "your-network"
 
 def own_source(notebook: Path) -> str:
     """The source of the notebook's `your-network` cell: the student's network, nothing else
-    of the notebook (an answer written there changes no speed)."""
+    of the notebook (an answer written there changes no speed); "" without such a cell."""
     nb = nbformat.read(notebook, as_version=4)
-    return next(c.source for c in nb.cells if OWN_TAG in c.metadata.get("tags", []))
+    return next((c.source for c in nb.cells if OWN_TAG in c.metadata.get("tags", [])), "")
 
 
 def own_builder(notebook: Path):
