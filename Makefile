@@ -1,12 +1,21 @@
 # Front door of the bundle. `make test` and `make report` build the project's own .venv first
-# (again whenever the pins in pyproject.toml change), so a fresh clone needs only Python 3.11+.
+# from the lock (again whenever requirements/lock.txt or pyproject.toml change), so a fresh clone
+# needs only Python 3.11+.
 
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-PINS   := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha1(open('pyproject.toml', 'rb').read()).hexdigest()[:12])" 2>/dev/null)
+# The exact versions `make` installs: TensorFlow's CPU wheel, or its CUDA build where
+# `nvidia-smi` lists a GPU (GPU=0 or GPU=1 decides instead).
+GPU    ?= $(shell nvidia-smi -L 2>/dev/null | grep -q '^GPU' && echo 1)
+LOCK   := requirements/lock$(if $(filter 1,$(GPU)),-gpu).txt
+# The wheel this lock replaces, removed first when a .venv switches between the two.
+OTHER_TF := $(if $(filter 1,$(GPU)),tensorflow-cpu,tensorflow)
+PINS   := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha1(open('pyproject.toml', 'rb').read() + open('$(LOCK)', 'rb').read()).hexdigest()[:12])" 2>/dev/null)
 STAMP  := $(VENV)/.pins-$(PINS)
 KERNEL := char-recognition
+OLDEST := .venv-oldest
+UV     := uv==0.13.9
 
 # Report parameters (see `make help`); empty ones take the notebooks' defaults.
 DATASET  ?=
@@ -71,14 +80,31 @@ help:  ## list the targets
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Python 3.11 or newer is needed; found ' + sys.version.split()[0] + '. Run make with PYTHON=python3.11 (or newer).')"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --progress-bar on -e '.[dev]'
+	@$(PY) -m pip uninstall --quiet --yes $(OTHER_TF) 2>/dev/null || true
+	$(PY) -m pip install --progress-bar on -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m helpers.report.kernel
 	@rm -f $(VENV)/.pins-*
 	@touch $@
+
+# Regenerate the locks from pyproject.toml's ranges with uv (versions already in a lock are kept
+# unless UPGRADE=1): lock.txt (every platform; tensorflow-cpu on Linux x86_64), lock-gpu.txt
+# (Linux with CUDA) and oldest.txt (every direct dependency at its lower bound).
+lock:
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet $(UV)
+	$(VENV)/bin/uv pip compile pyproject.toml requirements/cpu.in --extra lab --extra dev \
+		--override requirements/cpu-override.txt --universal --fork-strategy fewest \
+		--python-version 3.11 $(if $(UPGRADE),--upgrade) -o requirements/lock.txt
+	$(VENV)/bin/uv pip compile pyproject.toml --extra gpu --extra lab --extra dev \
+		--python-platform x86_64-manylinux_2_28 --python-version 3.11 $(if $(UPGRADE),--upgrade) \
+		-o requirements/lock-gpu.txt
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --resolution lowest-direct \
+		--python-platform x86_64-manylinux_2_28 --python-version 3.11 -o requirements/oldest.txt
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check helpers tests notebooks

@@ -1,4 +1,5 @@
-"""The bundle's own promises: one set of pins, clean notebooks, nothing derived tracked."""
+"""The bundle's own promises: clean notebooks, nothing derived tracked, one way through the
+stages (the locks are tests/test_locks.py's)."""
 
 import ast
 import json
@@ -6,40 +7,10 @@ import os
 import re
 import shutil
 import subprocess
-import tomllib
 
 import nbformat
 import pytest
 from conftest import REPO
-
-
-def pip_pins_from_pyproject() -> set[str]:
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    return {*project["dependencies"], *project["optional-dependencies"]["dev"]}
-
-
-def pip_pins_from_environment_yml() -> set[str]:
-    lines = (REPO / "environment.yml").read_text().splitlines()
-    start = next(i for i, line in enumerate(lines) if line.strip() == "- pip:")
-    pins = set()
-    for line in lines[start + 1:]:
-        match = re.match(r"^\s{6,}- (.+)$", line)
-        if not match:
-            break
-        pins.add(match.group(1).strip())
-    return pins
-
-
-def test_environment_yml_pins_match_pyproject():
-    pyproject, conda = pip_pins_from_pyproject(), pip_pins_from_environment_yml()
-    assert pyproject == conda, (f"only in pyproject: {pyproject - conda}; "
-                                f"only in environment.yml: {conda - pyproject}")
-    assert all("==" in pin for pin in pyproject), "every dependency is pinned exactly"
-
-
-def test_python_version_agrees():
-    requires = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["requires-python"]
-    assert requires == ">=3.11" and "python=3.11" in (REPO / "environment.yml").read_text()
 
 
 def tracked_files() -> list[str]:
