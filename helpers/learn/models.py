@@ -8,6 +8,7 @@ softmax over the classes. The first six are the stacks of the write-ups this bun
 from __future__ import annotations
 
 import json
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -279,7 +280,12 @@ def load_model(path: str | Path) -> tuple[keras.Model, dict]:
         raise DataError(f"{meta_path}: not a classes file (no list of classes in it)")
     classes = meta["classes"]
     try:
-        model = keras.models.load_model(path)
+        with warnings.catch_warnings():
+            # A mixed_float16 model was saved with its loss-scaling optimizer and is compiled on
+            # loading with the plain one, whose state Keras then skips: it would matter only to
+            # training the model on, and the bundle loads models to predict.
+            warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
+            model = keras.models.load_model(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
         raise DataError(f"{path}: not a Keras model file ({e})") from None
     if model.output_shape[-1] != len(classes):
