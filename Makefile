@@ -34,7 +34,7 @@ AUTHOR   ?=
 COURSE   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint report submission model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve serve browser clean distclean
+.PHONY: help venv test lint report submission model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve gpu-check serve browser clean distclean
 
 help:  ## list the targets
 	@echo "make test        lint, then the test suite (creates .venv on first use)"
@@ -74,6 +74,7 @@ help:  ## list the targets
 	@echo "                 bench-accuracy (best recipe vs the write-ups' on byclass->47: accuracy, time),"
 	@echo "                 bench-read (reading lines and photos: CER against isolated error),"
 	@echo "                 bench-serve (web app under load on loopback: p50/p99 latency)"
+	@echo "make gpu-check   on a machine with a GPU: one network timed on the GPU against the CPU, then a short report (EPOCHS=2, no ablation) whose table must name the GPU"
 	@echo "make clean       remove derived files (outputs/, data/processed/, caches: nothing is reused"
 	@echo "                 after it); keeps .venv and data/raw"
 	@echo "make distclean   clean, and remove .venv too"
@@ -180,6 +181,9 @@ bench-read: $(STAMP)
 
 bench-serve: $(STAMP)
 	$(PY) tests/benchmarks/bench_serve.py
+
+gpu-check: $(STAMP)
+	$(PY) tests/benchmarks/gpu_check.py
 
 # The web page on http://127.0.0.1:$(PORT)/ with make model's reader (else the latest report's
 # best model), or MODEL=path.

@@ -33,9 +33,9 @@ from helpers.learn import recipe as recipe_steps
 from helpers.learn.balance import METHODS, Balanced, balance, train_counts
 from helpers.learn.evaluate import Evaluation, load_metrics
 from helpers.learn.evaluate import evaluate as evaluate_model
+from helpers.learn.hardware import precision
 from helpers.learn.models import (
     ARCHITECTURES,
-    bfloat16_is_fast,
     build_model,
     check_network,
     load_model,
@@ -206,9 +206,10 @@ OWN_NETWORK = "my_cnn"
 
 def network(name: str, config: RunConfig, prepared: Balanced,
             builder: Callable[[int], keras.Model] | None = None) -> keras.Model:
-    """A fresh network `name` for the run's data, seeded by the run's seed, in bfloat16 where
-    the CPU is fast at it: one of the seven by name, or what `builder(num_classes)` returns
-    (your own network, checked first: what keeps it from fitting the data stops it here).
+    """A fresh network `name` for the run's data, seeded by the run's seed, in the precision
+    this machine is fast in (`hardware.precision`): one of the seven by name, or what
+    `builder(num_classes)` returns (your own network, checked first: what keeps it from
+    fitting the data stops it here).
 
     Raises `Skipped` when `name` is not among `config.models`: the notebook then says it
     skipped and runs no further."""
@@ -219,8 +220,7 @@ def network(name: str, config: RunConfig, prepared: Balanced,
     if builder is not None:
         check_network(builder, dataset.num_classes, (*dataset.x_train.shape[1:], 1))
     set_seed(config.seed)
-    return build_model(name, dataset.num_classes, mixed_precision=bfloat16_is_fast(),
-                       builder=builder)
+    return build_model(name, dataset.num_classes, precision=precision(), builder=builder)
 
 
 def callbacks(name: str, config: RunConfig, prepared: Balanced) -> list[keras.callbacks.Callback]:

@@ -10,7 +10,7 @@ from support.training import notebook_training
 from helpers import experiment
 from helpers.errors import ConfigError, DataError
 from helpers.experiment import RunConfig
-from helpers.learn import MOST_EPOCHS, described
+from helpers.learn import MOST_EPOCHS, described, hardware
 from helpers.report import tables, writeup
 
 
@@ -174,7 +174,7 @@ def test_the_write_up_says_which_networks_converged_and_what_the_comparison_rank
     assert described.training_course([{"model": "old"}]) == ""  # metrics without training facts
 
 
-def test_appendix_gives_notebook_times_their_sum_and_the_wall_clock(tmp_path):
+def test_appendix_gives_notebook_times_their_sum_and_the_wall_clock(tmp_path, monkeypatch):
     config = config_for(tmp_path)
     text = writeup.appendix(config, {"01_a": 10.0, "04_cnn_b": 20.0}, wall=25.0, jobs=2)
     assert "| 04_cnn_b | 20.0 s |" in text and "| **sum** | **30.0 s** |" in text
@@ -187,6 +187,12 @@ def test_appendix_gives_notebook_times_their_sum_and_the_wall_clock(tmp_path):
     (config.run_dir / "estimate.json").write_text(json.dumps({"total_seconds": 20.0}))
     text = writeup.appendix(config, {"01_a": 10.0, "04_cnn_b": 20.0}, wall=25.0, jobs=2)
     assert "measured speed | 20.0 s | 80% of the wall clock |" in text
+    # The machine: its CPU, and its GPUs where TensorFlow sees some.
+    assert f"({hardware.cpu_name()})." in text
+    monkeypatch.setattr(writeup, "gpu_details", lambda: [
+        {"device_name": "NVIDIA H100 80GB HBM3", "compute_capability": (9, 0)}])
+    text = writeup.appendix(config, {"01_a": 10.0})
+    assert f"({hardware.cpu_name()}, NVIDIA H100 80GB HBM3 (GPU))." in text
 
 
 def test_the_discussion_explains_what_nearmiss_cost_from_validation_and_test():

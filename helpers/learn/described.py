@@ -2,7 +2,8 @@
 
 `facts(model, callbacks, data)` reads the compiled optimizer (its class, rate or schedule,
 weight decay, moving average), the loss, the callbacks that could stop the training or change
-its rate, the batch size, the class weights and the augmentation layers; `training_text` and
+its rate, the batch size, the class weights, the augmentation layers, and the device and
+precision (the model's dtype policy) it trained in; `training_text` and
 `augmentation_text` turn those facts into the sentences the notebooks and the report print;
 `training_course` says from the saved metrics which networks converged: early stopping acted,
 the validation accuracy (on the held-out tenth of the training images) not beating its best for
@@ -16,6 +17,8 @@ from __future__ import annotations
 import math
 
 import keras
+
+from helpers.learn.hardware import device_text
 
 # Keras' class names as a reader knows them, with the paper a report cites for them.
 OPTIMIZERS = {"Adam": "Adam", "AdamW": "AdamW", "SGD": "SGD", "RMSprop": "RMSprop",
@@ -111,7 +114,7 @@ def facts(model: keras.Model, callbacks, data, optimizer: dict | None = None) ->
             "batch_size": data.batch_size, "callbacks": callback_facts(callbacks),
             "class_weights": bool(data.class_weight),
             "augmentation": augmentation_facts(data.augmentation),
-            "mixed_precision": model.dtype_policy.name}
+            "mixed_precision": model.dtype_policy.name, "device": device_text()}
 
 
 def _number(value: float) -> str:

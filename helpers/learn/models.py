@@ -8,7 +8,7 @@ softmax over the classes. The first six are the stacks of the write-ups this bun
 from __future__ import annotations
 
 import json
-import os
+import warnings
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +20,7 @@ from keras import layers
 from helpers import paths
 from helpers.data.cache import atomic_path
 from helpers.errors import ConfigError, DataError
+from helpers.learn.hardware import PRECISIONS, strategy
 from helpers.learn.inputs import INPUT_SHAPE, PREPROCESSING, Framing
 
 # Keras' default 0.99 needs thousands of steps before the running statistics used at inference
@@ -166,46 +167,29 @@ ARCHITECTURES: dict[str, Callable[[int], keras.Model]] = {
 }
 
 
-BFLOAT16_ENV = "OCR_BFLOAT16"
-
-
-def bfloat16_is_fast() -> bool:
-    """True on CPUs with native bfloat16 arithmetic (AVX512-BF16 or AMX) and on GPUs.
-
-    Without those instructions bfloat16 is emulated and slower than float32. `OCR_BFLOAT16=0`
-    (or `=1`) overrides the detection, e.g. to time float32 on a machine that has both.
-    """
-    import tensorflow as tf
-
-    forced = os.environ.get(BFLOAT16_ENV, "").strip()
-    if forced in ("0", "1"):
-        return forced == "1"
-    if tf.config.list_physical_devices("GPU"):
-        return True
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def build_model(name: str, num_classes: int, *, mixed_precision: bool = False,
+def build_model(name: str, num_classes: int, *, precision: str = "float32",
                 builder: Callable[[int], keras.Model] | None = None) -> keras.Model:
     """A fresh, uncompiled network by name (see ARCHITECTURES), or the one `builder` returns
     (a network written in a notebook; `check_network` says first whether it fits the data).
 
-    `mixed_precision` computes in bfloat16 and keeps the weights and the softmax in float32,
-    which roughly doubles speed where the hardware has bfloat16 (see `bfloat16_is_fast`).
+    `precision` is the Keras dtype policy it computes in (`hardware.precision()` picks this
+    machine's): "mixed_float16" or "mixed_bfloat16" compute in 16 bits and keep the weights
+    and the softmax in float32, which roughly doubles speed where the hardware has that
+    arithmetic. Where several GPUs are visible it is built under MirroredStrategy
+    (`hardware.strategy`), and `fit` trains it under the same.
     """
     if builder is None and name not in ARCHITECTURES:
         raise ConfigError(f"unknown model {name!r}; the architectures are "
                           f"{', '.join(ARCHITECTURES)}")
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ConfigError(f"a classifier needs at least 2 classes, got num_classes={num_classes!r}")
+    if precision not in PRECISIONS:
+        raise ConfigError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_bfloat16" if mixed_precision else "float32")
+    keras.config.set_dtype_policy(precision)
     try:
-        return (builder or ARCHITECTURES[name])(num_classes)
+        with strategy().scope():
+            return (builder or ARCHITECTURES[name])(num_classes)
     finally:
         keras.config.set_dtype_policy(previous)
 
@@ -296,7 +280,12 @@ def load_model(path: str | Path) -> tuple[keras.Model, dict]:
         raise DataError(f"{meta_path}: not a classes file (no list of classes in it)")
     classes = meta["classes"]
     try:
-        model = keras.models.load_model(path)
+        with warnings.catch_warnings():
+            # A mixed_float16 model was saved with its loss-scaling optimizer and is compiled on
+            # loading with the plain one, whose state Keras then skips: it would matter only to
+            # training the model on, and the bundle loads models to predict.
+            warnings.filterwarnings("ignore", "Skipping variable loading for optimizer")
+            model = keras.models.load_model(path)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
         raise DataError(f"{path}: not a Keras model file ({e})") from None
     if model.output_shape[-1] != len(classes):

@@ -24,8 +24,9 @@ from helpers.data.emnist import default_dir as emnist_default_dir
 from helpers.errors import ConfigError, DataError, DataWarning
 from helpers.learn import MOST_EPOCHS, anatomy
 from helpers.learn.evaluate import Evaluation, evaluate
+from helpers.learn.hardware import precision
 from helpers.learn.inputs import framing_of
-from helpers.learn.models import DEFAULT_READER, bfloat16_is_fast, build_model, save_model
+from helpers.learn.models import DEFAULT_READER, build_model, save_model
 from helpers.learn.train import TrainResult, fit, set_seed, training_data
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
@@ -181,13 +182,13 @@ def train_network(network: str | Callable[[int], keras.Model], recipe: Recipe,
                   class_weight: dict[int, float] | None = None,
                   callbacks: Sequence[keras.callbacks.Callback] = (),
                   verbose: int = 0) -> tuple[keras.Model, TrainResult]:
-    """Seed, build `network` (a name, or a function of the number of classes) in bfloat16
-    where the CPU is fast at it, and `fit` it on `dataset` by `recipe`."""
+    """Seed, build `network` (a name, or a function of the number of classes) in the
+    precision this machine is fast in (`hardware.precision`), and `fit` it on `dataset` by
+    `recipe`."""
     set_seed(seed)
     builder = network if callable(network) else None
     model = build_model(getattr(network, "__name__", network) if builder else network,
-                        dataset.num_classes, mixed_precision=bfloat16_is_fast(),
-                        builder=builder)
+                        dataset.num_classes, precision=precision(), builder=builder)
     data = training_data(dataset, recipe, class_weight=class_weight, seed=seed)
     return model, fit(model, data, recipe, callbacks, verbose=verbose)
 

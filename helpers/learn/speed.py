@@ -44,13 +44,16 @@ def measure_one(name: str, shape: tuple[int, int], num_classes: int, *, batch_si
                 steps: int = 5, builder=None) -> dict:
     """Seconds per training batch (median of `steps` after two to trace and warm up), with
     the time the pipeline takes to make an augmented batch (on a small network that costs more
-    than the step), seconds of that tracing, and seconds per image of inference."""
+    than the step), seconds of that tracing, seconds per image of inference, and the device and
+    precision that ran them."""
     import keras
 
     from helpers.learn.augment import pipeline
-    from helpers.learn.models import bfloat16_is_fast, build_model
+    from helpers.learn.hardware import device_text, precision
+    from helpers.learn.models import build_model
 
-    model = build_model(name, num_classes, mixed_precision=bfloat16_is_fast(), builder=builder)
+    chosen = precision()
+    model = build_model(name, num_classes, precision=chosen, builder=builder)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (batch_size * (steps + 2), *shape), dtype=np.uint8)
@@ -80,7 +83,8 @@ def measure_one(name: str, shape: tuple[int, int], num_classes: int, *, batch_si
     model.predict_on_batch(images)
     infer = (time.perf_counter() - began) / len(images)
     return {"batch_seconds": statistics.median(times) + making, "tracing_seconds": tracing,
-            "batch_size": batch_size, "inference_seconds_per_image": infer}
+            "batch_size": batch_size, "inference_seconds_per_image": infer,
+            "device": device_text(), "precision": chosen}
 
 
 def within(recipe, network: str, dataset, seconds: float):

@@ -47,6 +47,7 @@ from helpers.arguments import positive_float, positive_int, warnings_as_lines
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
 from helpers.errors import BundleError, ConfigError
+from helpers.learn.hardware import SHARED_GPU
 from helpers.report import answers, budget, estimate, kernel, reuse, submission
 from helpers.report.console import filtered_stderr
 from helpers.report.pdf import notebook_to_pdf
@@ -720,6 +721,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # The kernels inherit this: TensorFlow's start-up chatter would fill the report otherwise.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # And this: two notebooks training at once share a GPU only if neither takes all of its
+    # memory when it starts (this process's TensorFlow included).
+    for name, value in SHARED_GPU.items():
+        os.environ.setdefault(name, value)
     with filtered_stderr(), warnings_as_lines():
         return _main(args)
 

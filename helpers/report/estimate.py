@@ -2,11 +2,12 @@
 
 Each network about to train is timed for a few batches (`helpers.learn.speed`, in processes
 of their own, as many at once as the chain runs notebooks, each with the threads a notebook
-will have), cached by machine, precision, threads, network code and data shape, so a second
-run on the same machine measures nothing. From those speeds and the dataset's size follow each
-network's seconds per epoch, its epochs (a budget's, with MINUTES) and its notebook's time; the
-training stage is the notebooks packed into lanes as the chain runs them, the rest of the run
-`budget.other_stages`. On this 2-core machine the total came within 6-14% of the wall clock
+will have), cached by machine (CPU and GPUs), precision, threads, network code and data shape,
+so a second run on the same machine measures nothing; the estimate's first line names the
+device and precision they were measured in. From those speeds and the dataset's size follow
+each network's seconds per epoch, its epochs (a budget's, with MINUTES) and its notebook's
+time; the training stage is the notebooks packed into lanes as the chain runs them, the rest of
+the run `budget.other_stages`. On this 2-core machine the total came within 6-14% of the wall clock
 (glyphs by default, EMNIST bymerge with MINUTES=30, mnist with MINUTES=10). A budget's epochs
 are an upper bound: an epoch of Keras' fit costs more than its timed batches (1.2-2 times on
 small data), and the trainer plans from its own first epoch.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -26,6 +26,7 @@ from pathlib import Path
 
 from helpers.data.cache import atomic_path, cache_file, fingerprint
 from helpers.learn import MOST_EPOCHS
+from helpers.learn.hardware import SHARED_GPU, cpu_name, device_text, precision
 from helpers.report import budget
 
 OWN = "my_cnn"
@@ -38,28 +39,19 @@ def network_of(notebook: Path) -> str | None:
     return None if notebook.stem.endswith("_ablation") else OWN
 
 
-def _cpu() -> str:
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-        return next(line.split(":", 1)[1].strip() for line in text.splitlines()
-                    if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
-
-
 # The checkout (or site-packages folder) that holds the `helpers` package.
 PACKAGE_PARENT = Path(__file__).resolve().parents[2]
 
 
 def _speed_key(name: str, shape, classes: int, threads: int, own: Path | None) -> str:
     code = b"".join((PACKAGE_PARENT / "helpers" / "learn" / module).read_bytes()
-                    for module in ("models.py", "speed.py", "augment.py"))
+                    for module in ("models.py", "speed.py", "augment.py", "hardware.py"))
     if name == OWN and own is not None:
         from helpers.learn.speed import own_source
 
         code += own_source(own).encode()  # the network's cell, not the notebook's prose
-    return fingerprint("speed", 1, name, tuple(shape), classes, threads, _cpu(),
-                       os.environ.get("OCR_BFLOAT16"), os.environ.get("ONEDNN_MAX_CPU_ISA"), code)
+    return fingerprint("speed", 2, name, tuple(shape), classes, threads, cpu_name(),
+                       device_text(), precision(), os.environ.get("ONEDNN_MAX_CPU_ISA"), code)
 
 
 def speeds(names: list[str], shape, classes: int, lanes: int, cpus: int,
@@ -75,7 +67,8 @@ def speeds(names: list[str], shape, classes: int, lanes: int, cpus: int,
         except (OSError, ValueError):
             missing.append(name)
     if missing:
-        env = {**os.environ, "TF_NUM_INTRAOP_THREADS": str(threads),
+        # Several at once share a GPU only if none takes all its memory (unless told otherwise).
+        env = {**SHARED_GPU, **os.environ, "TF_NUM_INTRAOP_THREADS": str(threads),
                "TF_NUM_INTEROP_THREADS": str(threads), "TF_CPP_MIN_LOG_LEVEL": "2"}
         groups = [missing[i::lanes] for i in range(lanes) if missing[i::lanes]]
 
@@ -223,6 +216,7 @@ class Estimate:
     lanes: int
     networks: list[Training]
     minutes: float | None = None
+    trained_on: str = ""  # the device and precision the speeds were measured in
 
     @property
     def training_stage(self) -> float:
@@ -233,7 +227,7 @@ class Estimate:
         return self.other + self.training_stage
 
     def as_dict(self) -> dict:
-        return {"minutes": self.minutes, "lanes": self.lanes,
+        return {"minutes": self.minutes, "lanes": self.lanes, "trained_on": self.trained_on,
                 "total_seconds": round(self.total, 1),
                 "training_stage_seconds": round(self.training_stage, 1),
                 "networks": {t.name: {"epochs": t.epochs,
@@ -245,7 +239,8 @@ class Estimate:
         """What the console says before the first epoch."""
         together = f"{self.lanes} notebook{'s' if self.lanes != 1 else ''} at a time"
         fitted = f" in MINUTES={self.minutes:g} (at most)" if self.minutes is not None else ""
-        lines = [f"estimate at this machine's speed: about {_minutes(self.total)} in all "
+        where = f" ({self.trained_on})" if self.trained_on else ""
+        lines = [f"estimate at this machine's speed{where}: about {_minutes(self.total)} in all "
                  f"(training {_minutes(self.training_stage)}, {together})",
                  f"  epochs{fitted} × seconds per epoch: "
                  + ", ".join(f"{t.name} {t.epochs}×{_seconds(t.epoch_seconds)}"
@@ -260,6 +255,14 @@ class Estimate:
             lines.append(f"  MINUTES={minutes:g} would give up to "
                          + ", ".join(f"{t.name} {t.epochs}" for t in trainings) + " epochs")
         return lines
+
+
+def measured_on(speed: dict[str, dict]) -> str:
+    """The device and precision the networks' speeds were measured in, e.g. "NVIDIA H100
+    80GB HBM3 (GPU), mixed_float16"; each combination once."""
+    said = dict.fromkeys(f"{s['device']}, {s['precision']}" for s in speed.values()
+                         if s.get("device") and s.get("precision"))
+    return "; ".join(said)
 
 
 def _seconds(seconds: float) -> str:
@@ -296,7 +299,7 @@ def estimate(training_notebooks: list[Path], work: Workload, lanes: int, cpus: i
 
     # The run's clock also counts the measuring just done.
     found = Estimate(other + measuring, lanes, fitted(plan, work),
-                     plan.minutes if plan is not None else None)
+                     plan.minutes if plan is not None else None, measured_on(speed))
     if plan is not None:
         return found, {}
     # MINUTES= without EPOCHS= lets the time decide, up to MOST_EPOCHS.

@@ -41,9 +41,16 @@ def parameter_rows(metrics: list[dict]) -> list[tuple[str, str]]:
         ("stopping and rate changes", stopping(trained)),
         ("augmentation (training images only)",
          _per_network(trained, lambda m: augmentation_text(m["training"].get("augmentation")))),
-        ("precision", _per_network(trained, lambda m: m["training"].get("mixed_precision", "?"))),
+        ("device and precision", _per_network(trained, lambda m: device_text(m["training"]))),
         ("validation", _per_network(trained, validation)),
     ]
+
+
+def device_text(found: dict) -> str:
+    """What trained a network and in which Keras dtype policy, e.g. "NVIDIA H100 80GB HBM3
+    (GPU), mixed_float16"; the policy alone where the facts predate the device."""
+    precision = found.get("mixed_precision", "?")
+    return f"{found['device']}, {precision}" if found.get("device") else precision
 
 
 def stopping(trained: list[dict]) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 from helpers.data.transforms import split_summary
 from helpers.experiment import OWN_NETWORK, RunConfig, saved_metrics
 from helpers.learn import described, stats
+from helpers.learn.hardware import cpu_name, device_text, gpu_details
 from helpers.learn.models import ARCHITECTURES
 from helpers.reading.cer import TARGET_GAP, gap_interval, gap_text
 from helpers.report import argument, training
@@ -801,6 +802,8 @@ def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None
     import tensorflow as tf
 
     provenance = provenance or {}
+    gpus = gpu_details()
+    machine = cpu_name() + (f", {device_text(gpus)}" if gpus else "")
     params = "\n".join(f"| `{k}` | {v} |" for k, v in parameter_rows(config))
     times = "\n".join(f"| {name} | {seconds:.1f} s | {provenance.get(name, 'ran')} |"
                       for name, seconds in timings.items())
@@ -833,4 +836,4 @@ def appendix(config: RunConfig, timings: dict[str, float], *, wall: float | None
 
 ### Environment
 Python {platform.python_version()}, TensorFlow {tf.__version__}, Keras {keras.__version__},
-NumPy {np.__version__} on {platform.platform()} ({platform.processor() or platform.machine()})."""
+NumPy {np.__version__} on {platform.platform()} ({machine})."""

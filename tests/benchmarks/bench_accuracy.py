@@ -1,8 +1,9 @@
 """Accuracy benchmark on real EMNIST: `make bench-accuracy` or
 `.venv/bin/python tests/benchmarks/bench_accuracy.py [--only SECTION] [--budget S]`.
 
-- precision: training throughput of the best recipe's network in bfloat16 and in float32, side
-  by side, and which one `bfloat16_is_fast` picks on this CPU;
+- precision: training throughput of the best recipe's network in float32 and in 16 bits (mixed
+  float16 on a GPU, mixed bfloat16 on a CPU), side by side, and which one
+  `hardware.precision` picks on this machine;
 - accuracy: the bundle's most accurate recipe (`helpers.learn.recipe.BEST` on `BEST_NETWORK`,
   trained, evaluated and saved as `make model` does; with `--minutes`, the epochs that fit in
   them here, `speed.within`, and a `TimeLimit`) and the write-ups'
@@ -40,7 +41,8 @@ from bench_train import TestClock, emnist_dir, run_sections, seed_recipe  # noqa
 
 from helpers.data import Dataset, load_dataset  # noqa: E402
 from helpers.learn.augment import pipeline  # noqa: E402
-from helpers.learn.models import bfloat16_is_fast, build_model, load_model  # noqa: E402
+from helpers.learn.hardware import gpu_details, precision  # noqa: E402
+from helpers.learn.models import build_model, load_model  # noqa: E402
 from helpers.learn.predict import probabilities  # noqa: E402
 from helpers.learn.recipe import (  # noqa: E402
     BEST,
@@ -79,16 +81,17 @@ def accuracy(model, dataset: Dataset) -> float:
 
 
 def bench_precision(options, dataset: Dataset) -> bool:
-    """Images/s of the best recipe's network, bfloat16 against float32, interleaved."""
+    """Images/s of the best recipe's network, 16 bits against float32, interleaved."""
     import keras
 
     data = pipeline(dataset.x_train, dataset.y_train, batch_size=BEST.batch_size,
                     augment=BEST.augment, shuffle=True).repeat()
-    rates: dict[str, list[float]] = {"float32": [], "bfloat16": []}
+    half = "mixed_float16" if gpu_details() else "mixed_bfloat16"
+    rates: dict[str, list[float]] = {"float32": [], half: []}
     for _ in range(options.repeats):
-        for name, mixed in (("float32", False), ("bfloat16", True)):
+        for name in rates:
             set_seed(0, deterministic=False)
-            model = build_model(BEST_NETWORK, dataset.num_classes, mixed_precision=mixed)
+            model = build_model(BEST_NETWORK, dataset.num_classes, precision=name)
             model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
             model.fit(data, epochs=1, steps_per_epoch=3, verbose=0)  # tracing, threads
             started = time.perf_counter()
@@ -97,13 +100,13 @@ def bench_precision(options, dataset: Dataset) -> bool:
                                / (time.perf_counter() - started))
     medians = {name: statistics.median(r) for name, r in rates.items()}
     for name, r in rates.items():
-        print(f"  {BEST_NETWORK} {name:<9} median {medians[name]:6.0f} images/s  "
+        print(f"  {BEST_NETWORK} {name:<14} median {medians[name]:6.0f} images/s  "
               f"(runs: {', '.join(f'{v:.0f}' for v in r)})")
-    faster = "bfloat16" if medians["bfloat16"] > medians["float32"] else "float32"
-    picked = "bfloat16" if bfloat16_is_fast() else "float32"
+    faster = half if medians[half] > medians["float32"] else "float32"
+    picked = precision()
     flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     native = [f for f in ("avx512_bf16", "amx_bf16") if f in flags]
-    print(f"  ratio bfloat16/float32 {medians['bfloat16'] / medians['float32']:.2f}; CPU "
+    print(f"  ratio {half}/float32 {medians[half] / medians['float32']:.2f}; CPU "
           f"bfloat16 instructions: {', '.join(native) or 'none'}; picked {picked}, faster "
           f"here {faster}: {'consistent' if picked == faster else 'INCONSISTENT'}")
     return picked == faster

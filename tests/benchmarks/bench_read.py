@@ -44,8 +44,9 @@ import bench_train  # noqa: E402
 import numpy as np  # noqa: E402
 
 from helpers.data import Dataset, load_from  # noqa: E402
+from helpers.learn.hardware import precision  # noqa: E402
 from helpers.learn.inputs import CENTRES, INK_LEVEL, framing_of  # noqa: E402
-from helpers.learn.models import bfloat16_is_fast, build_model  # noqa: E402
+from helpers.learn.models import build_model  # noqa: E402
 from helpers.learn.recipe import Recipe  # noqa: E402
 from helpers.learn.train import fit, set_seed, training_data  # noqa: E402
 from helpers.reading.cer import TARGET_GAP, score_reading  # noqa: E402
@@ -59,10 +60,10 @@ byclass47_or_skip = bench_train.byclass47_or_skip
 
 
 def trained_by(network: str, recipe: Recipe, dataset: Dataset) -> Recognizer:
-    """`network` (bfloat16 where the CPU is fast at it) fitted on `dataset` by `recipe` with
+    """`network` (in the precision this machine is fast in) fitted on `dataset` by `recipe` with
     seed 0, TensorFlow's kernels left free to be fast; says how many epochs and seconds."""
     set_seed(0, deterministic=False)
-    model = build_model(network, dataset.num_classes, mixed_precision=bfloat16_is_fast())
+    model = build_model(network, dataset.num_classes, precision=precision())
     started = time.perf_counter()
     result = fit(model, training_data(dataset, recipe, seed=0), recipe, verbose=0)
     print(f"  trained {network} for {result.epochs_run} epochs on {result.train_images:,} images "

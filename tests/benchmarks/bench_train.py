@@ -49,8 +49,9 @@ from support import emnist  # noqa: E402
 from helpers.data import Dataset, load_dataset, merge_lookalikes, stratified_split  # noqa: E402
 from helpers.learn import anatomy  # noqa: E402
 from helpers.learn.augment import ROTATION, SHEAR, SHIFT, ZOOM, pipeline  # noqa: E402
+from helpers.learn.hardware import precision  # noqa: E402
 from helpers.learn.inputs import to_input  # noqa: E402
-from helpers.learn.models import bfloat16_is_fast, build_model  # noqa: E402
+from helpers.learn.models import build_model  # noqa: E402
 from helpers.learn.predict import Predictor, probabilities  # noqa: E402
 from helpers.learn.recipe import Recipe  # noqa: E402
 from helpers.learn.train import fit, set_seed, training_data  # noqa: E402
@@ -106,17 +107,17 @@ def images_per_second(model: keras.Model, data, steps: int, batch: int) -> float
 THROUGHPUT_SIDES = ("write-ups' recipe", "bundle pipeline")
 BEST_SIDE = "bundle's best recipe"  # its training step: FASTEST_NETWORK, no augmentation
 # (label, environment): float32 always, float32 as on a CPU without AMX, bfloat16 where present.
-PRECISIONS = (("float32", {"OCR_BFLOAT16": "0"}),
-              ("float32, AVX512_CORE only", {"OCR_BFLOAT16": "0",
+PRECISIONS = (("float32", {"OCR_PRECISION": "float32"}),
+              ("float32, AVX512_CORE only", {"OCR_PRECISION": "float32",
                                              "ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}),
-              ("bfloat16", {"OCR_BFLOAT16": "1"}))
+              ("bfloat16", {"OCR_PRECISION": "mixed_bfloat16"}))
 MATMUL_SIZE = 2048
 
 
 def measure_throughput(side: str, steps: int, threads: int = 0) -> float:
     """One side's images/s in this process: the write-ups' generator (always float32, as they
-    ran it) or the bundle's tf.data pipeline (bfloat16 when OCR_BFLOAT16 says so) on `threads`
-    input threads (0: tf.data's pool)."""
+    ran it) or the bundle's tf.data pipeline (in `precision()`, which OCR_PRECISION sets) on
+    `threads` input threads (0: tf.data's pool)."""
     dataset = byclass47(emnist_dir())
     x, y = dataset.x_train, dataset.y_train
     set_seed(0, deterministic=False)
@@ -126,12 +127,11 @@ def measure_throughput(side: str, steps: int, threads: int = 0) -> float:
     elif side == BEST_SIDE:
         data = pipeline(x, y, batch_size=FASTEST.batch_size, augment=FASTEST.augment,
                         shuffle=True).repeat()
-        model = build_model(FASTEST_NETWORK, dataset.num_classes,
-                            mixed_precision=bfloat16_is_fast())
+        model = build_model(FASTEST_NETWORK, dataset.num_classes, precision=precision())
     else:
         data = pipeline(x, y, batch_size=128, augment=True, shuffle=True,
                         threads=threads).repeat()
-        model = build_model("deep", dataset.num_classes, mixed_precision=bfloat16_is_fast())
+        model = build_model("deep", dataset.num_classes, precision=precision())
     model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     return images_per_second(model, data, steps, 128)
 
@@ -149,7 +149,7 @@ def measure_pair(side: str, steps: int) -> float:
     from helpers.report.chain import THREAD_VARIABLES
 
     budget = max(1, (os.cpu_count() or 2) // 2)
-    env = {"OCR_BFLOAT16": "0", **{name: str(budget) for name in THREAD_VARIABLES}}
+    env = {"OCR_PRECISION": "float32", **{name: str(budget) for name in THREAD_VARIABLES}}
     threads = 0 if side == PAIR_SIDES[0] else budget
     command = bench_method.script_command(__file__, "--steps", str(steps), "--threads",
                                           str(threads))(THROUGHPUT_SIDES[1])
@@ -175,10 +175,11 @@ def bench_two_at_once(options, dataset: Dataset) -> bool:
 
 
 def measure_matmul(repeats: int = 20) -> float:
-    """The CPU's matmul rate in GFLOP/s at MATMUL_SIZE², in bfloat16 when OCR_BFLOAT16=1."""
+    """The CPU's matmul rate in GFLOP/s at MATMUL_SIZE², in bfloat16 when
+    OCR_PRECISION=mixed_bfloat16."""
     import tensorflow as tf
 
-    dtype = tf.bfloat16 if os.environ.get("OCR_BFLOAT16") == "1" else tf.float32
+    dtype = tf.bfloat16 if os.environ.get("OCR_PRECISION") == "mixed_bfloat16" else tf.float32
     a = tf.random.normal((MATMUL_SIZE, MATMUL_SIZE), dtype=tf.float32)
     a = tf.cast(a, dtype)
     step = tf.function(lambda m: tf.matmul(m, m))
@@ -202,7 +203,7 @@ def bench_throughput(options, dataset: Dataset) -> bool:
     command = bench_method.script_command(__file__, "--steps", str(options.steps))
     rows, ok = [], True
     for label, env in PRECISIONS:
-        if env.get("OCR_BFLOAT16") == "1" and not has_bf16:
+        if env["OCR_PRECISION"] == "mixed_bfloat16" and not has_bf16:
             print(f"  {label}: skipped, this CPU has no bfloat16 instructions")
             continue
         if "ONEDNN_MAX_CPU_ISA" in env and not has_bf16:
@@ -280,7 +281,7 @@ def seed_recipe(dataset: Dataset, clock: TestClock, epochs: int) -> keras.Model:
 def best_recipe(dataset: Dataset, clock: TestClock, epochs: int) -> None:
     """The bundle's fastest recipe to 88%: `FASTEST` for `epochs` (its cosine schedule fitted
     to them) on `FASTEST_NETWORK`, in bfloat16 where the CPU has it, by the bundle's `fit`."""
-    model = build_model(FASTEST_NETWORK, dataset.num_classes, mixed_precision=bfloat16_is_fast())
+    model = build_model(FASTEST_NETWORK, dataset.num_classes, precision=precision())
     recipe = replace(FASTEST, epochs=epochs)
     fit(model, training_data(dataset, recipe, seed=0), recipe, [clock], verbose=0)
 

@@ -79,3 +79,20 @@ def test_the_reports_training_table_groups_networks_trained_alike():
     assert rows["batch size"] == "128"
     assert rows["loss"] == "sparse categorical crossentropy, weighted per class"
     assert training.parameter_rows([{"model": "old"}]) == []
+
+
+def test_the_training_table_says_which_device_and_precision_trained_each_network():
+    base = {"optimizer": "Adam", "learning_rate": 0.001, "batch_size": 128}
+    gpu = {**base, "device": "NVIDIA H100 80GB HBM3 (GPU)", "mixed_precision": "mixed_float16"}
+    cpu = {**base, "device": "AMD EPYC 9654 (CPU)", "mixed_precision": "mixed_bfloat16"}
+
+    def row(*trained):
+        return dict(training.parameter_rows([{"model": name, "training": facts}
+                                             for name, facts in trained]))["device and precision"]
+
+    assert row(("a", gpu), ("b", gpu)) == "NVIDIA H100 80GB HBM3 (GPU), mixed_float16"
+    assert row(("a", gpu), ("b", cpu), ("c", gpu)) == (
+        "a and c: NVIDIA H100 80GB HBM3 (GPU), mixed_float16; "
+        "b: AMD EPYC 9654 (CPU), mixed_bfloat16")
+    # Facts saved before the device was recorded: the precision alone.
+    assert row(("old", {**base, "mixed_precision": "float32"})) == "float32"

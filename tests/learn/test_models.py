@@ -224,6 +224,13 @@ MIRRORED = textwrap.dedent("""
     result = train_for(model, d, 1, batch_size=16)
     print(strategy.num_replicas_in_sync, model.distribute_strategy is strategy,
           np.isfinite(result.history["loss"][0]))
+    # Where several GPUs are seen, build_model builds under a MirroredStrategy of its own
+    # (here over the one CPU: MirroredStrategy() takes the GPUs, else the CPU).
+    from helpers.learn import hardware
+    hardware.distributes = lambda gpus: True
+    wired = build_model("baseline", 3)
+    result = train_for(wired, d, 1, batch_size=16)
+    print(type(wired.distribute_strategy).__name__, np.isfinite(result.history["loss"][0]))
 """)
 
 
@@ -232,7 +239,7 @@ def test_a_real_training_step_under_mirrored_strategy():
     out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True,
                          timeout=300, env={**os.environ, "PYTHONPATH": tests})
     assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == ["2", "True", "True"]
+    assert out.stdout.split() == ["2", "True", "True", "MirroredStrategy", "True"]
 
 
 def test_predictor_matches_the_model_for_one_and_many_images():

@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from conftest import REPO
 
-from helpers.learn import MOST_EPOCHS
+from helpers.learn import MOST_EPOCHS, hardware
 from helpers.learn import speed as speed_module
 from helpers.report import budget, chain, estimate
 
@@ -141,6 +141,44 @@ def fake_measuring(calls):
     return run
 
 
+def test_the_estimate_names_the_device_and_precision_it_was_measured_in(tmp_path, monkeypatch):
+    gpu = {**SPEED, "device": "NVIDIA H100 80GB HBM3 (GPU)", "precision": "mixed_float16"}
+    monkeypatch.setattr(estimate, "speeds", lambda names, *a, **k: {n: gpu for n in names})
+    training = [notebook(tmp_path, "04_cnn_baseline"), notebook(tmp_path, "05_cnn_deep")]
+    found, _ = estimate.estimate(training, work(), lanes=2, cpus=2)
+    assert found.lines()[0].startswith("estimate at this machine's speed (NVIDIA H100 80GB HBM3 "
+                                       "(GPU), mixed_float16): about ")
+    assert found.as_dict()["trained_on"] == "NVIDIA H100 80GB HBM3 (GPU), mixed_float16"
+    cpu = {**SPEED, "device": "AMD EPYC (CPU)", "precision": "float32"}
+    assert estimate.measured_on({"a": gpu, "b": cpu, "c": gpu}) == (
+        "NVIDIA H100 80GB HBM3 (GPU), mixed_float16; AMD EPYC (CPU), float32")
+    assert estimate.measured_on({"a": SPEED}) == ""  # nothing said where nothing was measured
+    monkeypatch.setattr(estimate, "speeds", lambda names, *a, **k: {n: SPEED for n in names})
+    found, _ = estimate.estimate(training, work(), lanes=2, cpus=2)
+    assert found.lines()[0].startswith("estimate at this machine's speed: about ")
+
+
+def test_speeds_share_a_gpu_and_are_measured_again_in_another_precision(monkeypatch):
+    seen = []
+
+    def run(command, **options):
+        seen.append(options["env"].get("TF_FORCE_GPU_ALLOW_GROWTH"))
+        names = command[command.index("helpers.learn.speed") + 1].split(",")
+        return subprocess.CompletedProcess(command, 0, json.dumps({n: SPEED for n in names}), "")
+
+    monkeypatch.setattr(estimate.subprocess, "run", run)
+    monkeypatch.delenv("TF_FORCE_GPU_ALLOW_GROWTH", raising=False)
+    monkeypatch.setenv("OCR_PRECISION", "float32")
+    estimate.speeds(["deep"], (28, 28), 10, lanes=1, cpus=2)
+    assert seen == ["true"]  # two measured at once do not each take the whole GPU
+    estimate.speeds(["deep"], (28, 28), 10, lanes=1, cpus=2)
+    assert len(seen) == 1  # the cache
+    monkeypatch.setenv("OCR_PRECISION", "mixed_bfloat16")
+    monkeypatch.setenv("TF_FORCE_GPU_ALLOW_GROWTH", "false")  # the caller's choice is kept
+    estimate.speeds(["deep"], (28, 28), 10, lanes=1, cpus=2)
+    assert seen == ["true", "false"]
+
+
 def test_speeds_are_measured_once_per_machine_threads_and_shape(monkeypatch):
     calls = []
     monkeypatch.setattr(estimate.subprocess, "run", fake_measuring(calls))
@@ -159,6 +197,8 @@ def test_a_network_is_timed_on_this_machine():
     assert 0 < found["batch_seconds"] < 5 and found["batch_size"] == 16
     assert found["tracing_seconds"] > found["batch_seconds"]
     assert 0 < found["inference_seconds_per_image"] < found["batch_seconds"]
+    assert found["device"] == hardware.device_text()
+    assert found["precision"] == hardware.precision()
 
 
 def test_your_network_is_the_function_its_cell_defines():

@@ -310,7 +310,7 @@ def notebook_of(*sources: str) -> nbformat.NotebookNode:
 
 
 def test_cnn_notebooks_run_together_and_a_failure_among_them_stops_the_chain(
-        private_project_dir):
+        private_project_dir, monkeypatch):
     notebooks = private_project_dir / "notebooks"
     notebooks.mkdir()
     seen = private_project_dir / "threads.txt"
@@ -319,10 +319,13 @@ def test_cnn_notebooks_run_together_and_a_failure_among_them_stops_the_chain(
                    notebooks / "04_cnn_baseline.ipynb")
     nbformat.write(notebook_of("import os, pathlib",
                                f"pathlib.Path({str(seen)!r}).write_text("
-                               "os.environ.get('TF_NUM_INTRAOP_THREADS', 'unset'))"),
+                               "os.environ.get('TF_NUM_INTRAOP_THREADS', 'unset') + ' ' + "
+                               "os.environ.get('TF_FORCE_GPU_ALLOW_GROWTH', 'unset'))"),
                    notebooks / "05_cnn_deep.ipynb")
     nbformat.write(notebook_of("x = 2"), notebooks / "11_after.ipynb")
     run = private_project_dir / "outputs" / "run1"
+    monkeypatch.setenv("TF_FORCE_GPU_ALLOW_GROWTH", "unset")
+    monkeypatch.delenv("TF_FORCE_GPU_ALLOW_GROWTH")  # restored afterwards: the chain sets it
     with pytest.raises(SystemExit) as e:
         chain.main(["--out", str(run), "--models", "baseline,deep", "--jobs", "2"])
     assert "04_cnn_baseline.ipynb failed in code cell 2" in str(e.value)
@@ -331,8 +334,9 @@ def test_cnn_notebooks_run_together_and_a_failure_among_them_stops_the_chain(
     assert executed == ["01_prepare.ipynb", "04_cnn_baseline.ipynb", "05_cnn_deep.ipynb"]
     assert not (run / "report.html").exists() and not (run / "report.pdf").exists()
     assert not (private_project_dir / "outputs" / "latest").exists()
-    # Two kernels at once share the cores: each TensorFlow gets half of them.
-    assert seen.read_text() == str(max(1, chain.cpu_count() // 2))
+    # Two kernels at once share the cores: each TensorFlow gets half of them; and a GPU: each
+    # takes its memory as it needs it, not all of it at the start.
+    assert seen.read_text() == f"{max(1, chain.cpu_count() // 2)} true"
 
 
 def test_stages_are_preparation_the_cnns_and_the_results(tmp_path):

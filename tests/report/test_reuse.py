@@ -138,9 +138,9 @@ def test_the_key_covers_helpers_but_not_what_only_renders_the_report(tmp_path):
 
 
 def test_the_environment_and_data_files_are_in_the_key(tmp_path, monkeypatch):
-    monkeypatch.delenv("OCR_BFLOAT16", raising=False)
+    monkeypatch.delenv("OCR_PRECISION", raising=False)
     plain = reuse.environment_digest()
-    monkeypatch.setenv("OCR_BFLOAT16", "0")
+    monkeypatch.setenv("OCR_PRECISION", "float32")
     assert reuse.environment_digest() != plain
     data = tmp_path / "emnist"
     data.mkdir()
