@@ -263,7 +263,8 @@ def refusal(names: list[str], kept: dict[str, str], output: str) -> str:
         return "error: pip could not install the bundle; its message is above"
     needs = {}
     for name in names:
-        wanted = re.findall(rf"depends on {re.escape(name)}([^\s;,]*)", output, re.IGNORECASE)
+        wanted = re.findall(rf"(?:depends on|requested) {re.escape(name)}([^\s;,]*)", output,
+                            re.IGNORECASE)
         needs[name] = wanted[0] if wanted and wanted[0] else None
     said = ", ".join(f"{n} {kept[n]}" + (f" (the bundle asks for {n}{needs[n]})" if needs[n]
                                          else "") for n in names)
