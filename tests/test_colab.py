@@ -165,6 +165,15 @@ def test_install_keeps_the_installed_packages_and_passes_pip_its_arguments(tmp_p
                             str(lock)]
 
 
+def test_the_install_command_passes_what_it_does_not_know_to_pip(monkeypatch):
+    seen = []
+    monkeypatch.setattr(colab, "install", lambda root, extras, rest: seen.append((extras, rest)))
+    colab.main(["install", "--extras", "gpu,lab", "-c", "lock.txt", "--dry-run"])
+    assert seen == [(["gpu", "lab"], ["-c", "lock.txt", "--dry-run"])]
+    with pytest.raises(SystemExit):
+        colab.main(["links", "--dry-run"])
+
+
 def test_install_names_the_kept_package_it_cannot_install_beside(tmp_path, capsys):
     """pip itself, offline: the bundle asks for a numpy no release has; numpy stays."""
     root = write_project(tmp_path / "p", ["numpy>=99"])
