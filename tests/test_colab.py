@@ -255,3 +255,14 @@ def test_the_web_page_refuses_on_colab_and_says_why(fake_colab, monkeypatch, cap
                                              threads=1))
     assert cli.main(["serve"]) == 1
     assert "your browser cannot open" in capsys.readouterr().err
+
+
+def test_the_report_leaves_the_colab_cells_out():
+    from helpers.report import chain
+
+    path = REPO / "notebooks" / "01_data_exploration.ipynb"
+    assert [c["metadata"]["tags"] for c in cells_of(path)[:2]] == [[colab.TAG], [colab.TAG]]
+    shown = chain._body(path) + chain._body(path, main=False)
+    assert shown and not any(colab.TAG in c.metadata.get("tags", []) for c in shown)
+    assert not any("google.colab" in c.source or "Open In Colab" in c.source for c in shown)
+    assert shown[0].source.startswith("## Data exploration")  # the title, one level down
