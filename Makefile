@@ -34,7 +34,7 @@ AUTHOR   ?=
 COURSE   ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test lint report submission model lab bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve gpu-check serve browser clean distclean
+.PHONY: help venv lock test test-oldest lint report submission model lab colab-links bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve gpu-check serve browser clean distclean
 
 help:  ## list the targets
 	@echo "make test        lint, then the test suite (creates .venv on first use)"
@@ -51,6 +51,7 @@ help:  ## list the targets
 	@echo "                 DOWNLOAD=1 (fetch DATASET's files first when they are not there)"
 	@echo "                 ABLATION=0 (leave out the ablation of balancing and augmentation)"
 	@echo "                 AUTHOR=\"…\" COURSE=\"…\" (the title page; placeholders when unset)"
+	@echo "                 KERNEL=python3 (Jupyter's own kernel instead of the project's, as on Colab)"
 	@echo "                 notebooks whose code, parameters, helpers and packages are those of an"
 	@echo "                 earlier complete run are reused from it; FORCE=1 runs them all"
 	@echo "make submission  hand in: AUTHOR=\"…\" COURSE=\"…\" and the parameters of your report;"
@@ -67,6 +68,7 @@ help:  ## list the targets
 	@echo "make serve       web page to upload or draw a character and read lines, on 127.0.0.1"
 	@echo "                 parameters: PORT= (default 8000) MODEL= (default: make model's reader, else the latest report's best)"
 	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
+	@echo "make colab-links the notebooks' Open in Colab cells and the README's table; REPO=owner/name re-points them"
 	@echo "make bench       all benchmarks on real EMNIST files (OCR_EMNIST_DIR=, else data/raw/emnist):"
 	@echo "                 bench-data (every loader at the write-ups' sizes, time and memory; NearMiss on the A-Z CSV),"
 	@echo "                 bench-balance (NearMiss), bench-train (training in each precision,"
@@ -134,7 +136,8 @@ report: $(STAMP)
 		$(if $(MINUTES),--minutes "$(MINUTES)") $(if $(filter 1 yes true,$(DOWNLOAD)),--download) \
 		$(if $(filter 0 no false,$(ABLATION)),--no-ablation) \
 		$(if $(filter 1 yes true,$(FORCE)),--force) \
-		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(COURSE),--course "$(COURSE)")
+		$(if $(AUTHOR),--author "$(AUTHOR)") $(if $(COURSE),--course "$(COURSE)") \
+		$(if $(filter-out char-recognition,$(KERNEL)),--kernel "$(KERNEL)")
 
 # Hand in: refuse at once when something is missing, else render the report again with the
 # same parameters (the name, course and answers are in it; every notebook is reused) and pack
@@ -184,6 +187,12 @@ bench-serve: $(STAMP)
 
 gpu-check: $(STAMP)
 	$(PY) tests/benchmarks/gpu_check.py
+
+# Every notebook's first cells (the Colab link and setup) and the README's table of Colab
+# links, from pyproject.toml's repository address; REPO=owner/name sets that address first.
+# Standard library only: no .venv needed.
+colab-links:
+	$(PYTHON) -m helpers.colab links $(if $(REPO),--repo "$(REPO)")
 
 # The web page on http://127.0.0.1:$(PORT)/ with make model's reader (else the latest report's
 # best model), or MODEL=path.

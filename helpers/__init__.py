@@ -8,7 +8,8 @@
 - `web`: the page and its JSON API.
 
 At the top: `experiment` (what the notebooks share), `cli` (`python -m helpers`), `arguments`
-(what the command lines share), `errors` and `paths`.
+(what the command lines share), `errors`, `paths`, and `colab` (the notebooks' Colab cells and
+the install there; standard library only, so this file imports nothing).
 """
 
 __version__ = "0.1.0"

@@ -265,8 +265,14 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def serve_command(args: argparse.Namespace) -> int:
+    from helpers import colab
     from helpers.web import serve
 
+    if colab.running():
+        raise ConfigError(
+            "serve: the web page cannot be reached from Colab: it would listen on the Colab "
+            "machine's own network, which your browser cannot open. Run `make serve` on your "
+            "computer, or read images in a cell with `python -m helpers predict` or `read`")
     try:
         serve(args.model, host=args.host, port=args.port, threads=args.threads)
     except BundleError:

@@ -86,9 +86,10 @@ MAY_IMPORT = {
     "reading": {"data", "learn", "reading"},
     "plots": {"data", "learn", "reading", "plots"},
     "experiment": {"data", "learn"},
-    "report": {"data", "learn", "reading", "experiment", "report"},
+    "report": {"data", "learn", "reading", "experiment", "report", "colab"},
     "web": {"data", "learn", "reading", "web"},
-    "cli": {"data", "learn", "reading", "report", "web"},
+    "cli": {"data", "learn", "reading", "report", "web", "colab"},
+    "colab": set(),  # the standard library only: it runs before anything is installed
     "exercises": {"data", "learn", "reading", "exercises"},
 }
 SHARED = {"errors", "paths", "arguments"}  # anyone may import these
@@ -154,7 +155,8 @@ def test_imports_run_one_way_through_the_stages_and_only_the_cli_imports_the_cli
 def test_the_package_folders_are_the_stages_and_each_says_what_it_is_for():
     top = {p.name for p in (REPO / "helpers").iterdir() if not p.name.startswith((".", "_"))}
     assert top == {"data", "learn", "reading", "plots", "report", "web", "exercises",
-                   "experiment.py", "cli.py", "arguments.py", "errors.py", "paths.py"}
+                   "experiment.py", "cli.py", "arguments.py", "errors.py", "paths.py",
+                   "colab.py"}
     for room in ("data", "learn", "reading", "plots", "report", "web", "exercises"):
         doc = ast.get_docstring(ast.parse((REPO / "helpers" / room / "__init__.py").read_text()))
         assert doc and len(doc) > 80, room

@@ -42,7 +42,7 @@ import papermill as pm
 from nbconvert import HTMLExporter
 from tqdm import tqdm
 
-from helpers import paths
+from helpers import colab, paths
 from helpers.arguments import positive_float, positive_int, warnings_as_lines
 from helpers.data import SOURCES
 from helpers.data.cache import atomic_path
@@ -55,6 +55,8 @@ from helpers.report.pdf import notebook_to_pdf
 if TYPE_CHECKING:  # TensorFlow is imported once stderr is filtered (see main)
     from helpers.experiment import RunConfig
 
+# The kernel papermill starts: the project's by default (it keeps TensorFlow's C++ start-up
+# lines out of the cells); `--kernel python3` runs the notebooks in Colab's or Jupyter's own.
 KERNEL = kernel.NAME
 # Environment variables TensorFlow reads at start-up for the sizes of its thread pools.
 THREAD_VARIABLES = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
@@ -91,15 +93,15 @@ def declared_parameters(notebook: Path) -> set[str]:
 
 
 def run_notebook(notebook: Path, out: Path, parameters: dict, *, label: str = "Executing",
-                 position: int = 0) -> float:
-    """Execute one notebook into `out` with a progress bar named `label` on line `position`;
-    returns seconds taken."""
+                 position: int = 0, kernel_name: str = KERNEL) -> float:
+    """Execute one notebook into `out` in the kernel `kernel_name` with a progress bar named
+    `label` on line `position`; returns seconds taken."""
     wanted = declared_parameters(notebook)
     started = time.perf_counter()
     bar = {"desc": label, "position": position, "leave": False, "ncols": _bar_width()}
     # Every cell has run and the notebook is saved when the kernel is shut down, so it is
     # stopped at once: a graceful shutdown waits seconds on a busy machine, then interrupts it.
-    pm.execute_notebook(str(notebook), str(out), kernel_name=KERNEL, progress_bar=bar,
+    pm.execute_notebook(str(notebook), str(out), kernel_name=kernel_name, progress_bar=bar,
                         cwd=str(notebooks_dir()), shutdown_kernel="immediate",
                         parameters={k: v for k, v in parameters.items() if k in wanted})
     return time.perf_counter() - started
@@ -163,11 +165,13 @@ class NotebookFailed(Exception):
 class Chain:
     """Runs the notebooks of one run folder, `jobs` at a time where `stages` allows it, and
     reuses those an earlier complete run executed with the same key (`helpers.report.reuse`)
-    unless `force`."""
+    unless `force`, each in the kernel `kernel_name`."""
 
     def __init__(self, run: Path, notebooks: list[Path], parameters: dict, jobs: int, *,
-                 force: bool = False, own: dict[str, dict] | None = None):
+                 force: bool = False, own: dict[str, dict] | None = None,
+                 kernel_name: str = KERNEL):
         self.run, self.notebooks, self.parameters = run, notebooks, parameters
+        self.kernel_name = kernel_name
         self.own = own or {}  # notebook -> parameters of its own (its MINUTES)
         self.jobs, self.force = max(1, jobs), force
         self.timings: dict[str, float] = {}
@@ -232,7 +236,8 @@ class Chain:
         out = self.out(notebook)
         try:
             seconds = run_notebook(notebook, out, self.parameters_of(notebook),
-                                   label=self.label(notebook), position=position)
+                                   label=self.label(notebook), position=position,
+                                   kernel_name=self.kernel_name)
         except pm.PapermillExecutionError as e:
             raise NotebookFailed(f"{notebook.name} failed in {failed_cell(out)}: {e.ename}: "
                                  f"{e.evalue}\npartially executed copy kept at {out}") from None
@@ -356,10 +361,10 @@ MAIN = "main"
 # What the report never shows: parameters, closing summaries (the discussion says them), the
 # network listings (the appendix gathers them: `writeup.networks`), the training cells (the
 # method says how each network trained: `writeup.training_parameters`), the exercises, the
-# instructions to the student, and the student's answers (the discussion gathers them:
-# `helpers.report.answers`).
+# instructions to the student, the student's answers (the discussion gathers them:
+# `helpers.report.answers`), and the Colab link and setup (`helpers.colab`).
 NEVER = {"parameters", "injected-parameters", "listing", "summary", "exercises", "question",
-         "training", "instructions", answers.TAG}
+         "training", "instructions", answers.TAG, colab.TAG}
 
 
 def _body(path: Path, *, main: bool = True) -> list[nbformat.NotebookNode]:
@@ -524,7 +529,8 @@ def announce_estimate(steps: Chain, work: estimate.Workload, plan: budget.Plan |
 
 def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool = True,
               force: bool = False, author: str | None = None,
-              course: str | None = None, minutes: float | str | None = None) -> Path:
+              course: str | None = None, minutes: float | str | None = None,
+              kernel_name: str = KERNEL) -> Path:
     """Run the notebooks and render the report. `minutes`: the run's time budget; `DEFAULT`,
     the time for up to `DEFAULT_EPOCHS` epochs of every network at this machine's speed
     (`default_minutes`); None, no time limit (EPOCHS= decides)."""
@@ -566,7 +572,7 @@ def run_chain(config: RunConfig, parameters: dict, jobs: int = 2, ablation: bool
             record["default"] = {"key": default_key, **asdict(shared)}
         (run / "budget.json").write_text(json.dumps(record, indent=1))
         print(budget_line(shared), file=sys.stderr, flush=True)
-    steps = Chain(run, chosen, parameters, jobs, force=force, own=own)
+    steps = Chain(run, chosen, parameters, jobs, force=force, own=own, kernel_name=kernel_name)
     announce_estimate(steps, work, shared)
     del dataset
     try:
@@ -698,6 +704,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                           "placeholder when not given)")
     parser.add_argument("--course", help="the course the report is handed in for, for its "
                                          "title page")
+    parser.add_argument("--kernel", default=KERNEL, metavar="NAME",
+                        help=f"the Jupyter kernel that runs the notebooks (default: {KERNEL}, "
+                             "which keeps TensorFlow's C++ start-up lines out of the cells; "
+                             "python3 on Colab or in a Jupyter without it)")
     parser.add_argument("--jobs", type=positive_int, default=min(2, cpu_count()),
                         help="notebooks run at once within a stage, each with its share of the "
                              "cores (default: 2, or 1 on a single core)")
@@ -752,11 +762,12 @@ def _main(args: argparse.Namespace) -> int:
             fetch(args.dataset, data_dir)
         except BundleError as e:
             raise SystemExit(f"error: {e}") from None
-    kernel.ensure()  # a kernel spec from before it kept TensorFlow's C++ lines out of the cells
+    if args.kernel == KERNEL:  # a spec from before it kept TensorFlow's C++ lines out of the cells
+        kernel.ensure()
     started = time.perf_counter()
     report = run_chain(config, parameters, jobs=args.jobs, ablation=args.ablation,
                        force=args.force, author=args.author, course=args.course,
-                       minutes=args.minutes)
+                       minutes=args.minutes, kernel_name=args.kernel)
     print(f"report: {report} ({time.perf_counter() - started:.0f} s)")
     return 0
 

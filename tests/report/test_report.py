@@ -288,6 +288,37 @@ def test_kernel_keeps_tensorflow_start_up_lines_out_of_the_cells_but_shows_warni
     assert any(name == "stderr" and "a real warning" in text for name, text in streams)
 
 
+@pytest.mark.slow
+def test_a_notebook_runs_in_jupyters_own_python3_kernel(private_project_dir, tmp_path):
+    """Colab's kernel is `python3`: nothing a notebook does needs the project's kernel, and the
+    Colab setup cell does nothing elsewhere."""
+    import papermill as pm
+
+    out = tmp_path / "02.ipynb"
+    pm.execute_notebook(str(REPO / "notebooks" / "02_nearmiss_balancing.ipynb"), str(out),
+                        kernel_name="python3", cwd=str(REPO / "notebooks"), progress_bar=False,
+                        parameters={"DATASET": "glyphs", "LIMIT": 720,
+                                    "RUN_DIR": str(private_project_dir / "outputs" / "run")})
+    executed = nbformat.read(out, as_version=4)
+    assert all(c.execution_count for c in executed.cells if c.cell_type == "code")
+    assert (private_project_dir / "outputs" / "run" / "balance.json").exists()
+
+
+def test_the_chain_runs_the_notebooks_in_the_kernel_it_is_given(private_project_dir):
+    notebooks = private_project_dir / "notebooks"
+    notebooks.mkdir()
+    seen = private_project_dir / "argv.txt"
+    nbformat.write(notebook_of("import pathlib, sys",
+                               f"pathlib.Path({str(seen)!r}).write_text(' '.join(sys.argv))",
+                               "raise RuntimeError('stop here')"), notebooks / "01_kernel.ipynb")
+    for name, flag in (("python3", False), (chain.KERNEL, True)):
+        with pytest.raises(SystemExit, match="stop here"):
+            chain.main(["--out", str(private_project_dir / "outputs" / name), "--jobs", "1",
+                        *(["--kernel", name] if name != chain.KERNEL else [])])
+        # The project's kernel is the one started with capture_fd_output off.
+        assert ("capture_fd_output=False" in seen.read_text()) is flag, name
+
+
 def test_a_relative_data_dir_is_resolved_before_the_notebooks_run(monkeypatch, tmp_path):
     seen = {}
 
