@@ -37,7 +37,10 @@ COURSE   ?=
 .PHONY: help venv lock test test-oldest lint report submission model lab colab-links bench bench-data bench-balance bench-train bench-accuracy bench-read bench-serve gpu-check serve browser clean distclean
 
 help:  ## list the targets
-	@echo "make test        lint, then the test suite (creates .venv on first use)"
+	@echo "make test        lint, then the test suite (creates .venv on first use), then"
+	@echo "                 make test-oldest: the suite again on the oldest supported stack"
+	@echo "                 (TensorFlow 2.19, Keras 3.10, numpy 2.0, pandas 2.2: requirements/oldest.txt)"
+	@echo "                 installed as on Colab, in its own .venv-oldest, in the python3 kernel"
 	@echo "make report      run the notebook chain headless and render the report into outputs/"
 	@echo "                 parameters: DATASET= DATA_DIR= EPOCHS= LIMIT= SEED= MODELS= BALANCE="
 	@echo "                 SEEDS= (trainings per network, for a mean ± sd; default 1)"
@@ -68,6 +71,9 @@ help:  ## list the targets
 	@echo "make serve       web page to upload or draw a character and read lines, on 127.0.0.1"
 	@echo "                 parameters: PORT= (default 8000) MODEL= (default: make model's reader, else the latest report's best)"
 	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
+	@echo "make lock        regenerate requirements/lock.txt, lock-gpu.txt and oldest.txt from"
+	@echo "                 pyproject.toml's ranges with uv (UPGRADE=1: newest versions in range)"
+	@echo "                 .venv installs lock.txt, or lock-gpu.txt where nvidia-smi lists a GPU (GPU=0|1)"
 	@echo "make colab-links the notebooks' Open in Colab cells and the README's table; REPO=owner/name re-points them"
 	@echo "make bench       all benchmarks on real EMNIST files (OCR_EMNIST_DIR=, else data/raw/emnist):"
 	@echo "                 bench-data (every loader at the write-ups' sizes, time and memory; NearMiss on the A-Z CSV),"
@@ -114,6 +120,31 @@ lint: $(STAMP)
 
 test: lint browser
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-oldest
+
+# The oldest supported stack (requirements/oldest.txt: every direct dependency at its lower
+# bound), installed the way the notebooks' Colab cell installs the bundle: TensorFlow, Keras,
+# numpy and pandas first, as a Colab runtime has them, then `python -m helpers.colab install`
+# beside them, which must leave those four as they were. Then the test suite there, its
+# notebooks in Jupyter's own `python3` kernel (the project's kernel is not installed there).
+OLDEST_PINS  := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha1(open('pyproject.toml', 'rb').read() + open('requirements/oldest.txt', 'rb').read()).hexdigest()[:12])" 2>/dev/null)
+OLDEST_STAMP := $(OLDEST)/.pins-$(OLDEST_PINS)
+COLAB_BASE   := ^(tensorflow|keras|numpy|pandas)==
+
+$(OLDEST_STAMP): pyproject.toml requirements/oldest.txt
+	rm -rf $(OLDEST)
+	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
+	$(OLDEST)/bin/python -m pip install --quiet $$(grep -E '$(COLAB_BASE)' requirements/oldest.txt)
+	$(OLDEST)/bin/python -m pip freeze | grep -iE '$(COLAB_BASE)' > $(OLDEST)/base.txt
+	$(OLDEST)/bin/python -m helpers.colab install --extras dev -c requirements/oldest.txt --quiet
+	$(OLDEST)/bin/python -m pip freeze | grep -iE '$(COLAB_BASE)' | diff $(OLDEST)/base.txt - \
+		|| { echo "installing the bundle moved TensorFlow, Keras, numpy or pandas (above)"; exit 1; }
+	@touch $@
+
+test-oldest: $(OLDEST_STAMP)
+	@echo "the oldest supported stack: $$(tr '\n' ' ' < $(OLDEST)/base.txt)"
+	OCR_KERNEL=python3 $(OLDEST)/bin/python -m pytest -p no:cacheprovider
 
 # Debian's Chromium for the end-to-end test of the web page. Installed when missing and this
 # is a root shell with apt-get; otherwise that test is skipped with the reason.
@@ -206,4 +237,4 @@ clean:
 	find helpers tests -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) *.egg-info
+	rm -rf $(VENV) $(OLDEST) *.egg-info

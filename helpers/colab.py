@@ -68,14 +68,18 @@ if "google.colab" in sys.modules:
     import importlib
     from importlib import metadata
 
+    if CHECKOUT not in sys.path:  # the running kernel never reads the editable install's .pth
+        sys.path.insert(0, CHECKOUT)
     try:
         metadata.version("{distribution}")
     except metadata.PackageNotFoundError:
+        from helpers import colab
+
+        before = colab.versions()
         subprocess.run([sys.executable, "-m", "helpers.colab", "install"], cwd=CHECKOUT,
                        check=True)
         importlib.invalidate_caches()  # the packages just installed are importable at once
-    if CHECKOUT not in sys.path:  # the running kernel never reads the editable install's .pth
-        sys.path.insert(0, CHECKOUT)
+        colab.refuse_stale(before)  # a package this kernel had imported was replaced
     os.chdir(os.path.join(CHECKOUT, "notebooks"))"""
 
 
@@ -88,6 +92,36 @@ def running() -> bool:
         return importlib.util.find_spec("google.colab") is not None
     except (ImportError, ValueError):
         return False
+
+
+def versions() -> dict[str, str]:
+    """Every installed distribution's version, by normalised name."""
+    return {normalized(d.metadata["Name"]): d.version for d in metadata.distributions()
+            if d.metadata["Name"]}
+
+
+def stale(before: dict[str, str], after: dict[str, str],
+          imported: Sequence[str], provides: dict[str, list[str]]) -> list[str]:
+    """The distributions whose version changed between `before` and `after` while one of their
+    modules (`provides`: module -> distributions) was already `imported`: this kernel still
+    runs the old code beside the new files."""
+    changed = {name for name, version in after.items()
+               if name in before and before[name] != version}
+    found = {normalized(d) for module in imported if "." not in module
+             for d in provides.get(module, ()) if normalized(d) in changed}
+    return sorted(f"{name} {before[name]} → {after[name]}" for name in found)
+
+
+def refuse_stale(before: dict[str, str]) -> None:
+    """Stop the setup cell when the install replaced a package this kernel had imported (Colab
+    imports some, e.g. matplotlib, when the session starts): the old modules would run beside
+    the new files. A restarted session finds the bundle installed and imports the new ones."""
+    replaced = stale(before, versions(), list(sys.modules), metadata.packages_distributions())
+    if replaced:
+        raise RuntimeError(
+            f"the install replaced {', '.join(replaced)}, which this session had already "
+            "imported. Restart the session (Runtime → Restart session) and run the notebook "
+            "again from the top; the bundle stays installed.")
 
 
 # --- the links -------------------------------------------------------------------------------

@@ -266,3 +266,26 @@ def test_the_report_leaves_the_colab_cells_out():
     assert shown and not any(colab.TAG in c.metadata.get("tags", []) for c in shown)
     assert not any("google.colab" in c.source or "Open In Colab" in c.source for c in shown)
     assert shown[0].source.startswith("## Data exploration")  # the title, one level down
+
+
+def test_a_replaced_package_the_kernel_had_imported_asks_for_a_restart(monkeypatch):
+    provides = {"matplotlib": ["matplotlib"], "mpl_toolkits": ["matplotlib"],
+                "cv2": ["opencv-python-headless"], "yaml": ["PyYAML"]}
+    before = {"matplotlib": "3.10.0", "opencv-python-headless": "4.12.0.88", "pyyaml": "6.0"}
+    after = {**before, "matplotlib": "3.11.0", "pyyaml": "6.0.2", "wordfreq": "3.1.1"}
+    # Replaced and imported: named once, with both versions.
+    assert colab.stale(before, after, ["matplotlib", "matplotlib.pyplot", "mpl_toolkits"],
+                       provides) == ["matplotlib 3.10.0 → 3.11.0"]
+    # Replaced but never imported, imported but unchanged, newly installed: nothing to restart.
+    assert colab.stale(before, after, ["cv2", "os"], provides) == []
+    assert colab.stale(before, after, ["wordfreq"], {"wordfreq": ["wordfreq"]}) == []
+    # The distribution's name is matched however it is spelled.
+    assert colab.stale(before, after, ["yaml"], provides) == ["pyyaml 6.0 → 6.0.2"]
+
+    versions = colab.versions()
+    assert versions["numpy"] == metadata.version("numpy")
+    colab.refuse_stale(versions)  # nothing changed since: the cell goes on
+    older = {**versions, "numpy": "1.0"}
+    assert "numpy" in sys.modules
+    with pytest.raises(RuntimeError, match=r"replaced numpy 1\.0 → .*Restart the session"):
+        colab.refuse_stale(older)
