@@ -112,7 +112,7 @@ lock:
 	$(VENV)/bin/uv pip compile pyproject.toml --extra gpu --extra lab --extra dev \
 		--python-platform x86_64-manylinux_2_28 --python-version 3.11 $(if $(UPGRADE),--upgrade) \
 		-o requirements/lock-gpu.txt
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --resolution lowest-direct \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra lab --extra dev --resolution lowest-direct \
 		--python-platform x86_64-manylinux_2_28 --python-version 3.11 -o requirements/oldest.txt
 
 lint: $(STAMP)
@@ -137,7 +137,7 @@ $(OLDEST_STAMP): pyproject.toml requirements/oldest.txt
 	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
 	$(OLDEST)/bin/python -m pip install --quiet $$(grep -E '$(COLAB_BASE)' requirements/oldest.txt)
 	$(OLDEST)/bin/python -m pip freeze | grep -iE '$(COLAB_BASE)' > $(OLDEST)/base.txt
-	$(OLDEST)/bin/python -m helpers.colab install --extras dev -c requirements/oldest.txt --quiet
+	$(OLDEST)/bin/python -m helpers.colab install --extras lab,dev -c requirements/oldest.txt --quiet
 	$(OLDEST)/bin/python -m pip freeze | grep -iE '$(COLAB_BASE)' | diff $(OLDEST)/base.txt - \
 		|| { echo "installing the bundle moved TensorFlow, Keras, numpy or pandas (above)"; exit 1; }
 	@touch $@
