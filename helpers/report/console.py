@@ -24,10 +24,13 @@ NOISE = re.compile(
     rb"|WARNING: All log messages before absl::InitializeLog\(\) is called"
     rb"|I\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] "  # any C++ INFO line
     rb"|E\d{4} [\d:.]+ +\d+ node_def_util\.cc:\d+\] NodeDef mentions attribute"
-    rb"|To enable the following instructions: [\w ]+, in other operations, rebuild TensorFlow")
+    rb"|To enable the following instructions: [\w ]+, in other operations, rebuild TensorFlow"
+    # TensorFlow's CUDA build (Colab's `tensorflow`) registers its CUDA plugins twice.
+    rb"|(?:[EW]\d{4} [\d:.]+ +\d+ |\d{4}-\d\d-\d\d [\d:.]+: [EW] )\S+\.cc:\d+\] "
+    rb"(?:Unable to register cu\w+ factory|computation placer already registered)")
 # How those lines begin: an unfinished line that begins so waits for its end to be judged.
-START = re.compile(rb"\[IPKernelApp\] |WARNING: All log messages|[IE]\d{4} \d"
-                   rb"|To enable the following instructions")
+START = re.compile(rb"\[IPKernelApp\] |WARNING: All log messages|[IEW]\d{4} \d"
+                   rb"|\d{4}-\d\d-\d\d \d|To enable the following instructions")
 
 
 def split(buffer: bytes) -> tuple[bytes, bytes]:
