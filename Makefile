@@ -5,14 +5,20 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-# The exact versions `make` installs: TensorFlow's CPU wheel, or its CUDA build where
-# `nvidia-smi` lists a GPU (GPU=0 or GPU=1 decides instead).
-GPU    ?= $(shell nvidia-smi -L 2>/dev/null | grep -q '^GPU' && echo 1)
+PLATFORM := $(shell uname -s)-$(shell uname -m)
+# The exact versions `make` installs: TensorFlow's CPU wheel, or its CUDA build on Linux x86_64
+# where `nvidia-smi` lists a GPU (GPU=0 or GPU=1 decides instead).
+ifeq ($(origin GPU),undefined)
+GPU := $(if $(filter Linux-x86_64,$(PLATFORM)),$(shell nvidia-smi -L 2>/dev/null | grep -q '^GPU' && echo 1))
+endif
 LOCK   := requirements/lock$(if $(filter 1,$(GPU)),-gpu).txt
-# The wheel this lock replaces, removed first when a .venv switches between the two.
-OTHER_TF := $(if $(filter 1,$(GPU)),tensorflow-cpu,tensorflow)
-PINS   := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha1(open('pyproject.toml', 'rb').read() + open('$(LOCK)', 'rb').read()).hexdigest()[:12])" 2>/dev/null)
-STAMP  := $(VENV)/.pins-$(PINS)
+# Two TensorFlow wheels must never share a .venv: on Linux x86_64 the CPU lock has
+# tensorflow-cpu and the GPU lock tensorflow, so a .venv switching between them drops the other.
+OTHER_TF := $(if $(filter 1,$(GPU)),tensorflow-cpu,$(if $(filter Linux-x86_64,$(PLATFORM)),tensorflow))
+# A .venv is rebuilt when what it is built from changes: pyproject.toml's requirements (not its
+# other settings) and the files named.
+BUILT_FROM = $(shell $(PYTHON) -c "import hashlib, json, sys, tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; print(hashlib.sha1((json.dumps([p['dependencies'], p['optional-dependencies']]) + ''.join(open(f).read() for f in sys.argv[1:])).encode()).hexdigest()[:12])" $(1) 2>/dev/null)
+STAMP  := $(VENV)/.pins-$(call BUILT_FROM,$(LOCK))
 KERNEL := char-recognition
 OLDEST := .venv-oldest
 UV     := uv==0.13.9
@@ -73,7 +79,8 @@ help:  ## list the targets
 	@echo "make lint        ruff over helpers/, tests/ and the notebooks"
 	@echo "make lock        regenerate requirements/lock.txt, lock-gpu.txt and oldest.txt from"
 	@echo "                 pyproject.toml's ranges with uv (UPGRADE=1: newest versions in range)"
-	@echo "                 .venv installs lock.txt, or lock-gpu.txt where nvidia-smi lists a GPU (GPU=0|1)"
+	@echo "                 .venv installs lock.txt, or lock-gpu.txt on Linux x86_64 where nvidia-smi"
+	@echo "                 lists a GPU (GPU=0|1 decides instead)"
 	@echo "make colab-links the notebooks' Open in Colab cells and the README's table; REPO=owner/name re-points them"
 	@echo "make bench       all benchmarks on real EMNIST files (OCR_EMNIST_DIR=, else data/raw/emnist):"
 	@echo "                 bench-data (every loader at the write-ups' sizes, time and memory; NearMiss on the A-Z CSV),"
@@ -89,11 +96,11 @@ help:  ## list the targets
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP):
 	@$(PYTHON) -c "import sys; sys.exit(0 if sys.version_info >= (3, 11) else 'Python 3.11 or newer is needed; found ' + sys.version.split()[0] + '. Run make with PYTHON=python3.11 (or newer).')"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	@$(PY) -m pip uninstall --quiet --yes $(OTHER_TF) 2>/dev/null || true
+	$(if $(OTHER_TF),@$(PY) -m pip uninstall --quiet --yes $(OTHER_TF) 2>/dev/null || true)
 	$(PY) -m pip install --progress-bar on -r $(LOCK)
 	$(PY) -m pip install --quiet --no-deps -e .
 	$(PY) -m helpers.report.kernel
@@ -101,16 +108,17 @@ $(STAMP): pyproject.toml $(LOCK)
 	@touch $@
 
 # Regenerate the locks from pyproject.toml's ranges with uv (versions already in a lock are kept
-# unless UPGRADE=1): lock.txt (every platform; tensorflow-cpu on Linux x86_64), lock-gpu.txt
-# (Linux with CUDA) and oldest.txt (every direct dependency at its lower bound).
+# unless UPGRADE=1): lock.txt (Linux and macOS; tensorflow-cpu on Linux x86_64), lock-gpu.txt
+# (tensorflow[and-cuda] on Linux) and oldest.txt (every direct dependency at its lower bound,
+# Linux x86_64, Python 3.11).
 lock:
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet $(UV)
 	$(VENV)/bin/uv pip compile pyproject.toml requirements/cpu.in --extra lab --extra dev \
 		--override requirements/cpu-override.txt --universal --fork-strategy fewest \
 		--python-version 3.11 $(if $(UPGRADE),--upgrade) -o requirements/lock.txt
-	$(VENV)/bin/uv pip compile pyproject.toml --extra gpu --extra lab --extra dev \
-		--python-platform x86_64-manylinux_2_28 --python-version 3.11 $(if $(UPGRADE),--upgrade) \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra gpu --extra lab --extra dev --universal \
+		--fork-strategy fewest --python-version 3.11 $(if $(UPGRADE),--upgrade) \
 		-o requirements/lock-gpu.txt
 	$(VENV)/bin/uv pip compile pyproject.toml --extra lab --extra dev --resolution lowest-direct \
 		--python-platform x86_64-manylinux_2_28 --python-version 3.11 -o requirements/oldest.txt
@@ -123,28 +131,38 @@ test: lint browser
 	$(MAKE) --no-print-directory test-oldest
 
 # The oldest supported stack (requirements/oldest.txt: every direct dependency at its lower
-# bound), installed the way the notebooks' Colab cell installs the bundle: TensorFlow, Keras,
-# numpy and pandas first, as a Colab runtime has them, then `python -m helpers.colab install`
-# beside them, which must leave those four as they were. Then the test suite there, its
-# notebooks in Jupyter's own `python3` kernel (the project's kernel is not installed there).
-OLDEST_PINS  := $(shell $(PYTHON) -c "import hashlib; print(hashlib.sha1(open('pyproject.toml', 'rb').read() + open('requirements/oldest.txt', 'rb').read()).hexdigest()[:12])" 2>/dev/null)
-OLDEST_STAMP := $(OLDEST)/.pins-$(OLDEST_PINS)
+# bound, resolved for Python 3.11), installed the way the notebooks' Colab cell installs the
+# bundle: TensorFlow, Keras, numpy and pandas first, as a Colab runtime has them, then
+# `python -m helpers.colab install` beside them, which must leave those four as they were. Then
+# the test suite there, its notebooks in Jupyter's own `python3` kernel of that environment (the
+# project's kernel is not installed there). Skipped, saying so, where no Python 3.11 is found
+# (OLDEST_PYTHON= names one).
+ifeq ($(origin OLDEST_PYTHON),undefined)
+OLDEST_PYTHON := $(shell for p in $(PYTHON) python3.11; do $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null && echo $$p && break; done)
+endif
+OLDEST_STAMP := $(OLDEST)/.pins-$(call BUILT_FROM,requirements/oldest.txt helpers/colab.py)
 COLAB_BASE   := ^(tensorflow|keras|numpy|pandas)==
 
-$(OLDEST_STAMP): pyproject.toml requirements/oldest.txt
+$(OLDEST_STAMP):
 	rm -rf $(OLDEST)
-	$(PYTHON) -m venv $(OLDEST)
+	$(OLDEST_PYTHON) -m venv $(OLDEST)
 	$(OLDEST)/bin/python -m pip install --quiet --upgrade pip
-	$(OLDEST)/bin/python -m pip install --quiet $$(grep -E '$(COLAB_BASE)' requirements/oldest.txt)
+	$(OLDEST)/bin/python -m pip install --quiet -c requirements/oldest.txt \
+		$$(grep -E '$(COLAB_BASE)' requirements/oldest.txt)
 	$(OLDEST)/bin/python -m pip freeze | grep -iE '$(COLAB_BASE)' > $(OLDEST)/base.txt
 	$(OLDEST)/bin/python -m helpers.colab install --extras lab,dev -c requirements/oldest.txt --quiet
 	$(OLDEST)/bin/python -m pip freeze | grep -iE '$(COLAB_BASE)' | diff $(OLDEST)/base.txt - \
 		|| { echo "installing the bundle moved TensorFlow, Keras, numpy or pandas (above)"; exit 1; }
 	@touch $@
 
-test-oldest: $(OLDEST_STAMP)
+test-oldest: $(if $(OLDEST_PYTHON),$(OLDEST_STAMP))
+ifeq ($(OLDEST_PYTHON),)
+	@echo "test-oldest: skipped: no Python 3.11 here (requirements/oldest.txt is resolved for it;"
+	@echo "             TensorFlow 2.19 has no wheels for 3.13); OLDEST_PYTHON=/path/to/python3.11 runs it"
+else
 	@echo "the oldest supported stack: $$(tr '\n' ' ' < $(OLDEST)/base.txt)"
-	OCR_KERNEL=python3 $(OLDEST)/bin/python -m pytest -p no:cacheprovider
+	OCR_KERNEL=python3 JUPYTER_PREFER_ENV_PATH=1 $(OLDEST)/bin/python -m pytest -p no:cacheprovider
+endif
 
 # Debian's Chromium for the end-to-end test of the web page. Installed when missing and this
 # is a root shell with apt-get; otherwise that test is skipped with the reason.

@@ -20,8 +20,10 @@ Standard library only: Colab runs this module from the fresh clone before anythi
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -53,9 +55,9 @@ TensorFlow, numpy and pandas stay as they are); anywhere else it does nothing.""
 SETUP = """\
 # On Google Colab only (anywhere else this cell does nothing): once per session, clone the
 # bundle into CHECKOUT and install what it needs beside Colab's own TensorFlow, numpy and
-# pandas (`python -m helpers.colab install`); the notebook then runs as it does on your
-# machine. Its results go to CHECKOUT/outputs, which Colab deletes when the session ends:
-# download that folder (or copy it to Google Drive) to keep them.
+# pandas (`helpers.colab.setup`); the notebook then runs as it does on your machine. Its
+# results go to CHECKOUT/outputs, which Colab deletes when the session ends: download that
+# folder (or copy it to Google Drive) to keep them.
 import os
 import subprocess
 import sys
@@ -64,23 +66,31 @@ if "google.colab" in sys.modules:
     REPOSITORY = "{repository}"
     CHECKOUT = "{checkout}"
     if not os.path.isdir(CHECKOUT):
-        subprocess.run(["git", "clone", "--depth=1", REPOSITORY, CHECKOUT], check=True)
-    import importlib
-    from importlib import metadata
-
+        clone = subprocess.run(["git", "clone", "--depth=1", REPOSITORY, CHECKOUT],
+                               capture_output=True, text=True)  # Colab shows no child's output
+        if clone.returncode:
+            raise RuntimeError(f"could not clone {{REPOSITORY}}:\\n{{clone.stderr}}")
     if CHECKOUT not in sys.path:  # the running kernel never reads the editable install's .pth
         sys.path.insert(0, CHECKOUT)
-    try:
-        metadata.version("{distribution}")
-    except metadata.PackageNotFoundError:
-        from helpers import colab
+    from helpers import colab
 
-        before = colab.versions()
-        subprocess.run([sys.executable, "-m", "helpers.colab", "install"], cwd=CHECKOUT,
-                       check=True)
+    colab.setup(CHECKOUT)"""
+
+
+def setup(checkout: str | Path) -> None:
+    """The setup cell's work once the checkout is there: install the bundle when it is not
+    installed (pip's output shown in the cell as it comes), stop when that replaced a package
+    the session had already imported, and work in the checkout's notebooks/ folder."""
+    checkout = Path(checkout)
+    try:
+        metadata.version(project(checkout)["name"])
+    except metadata.PackageNotFoundError:
+        before = versions()
+        if install(checkout) != 0:
+            raise RuntimeError("the bundle was not installed: pip's messages are above") from None
         importlib.invalidate_caches()  # the packages just installed are importable at once
-        colab.refuse_stale(before)  # a package this kernel had imported was replaced
-    os.chdir(os.path.join(CHECKOUT, "notebooks"))"""
+        refuse_stale(before)
+    os.chdir(checkout / "notebooks")
 
 
 def running() -> bool:

@@ -377,7 +377,8 @@ def saved_metrics(config: RunConfig, *, required: bool = False) -> list[dict]:
                if name in found and found[name].get("dataset") == config.dataset]
     if required and not metrics:
         raise DataError(f"no metrics in {config.run_dir / 'metrics'}; run the CNN notebooks "
-                        "(or `make report`) first")
+                        "first, in this session (or `make report`; on Colab "
+                        "`!python -m helpers.report --kernel python3`)")
     return metrics
 
 

@@ -19,6 +19,8 @@ LINUX = {"sys_platform": "linux", "platform_system": "Linux", "platform_machine"
          "implementation_name": "cpython", "platform_python_implementation": "CPython"}
 MAC = {**LINUX, "sys_platform": "darwin", "platform_system": "Darwin",
        "platform_machine": "arm64"}
+LINUX_312 = {**LINUX, "python_version": "3.12", "python_full_version": "3.12.3"}
+PLATFORMS = {"linux": LINUX, "mac": MAC, "linux, Python 3.12": LINUX_312}
 
 
 def pins(lock: str, environment: dict) -> dict[str, Version]:
@@ -45,17 +47,20 @@ def stated(extras: tuple[str, ...], environment: dict) -> list[Requirement]:
 
 
 # tensorflow-cpu is the same TensorFlow in the CPU lock on Linux x86_64.
-STANDS_IN = {("lock.txt", "linux"): {"tensorflow": "tensorflow-cpu"}}
+STANDS_IN = {("lock.txt", "linux"): {"tensorflow": "tensorflow-cpu"},
+             ("lock.txt", "linux, Python 3.12"): {"tensorflow": "tensorflow-cpu"}}
 
 
 @pytest.mark.parametrize("lock, extras, platform", [
     ("lock.txt", ("lab", "dev"), "linux"),
     ("lock.txt", ("lab", "dev"), "mac"),
+    ("lock.txt", ("lab", "dev"), "linux, Python 3.12"),
     ("lock-gpu.txt", ("gpu", "lab", "dev"), "linux"),
+    ("lock-gpu.txt", ("gpu", "lab", "dev"), "linux, Python 3.12"),
     ("oldest.txt", ("lab", "dev"), "linux"),
 ])
 def test_each_lock_pins_every_stated_requirement_within_its_range(lock, extras, platform):
-    environment = LINUX if platform == "linux" else MAC
+    environment = PLATFORMS[platform]
     pinned = pins(lock, environment)
     swap = STANDS_IN.get((lock, platform), {})
     for requirement in stated(extras, environment):
@@ -74,6 +79,17 @@ def test_the_cpu_lock_never_installs_two_tensorflows_and_the_gpu_lock_brings_cud
     # The CPU and GPU builds are the same release, with the same Keras and numpy.
     assert gpu["tensorflow"] == linux["tensorflow-cpu"]
     assert all(gpu[name] == linux[name] for name in ("keras", "numpy", "pandas"))
+
+
+@pytest.mark.parametrize("platform", ["linux", "linux, Python 3.12"])
+def test_the_gpu_lock_differs_from_the_cpu_lock_only_by_the_cuda_build(platform):
+    cpu, gpu = pins("lock.txt", PLATFORMS[platform]), pins("lock-gpu.txt", PLATFORMS[platform])
+    differ = {name for name in cpu.keys() & gpu.keys() if cpu[name] != gpu[name]}
+    assert not differ, {name: (cpu[name], gpu[name]) for name in differ}
+    assert cpu.keys() - gpu.keys() == {"tensorflow-cpu"}
+    extra = gpu.keys() - cpu.keys()
+    assert "tensorflow" in extra
+    assert all(name.startswith("nvidia-") for name in extra - {"tensorflow"}), extra
 
 
 def lower_bound(requirement: Requirement) -> Version | None:
