@@ -149,8 +149,14 @@ def describe(dataset: Dataset, config: RunConfig) -> dict:
 
 
 def _balance_key(config: RunConfig, dataset: Dataset) -> str:
-    return fingerprint("balanced", 1, config.dataset, config.data_dir, config.limit, config.seed,
-                       config.balance, len(dataset.x_train), dataset.classes)
+    """The parameters and the training split's own images and labels: a dataset drawn or split
+    anew (another test split of the same size, say) is balanced anew."""
+    content = hashlib.blake2b(digest_size=16)
+    for array in (dataset.x_train, dataset.y_train):
+        content.update(np.ascontiguousarray(array).data)
+    return fingerprint("balanced", 2, config.dataset, config.data_dir, config.limit, config.seed,
+                       config.balance, len(dataset.x_train), dataset.classes,
+                       content.hexdigest())
 
 
 def balanced_data(config: RunConfig, dataset: Dataset | None = None) -> Balanced:

@@ -56,6 +56,25 @@ def test_prepare_balances_once_and_reads_the_cache_after(tmp_path, monkeypatch):
     assert again.method == first.method and again.after.equals(first.after)
 
 
+def test_another_training_split_of_the_same_size_is_balanced_anew(tmp_path):
+    """The cache is the training split's: the same parameters, size and classes with other
+    images (a split that holds other fonts out) must not get the first split's balanced set."""
+    config = config_for(tmp_path)
+    dataset = experiment.load(config)
+    first = experiment.balanced_data(config, dataset)
+    order = np.random.default_rng(0).permutation(len(dataset.x_train))
+    others = dataset.with_arrays(x_train=dataset.x_train[:, ::-1][order],
+                                 y_train=dataset.y_train[order])
+    assert len(others.x_train) == len(dataset.x_train) and others.classes == dataset.classes
+    again = experiment.balanced_data(config, others)
+    flipped = {row.tobytes() for row in others.x_train}
+    assert all(row.tobytes() in flipped for row in again.dataset.x_train)
+    assert not np.array_equal(again.dataset.x_train, first.dataset.x_train)
+    # The same split again reads its own cache.
+    assert np.array_equal(experiment.balanced_data(config, dataset).dataset.x_train,
+                          first.dataset.x_train)
+
+
 def test_drawn_datasets_are_drawn_once_per_parameters(tmp_path, monkeypatch):
     config = config_for(tmp_path)
     first = experiment.load(config)
