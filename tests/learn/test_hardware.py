@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from support.training import bars
 
 from helpers.errors import ConfigError
 from helpers.learn import hardware
@@ -97,21 +98,9 @@ def test_a_network_is_built_in_the_precision_asked_for_its_softmax_in_float32():
         build_model("baseline", 3, precision="float16")
 
 
-def bars(n=160, k=4, seed=0):
-    from helpers.data import Dataset
-
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % k
-    x = rng.integers(0, 40, (n, 28, 28), dtype=np.uint8)
-    for i, label in enumerate(y):
-        x[i, 4:24, 4 + 6 * label: 7 + 6 * label] = 255
-    return Dataset(x[: n * 3 // 4], y[: n * 3 // 4], x[n * 3 // 4:], y[n * 3 // 4:],
-                   classes=tuple("ABCD"[:k]), name="bars")
-
-
 def test_mixed_float16_trains_through_the_recipe_with_loss_scaling(monkeypatch, tmp_path):
     monkeypatch.setenv(hardware.PRECISION_ENV, "mixed_float16")
-    dataset = bars()
+    dataset = bars(n=160)
     # The write-ups' recipe, its rate halved on a plateau (forced here: no fall counts).
     plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5, patience=0,
                                                 min_delta=1e9)

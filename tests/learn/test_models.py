@@ -9,9 +9,9 @@ import textwrap
 import keras
 import numpy as np
 import pytest
-from support.training import train_for
+from support.training import bars, train_for
 
-from helpers.data import DataError, Dataset, load_dataset
+from helpers.data import DataError, load_dataset
 from helpers.errors import ConfigError
 from helpers.learn.augment import augmented_samples, pipeline
 from helpers.learn.inputs import to_input
@@ -21,17 +21,6 @@ from helpers.learn.train import set_seed
 # The parameter counts the write-ups report for their stacks.
 SEED_COUNTS = [("baseline", 36, 697_316), ("deep", 36, 2_387_620), ("dropout_bn", 36, 2_387_748),
                ("az_bn", 26, 265_075), ("digits_small", 10, 118_154)]
-
-
-def tiny_dataset(n=240, k=4, seed=0) -> Dataset:
-    """Bars at a class-specific column: easy to learn, quick to train."""
-    rng = np.random.default_rng(seed)
-    y = np.arange(n) % k
-    x = rng.integers(0, 40, (n, 28, 28), dtype=np.uint8)
-    for i, label in enumerate(y):
-        x[i, 4:24, 4 + 6 * label: 7 + 6 * label] = 255
-    return Dataset(x[: n * 3 // 4], y[: n * 3 // 4], x[n * 3 // 4:], y[n * 3 // 4:],
-                   classes=tuple("ABCD"[:k]), name="bars")
 
 
 @pytest.mark.parametrize(("name", "classes", "count"), SEED_COUNTS)
@@ -68,7 +57,7 @@ def test_unknown_model_and_bad_class_counts():
 
 
 def test_pipeline_scales_batches_and_keeps_labels():
-    d = tiny_dataset()
+    d = bars()
     batches = list(pipeline(d.x_train, d.y_train, batch_size=64))
     x, y = batches[0]
     assert x.shape == (64, 28, 28, 1) and x.dtype.name == "float32"
@@ -81,7 +70,7 @@ def test_pipeline_scales_batches_and_keeps_labels():
 def test_pipeline_runs_on_the_threads_asked_for(threads):
     """`threads` sizes the input pipeline's own pool (0: tf.data's, a thread per core); the
     batches are the same either way, and augmented batches still come."""
-    d = tiny_dataset()
+    d = bars()
     augmented = pipeline(d.x_train, d.y_train, batch_size=64, augment=True, threads=threads)
     assert (augmented.options().threading.private_threadpool_size or 0) == threads
     assert sum(len(y) for _, y in augmented) == len(d.x_train)
@@ -100,7 +89,7 @@ def test_pipeline_rejects_wrong_images():
 
 
 def test_augmentation_moves_ink_but_never_mirrors():
-    d = tiny_dataset()
+    d = bars()
     left = d.x_train[d.y_train == 0][:16]  # a bar on the left
     samples = augmented_samples(left, copies=6, seed=1)
     assert np.array_equal(samples[:, 0], left)
@@ -125,15 +114,15 @@ def test_training_is_deterministic_for_a_seed():
     def run():
         set_seed(3)
         model = build_model("baseline", 4)
-        result = train_for(model, tiny_dataset(), 2, batch_size=32)
-        return result.history, model.predict(to_input(tiny_dataset().x_test), verbose=0)
+        result = train_for(model, bars(), 2, batch_size=32)
+        return result.history, model.predict(to_input(bars().x_test), verbose=0)
     (h1, p1), (h2, p2) = run(), run()
     assert h1 == h2 and np.array_equal(p1, p2)
 
 
 def test_training_refuses_a_model_of_the_wrong_width():
     with pytest.raises(DataError, match="has 5 outputs but the data has 4 classes"):
-        train_for(build_model("baseline", 5), tiny_dataset(), 1)
+        train_for(build_model("baseline", 5), bars(), 1)
 
 
 class StopAfter(keras.callbacks.Callback):
@@ -147,7 +136,7 @@ class StopAfter(keras.callbacks.Callback):
 
 
 def test_an_interrupted_run_continues_where_it_stopped(tmp_path):
-    d = tiny_dataset()
+    d = bars()
     set_seed(0)
     model = build_model("baseline", 4)
     with pytest.raises(KeyboardInterrupt):
@@ -166,7 +155,7 @@ def history_epochs(run_dir) -> list[str]:
 
 
 def test_a_new_training_in_the_same_folder_starts_a_new_history(tmp_path):
-    d = tiny_dataset()
+    d = bars()
     train_for(build_model("baseline", 4), d, 2, run_dir=tmp_path, patience=10)
     first_logs = set((tmp_path / "logs").rglob("*.tfevents.*"))
     assert history_epochs(tmp_path) == ["0", "1"] and first_logs
@@ -178,7 +167,7 @@ def test_a_new_training_in_the_same_folder_starts_a_new_history(tmp_path):
 
 
 def test_save_and_load_round_trip(tmp_path):
-    d = tiny_dataset()
+    d = bars()
     model = build_model("az_bn", 4)
     x = to_input(d.x_test)
     before = model.predict(x, verbose=0)
@@ -213,7 +202,7 @@ MIRRORED = textwrap.dedent("""
         cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     from helpers.data import Dataset
     from helpers.learn.models import build_model
-    from support.training import train_for
+    from support.training import bars, train_for
     strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (96, 28, 28), dtype=np.uint8)
@@ -245,7 +234,7 @@ def test_a_real_training_step_under_mirrored_strategy():
 def test_predictor_matches_the_model_for_one_and_many_images():
     from helpers.learn.predict import Predictor
 
-    d = tiny_dataset()
+    d = bars()
     model = build_model("digits_small", 4)
     predictor = Predictor(model)
     expected = model.predict(to_input(d.x_test), verbose=0)
