@@ -168,10 +168,10 @@ def checkout(url: str) -> str:
     return f"{CONTENT}/{owner_and_name(url).split('/')[1]}"
 
 
-def first_cells(url: str, notebook: str, distribution: str) -> list[dict]:
+def first_cells(url: str, notebook: str) -> list[dict]:
     """The two cells every notebook opens with: the Colab link, then the setup (`SETUP`)."""
     link = LINK.format(badge=BADGE, url=colab_url(url, notebook))
-    setup = SETUP.format(repository=url, checkout=checkout(url), distribution=distribution)
+    setup = SETUP.format(repository=url, checkout=checkout(url))
     tags = {"tags": [TAG]}
     return [{"cell_type": "markdown", "id": "colab-link", "metadata": tags, "source": lines(link)},
             {"cell_type": "code", "execution_count": None, "id": "colab-setup", "metadata": tags,
@@ -182,13 +182,13 @@ def lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-def write_notebook(path: Path, url: str, distribution: str) -> bool:
+def write_notebook(path: Path, url: str) -> bool:
     """Put the Colab cells first in a notebook, replacing those it has; True when it changed.
     Written as nbformat writes it, so that an unchanged notebook stays byte for byte."""
     text = path.read_text(encoding="utf-8")
     nb = json.loads(text)
     kept = [c for c in nb["cells"] if TAG not in c.get("metadata", {}).get("tags", [])]
-    nb["cells"] = first_cells(url, path.name, distribution) + kept
+    nb["cells"] = first_cells(url, path.name) + kept
     new = json.dumps(nb, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
     if new != text:
         path.write_text(new, encoding="utf-8")
@@ -235,8 +235,7 @@ def links(root: Path = ROOT, repo: str | None = None) -> list[Path]:
         set_repository(root, url)
     url = repository(root)
     notebooks = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    distribution = project(root)["name"]
-    changed = [p for p in notebooks if write_notebook(p, url, distribution)]
+    changed = [p for p in notebooks if write_notebook(p, url)]
     if write_readme(root / "README.md", url, [p.name for p in notebooks]):
         changed.append(root / "README.md")
     return changed

@@ -211,8 +211,7 @@ def test_the_setup_cell_clones_and_installs_only_on_colab_and_once(tmp_path):
     subprocess.run([*git, "add", "."], cwd=source, check=True)
     subprocess.run([*git, "commit", "-qm", "probe"], cwd=source, check=True)
     checkout = tmp_path / "content" / "probe"
-    setup = "".join(colab.first_cells("https://github.com/o/probe", "01_x.ipynb",
-                                      "colab-probe")[1]["source"])
+    setup = "".join(colab.first_cells("https://github.com/o/probe", "01_x.ipynb")[1]["source"])
     setup = (setup.replace('"https://github.com/o/probe"', repr(f"file://{source}"))
              .replace('"/content/probe"', repr(str(checkout))))
     cell = tmp_path / "cell.py"
@@ -294,8 +293,7 @@ def test_a_replaced_package_the_kernel_had_imported_asks_for_a_restart(monkeypat
 
 
 def test_a_failed_clone_says_which_repository_and_why(tmp_path):
-    setup = "".join(colab.first_cells("https://github.com/o/probe", "01_x.ipynb",
-                                      "colab-probe")[1]["source"])
+    setup = "".join(colab.first_cells("https://github.com/o/probe", "01_x.ipynb")[1]["source"])
     setup = (setup.replace('"https://github.com/o/probe"', repr(f"file://{tmp_path}/missing"))
              .replace('"/content/probe"', repr(str(tmp_path / "content" / "probe"))))
     run = ("import sys, types\n"
